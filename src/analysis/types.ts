@@ -1,0 +1,38 @@
+// Gates judge a canary step. Outcomes are values, not exceptions: a gate that
+// cannot decide (no data, NaN, too few requests) says "inconclusive" and the
+// rollout engine waits and eventually fails safe; it never counts as a pass.
+
+export interface PodRef {
+  name: string;
+  namespace: string;
+  track: "stable" | "canary";
+  /** Container port serving /healthz and /metrics. */
+  port: number;
+}
+
+export interface GateContext {
+  app: string;
+  namespace: string;
+  /** Index into rollout.steps and the canary's traffic weight (0..100) during the window. */
+  step: number;
+  weight: number;
+  windowStart: Date;
+  windowEnd: Date;
+  canaryPods: PodRef[];
+  stablePods: PodRef[];
+  signal?: AbortSignal;
+}
+
+export type GateValues = Record<string, number | null>;
+
+export type GateResult =
+  | { gate: string; result: "passed"; summary: string; values?: GateValues }
+  | { gate: string; result: "failed"; reason: string; pod?: string; values?: GateValues }
+  | { gate: string; result: "inconclusive"; why: string; values?: GateValues };
+
+export interface Gate {
+  readonly name: string;
+  /** Called when a step's window opens (the pods provider snapshots counters here). */
+  begin?(ctx: GateContext): Promise<void>;
+  evaluate(ctx: GateContext): Promise<GateResult>;
+}

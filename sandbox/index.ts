@@ -1,0 +1,107 @@
+// startSandbox: the Kubernetes API stand-in with its pod runtime and traffic front
+// door, on loopback ports, plus a kubeconfig for it. The heavy parts are imported
+// lazily so a sandbox without them starts fast.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ApiServer, startApiServer } from "./api/server.ts";
+import { type FaultRule, Faults } from "./faults.ts";
+import { writeKubeconfig } from "./kubeconfig.ts";
+import { R } from "./resources.ts";
+import { Store } from "./store.ts";
+import type { TrafficOptions } from "./traffic/index.ts";
+
+export type { FaultAction, FaultRule } from "./faults.ts";
+export { Faults } from "./faults.ts";
+export { Store } from "./store.ts";
+
+export interface WorkloadsOptions {
+  docker?: false | { socketPath?: string };
+  logDir?: string;
+}
+
+export interface SandboxOptions {
+  /** API port on 127.0.0.1; 0 or unset picks a free one. */
+  port?: number;
+  /** Where to write the kubeconfig; default a new temp dir removed by stop(). */
+  kubeconfigPath?: string;
+  /** Namespaces to create besides "default". */
+  namespaces?: string[];
+  /** Fault rules active from the start, and the seed of their random draws. */
+  faults?: FaultRule[];
+  faultSeed?: number;
+  /** Pod runtime and Deployment controller; false to run the API alone. */
+  workloads?: false | WorkloadsOptions;
+  /** Traffic front door; false for none. */
+  traffic?: false | TrafficOptions;
+  /** Bearer token written to the kubeconfig and required by the API. */
+  token?: string;
+  /** Called once per API request (debugging). */
+  onRequest?: (method: string, url: string) => void;
+}
+
+export interface Sandbox {
+  /** API server URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  kubeconfigPath: string;
+  token: string;
+  /** Front door URL, undefined when traffic is disabled. */
+  frontDoorUrl?: string;
+  store: Store;
+  faults: Faults;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const store = new Store();
+  for (const name of ["default", ...(options.namespaces ?? [])]) {
+    if (!store.get(R.namespaces, undefined, name)) {
+      store.create(R.namespaces, undefined, {
+        metadata: { name, labels: { "kubernetes.io/metadata.name": name } },
+        spec: { finalizers: ["kubernetes"] },
+        status: { phase: "Active" },
+      });
+    }
+  }
+  const faults = new Faults(options.faults ?? [], options.faultSeed);
+  const token = options.token ?? `sandbox-${randomBytes(12).toString("hex")}`;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
+  };
+  try {
+    const api: ApiServer = await startApiServer({
+      store,
+      faults,
+      token,
+      port: options.port,
+      onRequest: options.onRequest,
+    });
+    stops.push(api.stop);
+    let kubeconfigPath = options.kubeconfigPath;
+    if (!kubeconfigPath) {
+      const dir = await mkdtemp(join(tmpdir(), "grayctl-sandbox-"));
+      stops.push(() => rm(dir, { recursive: true, force: true }));
+      kubeconfigPath = join(dir, "kubeconfig");
+    }
+    await writeKubeconfig(kubeconfigPath, { server: api.url, token });
+    if (options.workloads !== false) {
+      const { startWorkloads } = await import("./workloads.ts");
+      const workloads = await startWorkloads(store, options.workloads ?? {});
+      stops.push(() => workloads.stop());
+    }
+    let frontDoorUrl: string | undefined;
+    if (options.traffic !== false) {
+      const { startTraffic } = await import("./traffic/index.ts");
+      const traffic = await startTraffic(store, options.traffic ?? {});
+      stops.push(() => traffic.stop());
+      frontDoorUrl = traffic.url;
+    }
+    return { url: api.url, kubeconfigPath, token, frontDoorUrl, store, faults, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+// `grayctl init`: writes a commented grayctl.yaml from templates/ that
+// `grayctl validate` accepts as written.
+import { access, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseConfig } from "../../config/load.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import type { CommandContext } from "../context.ts";
+
+export const ROUTERS = ["nginx", "istio", "gateway-api", "replicas"] as const;
+type Router = (typeof ROUTERS)[number];
+
+export interface InitOptions {
+  app?: string;
+  image?: string;
+  router?: string;
+  namespace?: string;
+  force?: boolean;
+}
+
+const ROUTER_NOTES: Record<Router, { comment: string; host: boolean }> = {
+  nginx: { comment: "        # ingress-nginx canary annotations on a second Ingress", host: true },
+  istio: { comment: "        # Istio VirtualService route weights", host: true },
+  "gateway-api": { comment: "  # Gateway API HTTPRoute backendRef weights", host: true },
+  replicas: { comment: "     # no router: the split follows the replica ratio", host: false },
+};
+
+function templateUrl(): URL {
+  // src/cli/commands/init.ts and dist/cli/commands/init.js are both three levels below the package root.
+  return new URL("../../../templates/grayctl.yaml", import.meta.url);
+}
+
+export async function initCommand(ctx: CommandContext, options: InitOptions): Promise<number> {
+  const router = (options.router ?? "replicas") as Router;
+  if (!ROUTERS.includes(router)) throw new UsageError(`--router: "${options.router}" is not one of ${ROUTERS.join(", ")}`);
+  const app = options.app ?? defaultApp(ctx.cwd);
+  const file = resolve(ctx.cwd, ctx.globals.config ?? ctx.env.GRAYCTL_CONFIG ?? "grayctl.yaml");
+  if (!options.force && (await exists(file))) {
+    throw new UsageError(`${file} already exists`, "Pass --force to overwrite it.");
+  }
+  const note = ROUTER_NOTES[router];
+  const host = `${app}.example.com`;
+  const text = (await readFile(templateUrl(), "utf8"))
+    .replaceAll("{{app}}", app)
+    .replaceAll("{{namespace}}", ctx.globals.namespace ?? options.namespace ?? "default")
+    .replaceAll("{{repository}}", options.image ?? `registry.example.com/${app}`)
+    .replaceAll("{{router}}", router)
+    .replaceAll("{{routerComment}}", note.comment)
+    .replaceAll("{{hostLine}}", note.host ? `  host: ${host}   # the host name your users reach\n` : "");
+  // Refuse to write a file that would not validate (e.g. an --app that is not a DNS label).
+  parseConfig(text, { cwd: ctx.cwd, env: {}, file });
+  await writeFile(file, text, { flag: options.force ? "w" : "wx" });
+  ctx.reporter.result("written", { file, app, router }, `wrote ${file} (app ${app}, router ${router}); check it with \`grayctl validate\``);
+  return ExitCode.ok;
+}
+
+function defaultApp(cwd: string): string {
+  const base = cwd.split("/").filter(Boolean).pop() ?? "app";
+  const cleaned = base.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  return cleaned || "app";
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+// What every command receives: parsed global flags, the reporter, the
+// environment and a cancellation signal. Commands never read process.* directly.
+import { type LoadedConfig, loadConfig } from "../config/load.ts";
+import { UsageError } from "../errors.ts";
+import { createReporter, type OutputFormat } from "../output/index.ts";
+import type { BaseReporter, Sink } from "../output/reporter.ts";
+
+export interface GlobalOptions {
+  config?: string;
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  output: OutputFormat;
+  verbose: boolean;
+  quiet: boolean;
+  set: string[];
+}
+
+export interface Io {
+  stdout: Sink;
+  stderr: Sink;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  signal: AbortSignal;
+  now?: () => Date;
+}
+
+export interface CommandContext {
+  globals: GlobalOptions;
+  reporter: BaseReporter;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  signal: AbortSignal;
+  now: () => Date;
+  loadConfig(): Promise<LoadedConfig>;
+}
+
+export function parseOutputFormat(value: string): OutputFormat {
+  if (value === "text" || value === "json") return value;
+  throw new UsageError(`--output: "${value}" is not one of text, json`);
+}
+
+export function createContext(globals: GlobalOptions, io: Io): CommandContext {
+  const reporter = createReporter({
+    format: globals.output,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    verbose: globals.verbose,
+    quiet: globals.quiet,
+    now: io.now,
+  });
+  let loaded: Promise<LoadedConfig> | undefined;
+  return {
+    globals,
+    reporter,
+    env: io.env,
+    cwd: io.cwd,
+    signal: io.signal,
+    now: io.now ?? (() => new Date()),
+    loadConfig() {
+      loaded ??= loadConfig({ cwd: io.cwd, env: io.env, configPath: globals.config, sets: globals.set }).then((result) => {
+        for (const secret of result.secrets) reporter.redact(secret);
+        // --namespace on the command line beats the file.
+        if (globals.namespace) result.config.namespace = globals.namespace;
+        return result;
+      });
+      return loaded;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// commander wiring. Commands are imported lazily inside their actions so that
+// `grayctl --help` and `--version` never load @kubernetes/client-node or dockerode.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, isGrayctlError, UsageError } from "../errors.ts";
+import { type CommandContext, createContext, type GlobalOptions, type Io, parseOutputFormat } from "./context.ts";
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<number>;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let ctx: CommandContext | undefined;
+  const program = new Command("grayctl");
+  program
+    .description("Canary releases to Kubernetes from one command: build once, ramp traffic, gate, promote or roll back.")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .option("-c, --config <file>", "configuration file (default: $GRAYCTL_CONFIG or ./grayctl.yaml)")
+    .option("-n, --namespace <name>", "Kubernetes namespace (overrides the configuration)")
+    .option("--context <name>", "kubeconfig context")
+    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .addOption(new Option("-o, --output <format>", "text or json (one JSON event per line)").default("text").argParser(parseOutputFormat))
+    .option("-v, --verbose", "show debug details", false)
+    .option("-q, --quiet", "only warnings, errors and the result", false)
+    .option("--set <path=value>", "override a configuration value (repeatable)", collect, [])
+    .showHelpAfterError("(run grayctl --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  /** Wraps a lazily imported command so every command shares context and error handling. */
+  const run =
+    (load: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      ctx = createContext(command.optsWithGlobals() as GlobalOptions, io);
+      const action = await load();
+      exitCode = await action(ctx, ...args.slice(0, -1));
+    };
+
+  program
+    .command("init")
+    .description("write a commented grayctl.yaml to start from")
+    .option("--app <name>", "app name (default: the directory's name)")
+    .option("--image <repository>", "image repository, e.g. registry.example.com/shop/checkout")
+    .addOption(new Option("--router <router>", "traffic router").choices(["nginx", "istio", "gateway-api", "replicas"]))
+    .option("--force", "overwrite an existing file", false)
+    .action(run(async () => (await import("./commands/init.ts")).initCommand as Action));
+
+  program
+    .command("validate")
+    .description("check the configuration and exit 0 (valid) or 2 (invalid)")
+    .action(run(async () => (await import("./commands/validate.ts")).validateCommand as Action));
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage mistakes with 2.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return reportFailure(error, ctx, io);
+  }
+}
+
+function reportFailure(error: unknown, ctx: CommandContext | undefined, io: Io): number {
+  const reporter = ctx?.reporter;
+  if (isGrayctlError(error)) {
+    const text = error.hint ? `${error.message}\n${error.hint}` : error.message;
+    if (reporter) reporter.result("error", { exitCode: error.exitCode, error: error.message, hint: error.hint }, text);
+    else io.stderr.write(`grayctl: ${text}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = ctx?.globals.verbose && error instanceof Error ? `\n${error.stack}` : "";
+  const text = `internal error: ${message}${detail}\nThis is a bug in grayctl; rerun with --verbose and report it.`;
+  if (reporter) reporter.result("error", { exitCode: ExitCode.internal, error: message }, text);
+  else io.stderr.write(`grayctl: ${text}\n`);
+  return ExitCode.internal;
+}
+
+export { UsageError };

@@ -1,0 +1,152 @@
+// Finds, parses, interpolates, overrides and validates grayctl.yaml. Every
+// problem is reported with the file, line and column and the field path; the
+// caller gets either a valid Config or a ConfigError listing all issues.
+import { readFile } from "node:fs/promises";
+import { isAbsolute, relative, resolve } from "node:path";
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { type ConfigIssue, ConfigError, UsageError } from "../errors.ts";
+import { describeIssue, formatPath } from "./issues.ts";
+import { applyOverride, interpolate, type Path, parseOverrides } from "./overrides.ts";
+import { type Config, configSchema } from "./schema.ts";
+
+export interface LoadOptions {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** --config */
+  configPath?: string;
+  /** --set path=value, in order */
+  sets?: readonly string[];
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file read. */
+  file: string;
+  /** Values to redact from all output (tokens and passwords in the configuration). */
+  secrets: string[];
+}
+
+export function resolveConfigPath(options: Pick<LoadOptions, "cwd" | "env" | "configPath">): string {
+  const chosen = options.configPath ?? options.env.GRAYCTL_CONFIG ?? "grayctl.yaml";
+  return isAbsolute(chosen) ? chosen : resolve(options.cwd, chosen);
+}
+
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const file = resolveConfigPath(options);
+  let source: string;
+  try {
+    source = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new UsageError(
+        `no configuration at ${file}`,
+        "Create one with `grayctl init`, or point to it with --config or GRAYCTL_CONFIG.",
+      );
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  return parseConfig(source, { ...options, file });
+}
+
+export function parseConfig(source: string, options: LoadOptions & { file: string }): LoadedConfig {
+  const display = displayName(options.file, options.cwd);
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return `${display}:${pos.line}:${pos.col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ path: "", location: at(e.pos[0]), message: `invalid YAML: ${firstLine(e.message)}` })),
+    );
+  }
+  const raw = doc.toJS() ?? {};
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError([{ path: "", location: `${display}:1:1`, message: "expected a mapping with app, image, traffic, rollout…" }]);
+  }
+  const issues: ConfigIssue[] = [];
+  const interpolated = interpolate(raw, options.env, [], issues) as Record<string, unknown>;
+  for (const issue of issues) issue.location = locate(doc, pathOf(issue.path), at, display);
+  const { overrides, issues: setIssues } = parseOverrides(options.sets ?? []);
+  issues.push(...setIssues);
+  for (const override of overrides) applyOverride(interpolated, override);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const result = configSchema.safeParse(interpolated, { reportInput: true });
+  if (!result.success) {
+    const found: ConfigIssue[] = [];
+    for (const issue of result.error.issues) {
+      for (const text of describeIssue(issue)) {
+        const override = overrides.findLast((o) => startsWith(text.path, o.path));
+        const pointAtKey = text.message.startsWith("unknown field");
+        const location = override ? override.source : locate(doc, text.path, at, display, pointAtKey);
+        found.push({ path: formatPath(text.path), message: text.message, location });
+      }
+    }
+    throw new ConfigError(dedupe(found));
+  }
+  return { config: result.data, file: options.file, secrets: secretsOf(result.data) };
+}
+
+function displayName(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith("..") ? file : rel;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0];
+}
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.every((part, index) => path[index] === part);
+}
+
+function pathOf(formatted: string): Path {
+  const path: Path = [];
+  for (const [, key, index] of formatted.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) path.push(index !== undefined ? Number(index) : key);
+  return path;
+}
+
+/** Position of the deepest node along `path` that exists in the document. */
+function locate(doc: Document, path: Path, at: (offset: number) => string, display: string, pointAtKey = false): string {
+  for (let depth = path.length; depth > 0; depth--) {
+    const prefix = path.slice(0, depth);
+    const parent = depth === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
+    const last = prefix[prefix.length - 1];
+    if (isMap(parent)) {
+      // Point at the key for mapping entries: that is where the reader looks.
+      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last);
+      if (pair && isPair(pair)) {
+        const node = depth === path.length && !pointAtKey ? (pair.value ?? pair.key) : pair.key;
+        const range = (node as { range?: [number, number, number] }).range ?? (pair.key as { range?: [number, number, number] }).range;
+        if (range) return at(range[0]);
+      }
+      continue;
+    }
+    const node = doc.getIn(prefix, true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return at(node.range[0]);
+  }
+  const root = doc.contents as { range?: [number, number, number] } | null;
+  return root?.range ? at(root.range[0]) : `${display}:1:1`;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.location}|${issue.path}|${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function secretsOf(config: Config): string[] {
+  const prometheus = config.analysis.metrics?.prometheus;
+  const values = [prometheus?.bearerToken, prometheus?.password];
+  for (const [name, value] of Object.entries(prometheus?.headers ?? {})) {
+    if (/authorization|token|key|secret|password/i.test(name)) values.push(value);
+  }
+  return values.filter((v): v is string => typeof v === "string" && v.length > 0);
+}

@@ -1,0 +1,20 @@
+// Picks the reporter for this invocation: json when asked, the TTY reporter on
+// an interactive terminal outside CI, plain timestamped lines everywhere else.
+import { colorLevel, makeChalk } from "./colors.ts";
+import { JsonReporter } from "./json.ts";
+import { PlainReporter } from "./plain.ts";
+import type { BaseReporter, ReporterOptions } from "./reporter.ts";
+import { TtyReporter } from "./tty.ts";
+
+export type OutputFormat = "text" | "json";
+
+export function createReporter(options: ReporterOptions & { format: OutputFormat }): BaseReporter {
+  if (options.format === "json") return new JsonReporter(options);
+  const isTTY = Boolean(options.stderr.isTTY);
+  const chalk = makeChalk(colorLevel(options.env, isTTY));
+  const inCI = options.env.CI !== undefined && options.env.CI !== "" && options.env.CI !== "false";
+  if (isTTY && !inCI && options.env.TERM !== "dumb") return new TtyReporter({ ...options, chalk });
+  return new PlainReporter({ ...options, chalk });
+}
+
+export type { Fields, Progress, Reporter } from "./types.ts";

@@ -1,0 +1,64 @@
+// The metric-analysis settings, as the config layer hands them over (already
+// validated and defaulted there). Kept free of zod so the analysis core does
+// not depend on the config module.
+
+export interface PrometheusSettings {
+  url: string;
+  headers?: Record<string, string>;
+  /** Secret: never echoed in results, errors or messages. */
+  bearerToken?: string;
+  username?: string;
+  /** Secret: never echoed in results, errors or messages. */
+  password?: string;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Optional: all attempts of one query together end by this deadline (default 3 × timeoutMs). */
+  deadlineMs?: number;
+  /** Optional: GET puts the query in the URL; POST (default) sends it as a form. */
+  method?: "GET" | "POST";
+  /** Optional: label names that select a pod's series (defaults: namespace, app, track, pod, code). */
+  labels?: Partial<SelectorLabels>;
+}
+
+export interface SelectorLabels {
+  namespace: string;
+  app: string;
+  track: string;
+  pod: string;
+  code: string;
+}
+
+export const defaultLabels: SelectorLabels = {
+  namespace: "namespace",
+  app: "app",
+  track: "track",
+  pod: "pod",
+  code: "code",
+};
+
+export interface MetricCheck {
+  /** Built-ins: "error-rate", "latency-p99" (seconds); any other name needs `query`. */
+  name: string;
+  query?: string;
+  min?: number;
+  max?: number;
+}
+
+export interface MetricsSettings {
+  provider: "prometheus" | "pods";
+  prometheus?: PrometheusSettings;
+  /** Requests a track must serve in a window before a verdict; fewer → inconclusive. */
+  minRequests: number;
+  checks: MetricCheck[];
+  /** The step window. */
+  intervalMs: number;
+  /** Optional: pods provider scrape timeout per pod (default 5 s) and parallel scrapes (default 8). */
+  pods?: { timeoutMs?: number; concurrency?: number };
+}
+
+/** Time, injected so the core never reads the wall clock itself. */
+export interface AnalysisClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,67 @@
+// What the demo app does, decided by its image reference and its environment.
+// The tag carries faults as suffixes (`v3-err20-slow800`) so that a test can
+// deploy "a bad version" just by naming it; env vars override the tag so that a
+// pod spec can tune one pod without a new image.
+
+export interface DemoAppConfig {
+  version: string;
+  /** Share of `GET /` answered 500, 0..1. */
+  errorRate: number;
+  /** Added to every `GET /`. */
+  latencyMs: number;
+  /** `/healthz` answers 500. */
+  unhealthy: boolean;
+  /** Exit non-zero after this many seconds; undefined = never. */
+  crashAfterS?: number;
+}
+
+/** Tag of an image reference, or the digest prefix when it is pinned by digest only. */
+export function versionOfImage(image: string): string {
+  const [withoutDigest, digest] = image.split("@");
+  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1);
+  const colon = lastSegment.indexOf(":");
+  if (colon >= 0) return lastSegment.slice(colon + 1);
+  if (digest) return digest.replace(/^sha256:/, "").slice(0, 12);
+  return "latest";
+}
+
+/** Reads fault suffixes from a tag: `v4-err5-slow100` → version v4, 5 % errors, +100 ms. */
+export function configFromTag(tag: string): DemoAppConfig {
+  const config: DemoAppConfig = { version: tag, errorRate: 0, latencyMs: 0, unhealthy: false };
+  for (const part of tag.split("-").slice(1)) {
+    const err = /^err(\d+(?:\.\d+)?)$/.exec(part);
+    const slow = /^slow(\d+)$/.exec(part);
+    const crash = /^crash(\d+(?:\.\d+)?)$/.exec(part);
+    if (err) config.errorRate = Math.min(1, Number(err[1]) / 100);
+    else if (slow) config.latencyMs = Number(slow[1]);
+    else if (crash) config.crashAfterS = Number(crash[1]);
+    else if (part === "unhealthy") config.unhealthy = true;
+  }
+  return config;
+}
+
+function numberFrom(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a non-negative number`);
+  return value;
+}
+
+/** Tag first (from IMAGE, else VERSION), then env overrides. */
+export function demoAppConfig(env: Record<string, string | undefined>): DemoAppConfig {
+  const tag = env.IMAGE ? versionOfImage(env.IMAGE) : (env.VERSION ?? "v0");
+  const config = configFromTag(tag);
+  if (env.VERSION) config.version = env.VERSION;
+  const errorRate = numberFrom(env, "ERROR_RATE");
+  if (errorRate !== undefined) {
+    if (errorRate > 1) throw new Error(`ERROR_RATE=${errorRate} must be between 0 and 1`);
+    config.errorRate = errorRate;
+  }
+  config.latencyMs = numberFrom(env, "LATENCY_MS") ?? config.latencyMs;
+  if (env.HEALTHZ_FAIL !== undefined) config.unhealthy = env.HEALTHZ_FAIL === "1" || env.HEALTHZ_FAIL === "true";
+  const crashAfterS = numberFrom(env, "CRASH_AFTER_S");
+  if (crashAfterS !== undefined) config.crashAfterS = crashAfterS;
+  return config;
+}

@@ -1,0 +1,185 @@
+// One container of a pod through its life: pull/start, probes, exits,
+// restarts with exponential back-off (restartPolicy Always), stop. Its state
+// is kept in the shape of a Kubernetes ContainerStatus; the pod runner turns
+// changes into status writes.
+import type { ContainerDriver, ContainerLaunch, RunningContainer } from "./driver.ts";
+import { ImagePullError } from "./driver.ts";
+import { Prober, type ProbeSpec, type ResolvePort } from "./probes.ts";
+
+export interface BackoffMs {
+  initial: number;
+  max: number;
+}
+
+type State =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | { terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt: string } };
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  readinessProbe?: ProbeSpec;
+  livenessProbe?: ProbeSpec;
+}
+
+export class ContainerRunner {
+  readonly spec: ContainerSpec;
+  state: State = { waiting: { reason: "ContainerCreating" } };
+  lastState: State | Record<string, never> = {};
+  restartCount = 0;
+  ready = false;
+  started = false;
+  containerID: string | undefined;
+  imageID = "";
+  private current: RunningContainer | undefined;
+  private probers: Prober[] = [];
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private readonly driver: ContainerDriver;
+  private readonly launch: ContainerLaunch;
+  private readonly resolvePort: ResolvePort;
+  private readonly backoff: BackoffMs;
+  private readonly onChange: () => void;
+  readonly done: Promise<void>;
+
+  constructor(
+    spec: ContainerSpec,
+    driver: ContainerDriver,
+    launch: ContainerLaunch,
+    resolvePort: ResolvePort,
+    backoff: BackoffMs,
+    onChange: () => void,
+  ) {
+    this.spec = spec;
+    this.driver = driver;
+    this.launch = launch;
+    this.resolvePort = resolvePort;
+    this.backoff = backoff;
+    this.onChange = onChange;
+    this.done = this.loop();
+  }
+
+  status() {
+    return {
+      name: this.spec.name,
+      image: this.spec.image,
+      imageID: this.imageID,
+      ...(this.containerID ? { containerID: this.containerID } : {}),
+      ready: this.ready,
+      started: this.started,
+      restartCount: this.restartCount,
+      state: this.state,
+      lastState: this.lastState,
+    };
+  }
+
+  /** Stops the container for good and waits until it has exited. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.stopProbes();
+    this.wakeUp?.();
+    await this.current?.stop(graceMs);
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    let delay = this.backoff.initial;
+    while (!this.stopped) {
+      const startedAt = new Date();
+      try {
+        this.current = await this.driver.start(this.launch);
+      } catch (err) {
+        if (this.stopped) return;
+        const pull = err instanceof ImagePullError;
+        this.set({
+          waiting: { reason: pull ? "ErrImagePull" : "CreateContainerError", message: (err as Error).message },
+        });
+        await this.sleep(delay);
+        if (pull && !this.stopped) {
+          this.set({ waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${this.spec.image}"` } });
+          await this.sleep(delay);
+        }
+        delay = Math.min(delay * 2, this.backoff.max);
+        continue;
+      }
+      if (this.stopped) {
+        await this.current.stop(0);
+        return;
+      }
+      this.containerID = this.current.containerID;
+      this.imageID = this.current.imageID;
+      this.started = true;
+      this.state = { running: { startedAt: startedAt.toISOString() } };
+      this.startProbes();
+      this.onChange();
+      const exitCode = await this.current.exited;
+      this.stopProbes();
+      this.ready = false;
+      if (this.stopped) return;
+      this.restartCount++;
+      this.lastState = {
+        terminated: {
+          exitCode,
+          reason: exitCode === 0 ? "Completed" : "Error",
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+        },
+      };
+      // A container that ran well for a while starts its back-off afresh, as kubelet does.
+      if (Date.now() - startedAt.getTime() > this.backoff.max * 2) delay = this.backoff.initial;
+      this.set({
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.spec.name} pod=${this.launch.podName}`,
+        },
+      });
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, this.backoff.max);
+    }
+  }
+
+  private startProbes(): void {
+    const readiness = this.spec.readinessProbe;
+    if (readiness) {
+      const prober = new Prober(readiness, this.resolvePort, false, (ok) => {
+        this.ready = ok;
+        this.onChange();
+      });
+      this.probers.push(prober);
+      prober.start();
+    } else {
+      this.ready = true;
+    }
+    const liveness = this.spec.livenessProbe;
+    if (liveness) {
+      const prober = new Prober(liveness, this.resolvePort, true, (ok) => {
+        // Kubelet kills a container that fails liveness; the loop then restarts it.
+        if (!ok) void this.current?.stop(1000);
+      });
+      this.probers.push(prober);
+      prober.start();
+    }
+  }
+
+  private stopProbes(): void {
+    for (const prober of this.probers) prober.stop();
+    this.probers = [];
+  }
+
+  private set(state: State): void {
+    this.state = state;
+    this.ready = false;
+    this.onChange();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

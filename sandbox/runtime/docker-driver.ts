@@ -1,0 +1,94 @@
+// Runs images as real containers on the Docker Engine. There is no bridge on
+// these machines, so containers share the host network and are told their
+// port through PORT, exactly like the local processes.
+import { createWriteStream } from "node:fs";
+import Docker from "dockerode";
+import { type ContainerDriver, type ContainerLaunch, ImagePullError, type RunningContainer } from "./driver.ts";
+
+export const POD_LABEL = "sandbox.grayctl.dev/pod";
+
+export interface DockerOptions {
+  socketPath?: string;
+}
+
+export class DockerDriver implements ContainerDriver {
+  private readonly docker: Docker;
+  private readonly running = new Set<Docker.Container>();
+
+  constructor(options: DockerOptions = {}) {
+    // Without a socketPath dockerode reads DOCKER_HOST, else /var/run/docker.sock.
+    this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+  }
+
+  private async ensureImage(image: string): Promise<Docker.ImageInspectInfo> {
+    try {
+      return await this.docker.getImage(image).inspect();
+    } catch {
+      // Not present locally: pull it, as kubelet's IfNotPresent policy does.
+    }
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
+          const failed = err ?? output.find((o) => o.error);
+          if (failed) reject(err ?? new Error(String((failed as { error?: string }).error)));
+          else resolve();
+        }),
+      );
+      return await this.docker.getImage(image).inspect();
+    } catch (err) {
+      throw new ImagePullError(`failed to pull image "${image}": ${(err as Error).message}`);
+    }
+  }
+
+  async start(launch: ContainerLaunch): Promise<RunningContainer> {
+    const info = await this.ensureImage(launch.image);
+    const container = await this.docker.createContainer({
+      Image: launch.image,
+      Env: Object.entries(launch.env).map(([k, v]) => `${k}=${v}`),
+      ...(launch.command ? { Entrypoint: launch.command } : {}),
+      ...(launch.args ? { Cmd: launch.args } : {}),
+      Labels: {
+        [POD_LABEL]: `${launch.namespace}/${launch.podName}`,
+        "sandbox.grayctl.dev/container": launch.containerName,
+      },
+      HostConfig: { NetworkMode: "host" },
+    });
+    this.running.add(container);
+    // Attach to the wait before starting, so a container that exits at once is not missed.
+    const exited = container.wait().then(
+      (result: { StatusCode: number }) => result.StatusCode,
+      () => 137,
+    );
+    try {
+      await container.start();
+    } catch (err) {
+      this.running.delete(container);
+      await container.remove({ force: true }).catch(() => {});
+      throw err;
+    }
+    if (launch.logFile) {
+      const stream = await container.logs({ follow: true, stdout: true, stderr: true });
+      const file = createWriteStream(launch.logFile, { flags: "a" });
+      container.modem.demuxStream(stream, file, file);
+      stream.on("end", () => file.end());
+    }
+    const imageID = info.RepoDigests?.[0] ? `docker-pullable://${info.RepoDigests[0]}` : info.Id;
+    return {
+      containerID: `docker://${container.id}`,
+      imageID,
+      exited,
+      stop: async (graceMs) => {
+        await container.stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) }).catch(() => {});
+        await exited;
+        await container.remove({ force: true }).catch(() => {});
+        this.running.delete(container);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running].map((c) => c.remove({ force: true }).catch(() => {})));
+    this.running.clear();
+  }
+}

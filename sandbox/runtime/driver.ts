@@ -1,0 +1,33 @@
+// How a container is actually run: a local process (fast, no Docker) or a
+// container on the Docker Engine. The pod runtime only sees this interface.
+
+export interface ContainerLaunch {
+  namespace: string;
+  podName: string;
+  containerName: string;
+  image: string;
+  env: Record<string, string>;
+  command?: string[];
+  args?: string[];
+  /** Append stdout and stderr here, if set. */
+  logFile?: string;
+}
+
+export interface RunningContainer {
+  /** `sandbox://PID` or `docker://ID`, as kubelet reports containerID. */
+  containerID: string;
+  imageID: string;
+  /** Resolves with the exit code once the container has stopped, whatever stopped it. */
+  exited: Promise<number>;
+  /** SIGTERM, then SIGKILL after graceMs; resolves when it has exited and is cleaned up. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface ContainerDriver {
+  /** Starts a container; throws ImagePullError when the image cannot be had. */
+  start(launch: ContainerLaunch): Promise<RunningContainer>;
+  /** Stops whatever this driver still has running. */
+  close(): Promise<void>;
+}
+
+export class ImagePullError extends Error {}

@@ -1,0 +1,87 @@
+// Runs sandbox.local images as local processes: `sandbox.local/demo-app:TAG`
+// is the demo app on the same Node as the sandbox. Anything else is not an
+// image this driver knows, which the pod sees as a failed pull.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type ContainerDriver, type ContainerLaunch, ImagePullError, type RunningContainer } from "./driver.ts";
+
+const DEMO_APP = fileURLToPath(new URL("../demo-app/server.ts", import.meta.url));
+export const LOCAL_REGISTRY = "sandbox.local/";
+
+export function isLocalImage(image: string): boolean {
+  return image.startsWith(LOCAL_REGISTRY);
+}
+
+function repositoryOf(image: string): string {
+  const withoutDigest = image.split("@")[0];
+  const slash = withoutDigest.lastIndexOf("/");
+  const colon = withoutDigest.lastIndexOf(":");
+  return colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+/** A stable image ID: the pinned digest if there is one, else a digest of the reference. */
+export function localImageID(image: string): string {
+  const digest = image.split("@")[1] ?? `sha256:${createHash("sha256").update(image).digest("hex")}`;
+  return `${repositoryOf(image)}@${digest}`;
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const signals: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
+  return 128 + (signal ? (signals[signal] ?? 1) : 1);
+}
+
+export class ProcessDriver implements ContainerDriver {
+  private readonly children = new Set<ChildProcess>();
+
+  async start(launch: ContainerLaunch): Promise<RunningContainer> {
+    if (repositoryOf(launch.image) !== `${LOCAL_REGISTRY}demo-app`) {
+      throw new ImagePullError(
+        `rpc error: code = NotFound desc = failed to pull and unpack image "${launch.image}": not a sandbox.local image and Docker mode is off`,
+      );
+    }
+    const logFd = launch.logFile ? openSync(launch.logFile, "a") : undefined;
+    const output = logFd ?? "ignore";
+    const child = spawn(process.execPath, [DEMO_APP], {
+      env: { ...launch.env, IMAGE: launch.image },
+      stdio: ["ignore", output, output],
+    });
+    if (logFd !== undefined) closeSync(logFd);
+    this.children.add(child);
+    const exited = new Promise<number>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.children.delete(child);
+        resolve(exitCodeOf(code, signal));
+      });
+      child.once("error", () => {
+        this.children.delete(child);
+        resolve(128);
+      });
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${DEMO_APP}`);
+    const pid = child.pid;
+    return {
+      containerID: `sandbox://${pid}`,
+      imageID: localImageID(launch.image),
+      exited,
+      stop: async (graceMs) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const waits = [...this.children].map(
+      (child) =>
+        new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve()))),
+    );
+    for (const child of this.children) child.kill("SIGKILL");
+    await Promise.all(waits);
+  }
+}

@@ -19,9 +19,17 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** Parsed body, or undefined when the request has none. */
 export async function readParsedBody(req: IncomingMessage): Promise<unknown> {
+  const media = mediaType(req.headers["content-type"]);
   const raw = (await readBody(req)).toString("utf8");
   if (raw.trim() === "") return undefined;
-  const media = mediaType(req.headers["content-type"]);
+  if (media.includes("protobuf") || media.includes("cbor")) {
+    // kubectl's typed `create` subcommands (create namespace/configmap/...) send protobuf.
+    throw apiError(
+      415,
+      "UnsupportedMediaType",
+      `the sandbox API accepts JSON bodies only, not ${media}; use \`kubectl apply -f\` or \`kubectl create -f\` with a manifest`,
+    );
+  }
   try {
     return media === APPLY_PATCH || media === "application/yaml" ? parseYaml(raw) : JSON.parse(raw);
   } catch (error) {

@@ -11,15 +11,14 @@ import { writeKubeconfig } from "./kubeconfig.ts";
 import { R } from "./resources.ts";
 import { Store } from "./store.ts";
 import type { TrafficOptions } from "./traffic/index.ts";
+import type { WorkloadsOptions } from "./workloads.ts";
 
 export type { FaultAction, FaultRule } from "./faults.ts";
 export { Faults } from "./faults.ts";
 export { Store } from "./store.ts";
 
-export interface WorkloadsOptions {
-  docker?: false | { socketPath?: string };
-  logDir?: string;
-}
+export type { TrafficOptions } from "./traffic/index.ts";
+export type { WorkloadsOptions } from "./workloads.ts";
 
 export interface SandboxOptions {
   /** API port on 127.0.0.1; 0 or unset picks a free one. */

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type Dockerode from "dockerode";
 import { buildOrReuseImage } from "../../src/build/index.ts";
+import { buildCommand } from "../../src/cli/commands/build.ts";
 import type { ImageSettings } from "../../src/build/settings.ts";
 import { gitTestEnv, type TempRepo, tempRepo } from "../helpers/git-repo.ts";
 import { RecordingReporter } from "../helpers/recording-reporter.ts";
@@ -198,5 +199,44 @@ describe("grayctl build (real engine and registry)", () => {
     const third = await buildOrReuseImage(settings, deps(new RecordingReporter()));
     assert.notEqual(third.tag, first.tag);
     assert.equal(third.built, true);
+  });
+
+  test("buildCommand reports the outcome and the image by digest", async () => {
+    const repo = await newRepo();
+    await repo.commitAll("first");
+    const settings = settingsFor(repo, "command");
+    const env = { ...gitTestEnv };
+    const built = new RecordingReporter();
+    await buildCommand({ reporter: built, cwd: repo.dir, env, settings });
+    const reused = new RecordingReporter();
+    const result = await buildCommand({ reporter: reused, cwd: repo.dir, env, settings });
+    const [first] = built.of("result");
+    const [second] = reused.of("result");
+    assert.equal(first.args[0], "built");
+    assert.equal(second.args[0], "reused");
+    assert.deepEqual(second.args[1], {
+      image: result.image,
+      tag: result.tag,
+      digest: result.digest,
+      built: false,
+      pushed: false,
+    });
+  });
+
+  test("no engine at DOCKER_HOST: a clear error naming DOCKER_HOST and how to start one", async () => {
+    const repo = await newRepo();
+    await repo.commitAll("first");
+    const env = { ...gitTestEnv, DOCKER_HOST: "unix:///tmp/grayctl-no-such-engine.sock" };
+    await assert.rejects(
+      buildOrReuseImage(settingsFor(repo, "no-engine"), { cwd: repo.dir, env, reporter: new RecordingReporter() }),
+      (error: Error & { hint?: string }) => {
+        assert.match(
+          error.message,
+          /cannot reach the Docker Engine at DOCKER_HOST=unix:\/\/\/tmp\/grayctl-no-such-engine\.sock: ENOENT/,
+        );
+        assert.match(error.hint ?? "", /dockerd/);
+        return true;
+      },
+    );
   });
 });

@@ -1,0 +1,95 @@
+// Metric gates backed by Prometheus: each evaluation runs instant queries at
+// the window's end over the window's length, per track, and hands the numbers
+// to the decision rules. Empty vectors, NaN and query failures are
+// inconclusive with the reason — never a pass.
+
+import { decideErrorRate, type TrackCounts } from "./decision.ts";
+import { decideLatency, decideThreshold, type LatencySample } from "./decision-latency.ts";
+import { inconclusive, kindOf, stableMemory, windowMs } from "./gate-common.ts";
+import type { PrometheusClient, PromSample } from "./prometheus.ts";
+import { builtinQueries, renderQuery } from "./promql.ts";
+import type { MetricCheck, MetricsSettings } from "./settings.ts";
+import type { Gate, GateContext, GateResult } from "./types.ts";
+
+type Track = "canary" | "stable";
+type Fetched<T> = { ok: true; value: T } | { ok: false; why: string };
+
+export function createPrometheusGates(settings: MetricsSettings, client: PrometheusClient): Gate[] {
+  const queries = builtinQueries(settings.prometheus?.labels);
+  const memory = stableMemory(settings);
+
+  async function run(template: string, ctx: GateContext, track: Track): Promise<Fetched<PromSample[]>> {
+    const pods = (track === "canary" ? ctx.canaryPods : ctx.stablePods).map((pod) => pod.name);
+    const vars = {
+      app: ctx.app,
+      namespace: ctx.namespace,
+      track,
+      pods,
+      intervalMs: settings.intervalMs,
+      windowMs: windowMs(ctx),
+    };
+    const rendered = renderQuery(template, vars);
+    if (!rendered.ok) return rendered;
+    const result = await client.query(rendered.query, ctx.windowEnd, ctx.signal);
+    return result.ok ? { ok: true, value: result.samples } : result;
+  }
+
+  async function counts(ctx: GateContext, track: Track): Promise<Fetched<TrackCounts | null>> {
+    const result = await run(queries.requestsByCode, ctx, track);
+    if (!result.ok) return result;
+    if (result.value.length === 0) return { ok: true, value: null };
+    let requests = 0;
+    let errors = 0;
+    for (const sample of result.value) {
+      const code = sample.labels[queries.codeLabel];
+      // Without the code label every request would look like a success.
+      if (code === undefined) return { ok: false, why: `http_requests_total has no "${queries.codeLabel}" label` };
+      requests += sample.value;
+      if (/^5\d\d$/.test(code)) errors += sample.value;
+    }
+    return { ok: true, value: { requests, errors } };
+  }
+
+  async function latency(ctx: GateContext, track: Track): Promise<Fetched<LatencySample | null>> {
+    const [p99, total] = await Promise.all([
+      run(queries.latencyP99, ctx, track),
+      run(queries.latencyCount, ctx, track),
+    ]);
+    if (!p99.ok) return p99;
+    if (!total.ok) return total;
+    if (total.value.length === 0) return { ok: true, value: null };
+    return { ok: true, value: { p99: p99.value[0]?.value ?? null, count: total.value[0].value } };
+  }
+
+  async function evaluate(check: MetricCheck, ctx: GateContext): Promise<GateResult> {
+    const gate = check.name;
+    const kind = kindOf(check);
+    if (kind === "error-rate") {
+      const [canary, stable] = await Promise.all([counts(ctx, "canary"), counts(ctx, "stable")]);
+      if (!canary.ok) return inconclusive(gate, `canary: ${canary.why}`);
+      if (!stable.ok) return inconclusive(gate, `stable: ${stable.why}`);
+      const stableBaseline = memory.recall(ctx);
+      memory.remember(ctx, stable.value);
+      const rule = { max: check.max, minRequests: settings.minRequests };
+      return decideErrorRate(gate, { canary: canary.value, stable: stable.value, stableBaseline }, rule);
+    }
+    if (kind === "latency-p99") {
+      const [canary, stable] = await Promise.all([latency(ctx, "canary"), latency(ctx, "stable")]);
+      if (!canary.ok) return inconclusive(gate, `canary: ${canary.why}`);
+      if (!stable.ok) return inconclusive(gate, `stable: ${stable.why}`);
+      const rule = { max: check.max, minSamples: settings.minRequests };
+      return decideLatency(gate, { canary: canary.value, stable: stable.value }, rule);
+    }
+    if (!check.query) return inconclusive(gate, "a custom check needs a query");
+    const result = await run(check.query, ctx, "canary");
+    if (!result.ok) return inconclusive(gate, result.why);
+    if (result.value.length > 1)
+      return inconclusive(gate, `query returned ${result.value.length} series; expected one`);
+    return decideThreshold(gate, result.value[0]?.value ?? null, { min: check.min, max: check.max });
+  }
+
+  return settings.checks.map((check) => ({
+    name: check.name,
+    evaluate: (ctx: GateContext) => evaluate(check, ctx),
+  }));
+}

@@ -1,0 +1,66 @@
+// PromQL templates: `{{app}}`, `{{namespace}}`, `{{track}}`, `{{pods}}` (a
+// regex of the track's pod names), `{{interval}}` (the step window from the
+// settings) and `{{window}}` (the window actually being judged), plus the
+// built-in queries. Values are escaped for a double-quoted PromQL string, so a
+// template writes `app="{{app}}"` or `pod=~"{{pods}}"`.
+
+import { defaultLabels, type SelectorLabels } from "./settings.ts";
+
+export interface TemplateVars {
+  app: string;
+  namespace: string;
+  track: "canary" | "stable";
+  pods: string[];
+  intervalMs: number;
+  windowMs: number;
+}
+
+export type Rendered = { ok: true; query: string } | { ok: false; why: string };
+
+/** A PromQL range duration in whole seconds, at least 1 s. */
+export function promDuration(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 1000))}s`;
+}
+
+const escapeString = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Anchored alternation of pod names; a name no pod has when the list is empty (=~"" would match every series without the label). */
+export function podsRegex(names: string[]): string {
+  return names.length ? names.map(escapeRegex).join("|") : "grayctl-no-pods";
+}
+
+export function renderQuery(template: string, vars: TemplateVars): Rendered {
+  const values: Record<string, string> = {
+    app: escapeString(vars.app),
+    namespace: escapeString(vars.namespace),
+    track: escapeString(vars.track),
+    pods: escapeString(podsRegex(vars.pods)),
+    interval: promDuration(vars.intervalMs),
+    window: promDuration(vars.windowMs),
+  };
+  const unknown = new Set<string>();
+  const query = template.replace(/\{\{\s*([a-zA-Z_]+)\s*\}\}/g, (whole, name: string) => {
+    if (Object.hasOwn(values, name)) return values[name];
+    unknown.add(name);
+    return whole;
+  });
+  if (unknown.size) return { ok: false, why: `unknown template variable(s): ${[...unknown].join(", ")}` };
+  return { ok: true, query };
+}
+
+function trackSelector(labels: SelectorLabels): string {
+  return `${labels.namespace}="{{namespace}}",${labels.app}="{{app}}",${labels.track}="{{track}}"`;
+}
+
+/** Built-in templates. error-rate asks for counts by status code (increase, not rate) so the rule sees how much traffic there was. */
+export function builtinQueries(partial: Partial<SelectorLabels> = {}) {
+  const labels = { ...defaultLabels, ...partial };
+  const selector = trackSelector(labels);
+  return {
+    requestsByCode: `sum by (${labels.code}) (increase(http_requests_total{${selector}}[{{window}}]))`,
+    latencyP99: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${selector}}[{{window}}])))`,
+    latencyCount: `sum(increase(http_request_duration_seconds_count{${selector}}[{{window}}]))`,
+    codeLabel: labels.code,
+  };
+}

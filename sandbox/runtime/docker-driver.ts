@@ -55,11 +55,6 @@ export class DockerDriver implements ContainerDriver {
       HostConfig: { NetworkMode: "host" },
     });
     this.running.add(container);
-    // Attach to the wait before starting, so a container that exits at once is not missed.
-    const exited = container.wait().then(
-      (result: { StatusCode: number }) => result.StatusCode,
-      () => 137,
-    );
     try {
       await container.start();
     } catch (err) {
@@ -67,6 +62,13 @@ export class DockerDriver implements ContainerDriver {
       await container.remove({ force: true }).catch(() => {});
       throw err;
     }
+    // Waiting after the start, on "not-running": a container that already exited
+    // answers at once with its code. (Waiting before the start would return at
+    // once too, for the container is not running yet.)
+    const exited = container.wait({ condition: "not-running" }).then(
+      (result: { StatusCode: number }) => result.StatusCode,
+      () => 137,
+    );
     if (launch.logFile) {
       const stream = await container.logs({ follow: true, stdout: true, stderr: true });
       const file = createWriteStream(launch.logFile, { flags: "a" });

@@ -9,6 +9,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
+  type KubernetesObject,
   KubernetesObjectApi,
   NetworkingV1Api,
   PatchStrategy,
@@ -40,6 +41,8 @@ async function statusOf(promise: Promise<unknown>): Promise<{ code: number; reas
   }
   assert.fail("expected the call to fail");
 }
+
+type CustomObject = KubernetesObject & { spec?: unknown };
 
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -196,21 +199,28 @@ describe("client-node KubernetesObjectApi on custom resources", () => {
   it("creates, reads, merge-patches and deletes a VirtualService and an HTTPRoute", async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
     for (const object of [virtualService, httpRoute]) {
-      const created = await objects.create(object);
-      assert.equal(created.metadata.uid !== undefined, true);
-      const read = await objects.read({
+      const created = await objects.create<CustomObject>(object);
+      assert.equal(created.metadata?.uid !== undefined, true);
+      const read = await objects.read<CustomObject>({
         apiVersion: object.apiVersion,
         kind: object.kind,
         metadata: { name: "web", namespace: "default" },
       });
       assert.deepEqual(read.spec, object.spec);
-      const patch = {
+      const patch: CustomObject = {
         apiVersion: object.apiVersion,
         kind: object.kind,
         metadata: { name: "web", namespace: "default", labels: { weight: "20" } },
       };
-      const patched = await objects.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
-      assert.equal(patched.metadata.labels?.weight, "20");
+      const patched = await objects.patch<CustomObject>(
+        patch,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      assert.equal(patched.metadata?.labels?.weight, "20");
       assert.deepEqual(patched.spec, object.spec);
       const list = await objects.list(object.apiVersion, object.kind, "default");
       assert.equal(list.items.length, 1);

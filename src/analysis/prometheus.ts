@@ -120,7 +120,12 @@ export function createPrometheusClient(
         const wait = Math.min(Math.max(delayMs, outcome.retryAfterMs ?? 0), 5000);
         const elapsed = deps.clock.now() - started;
         if (deps.clock.now() + wait >= deadline || attempts >= 10 || signal?.aborted) {
-          const why = `Prometheus at ${base} ${outcome.why.startsWith("unreachable") ? "is " : ""}${outcome.why} after ${attempts} attempt${attempts > 1 ? "s" : ""} in ${(elapsed / 1000).toFixed(1)} s`;
+          const verb = outcome.why.startsWith("unreachable")
+            ? "is"
+            : outcome.why.startsWith("HTTP")
+              ? "answered"
+              : "gave";
+          const why = `Prometheus at ${base} ${verb} ${outcome.why} after ${attempts} attempt${attempts > 1 ? "s" : ""} in ${(elapsed / 1000).toFixed(1)} s`;
           return { ok: false, why: redact(why) };
         }
         await deps.clock.sleep(wait, signal).catch(() => undefined);

@@ -172,3 +172,23 @@ test("stop() kills every pod process it started", async () => {
   assert.ok(pids.every(isAlive));
   await workloads.stop(); // asserts that none of the PIDs is alive afterwards
 });
+
+test("a rollout that stops making progress reports ProgressDeadlineExceeded", async () => {
+  const store = new Store();
+  const workloads = await startRecording(store);
+  try {
+    const deploy = aDeployment("stuck", "sandbox.local/demo-app:v1-unhealthy", 1);
+    deploy.spec.progressDeadlineSeconds = 1;
+    store.create(R.deployments, NS, deploy);
+    const begin = Date.now();
+    const condition = await waitFor("ProgressDeadlineExceeded", () => {
+      const conditions = store.get(R.deployments, NS, "stuck")?.status?.conditions ?? [];
+      return conditions.find((c: { type: string; reason: string }) => c.reason === "ProgressDeadlineExceeded");
+    });
+    assert.equal(condition.type, "Progressing");
+    assert.equal(condition.status, "False");
+    assert.ok(Date.now() - begin >= 1000, "not before the deadline");
+  } finally {
+    await workloads.stop();
+  }
+});

@@ -60,6 +60,27 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("check the configuration and exit 0 (valid) or 2 (invalid)")
     .action(run(async () => (await import("./commands/validate.ts")).validateCommand as Action));
 
+  program
+    .command("build")
+    .description("build and push the image for HEAD, or reuse it when the registry has it")
+    .action(
+      run(async () => async (ctx: CommandContext) => {
+        const { config } = await ctx.loadConfig();
+        if (!config.image) throw new UsageError("image: the configuration has no image section", "Add image.repository to grayctl.yaml.");
+        const [{ buildCommand }, { imageSettings }] = await Promise.all([import("./commands/build.ts"), import("./shared/image-settings.ts")]);
+        await buildCommand({ reporter: ctx.reporter, cwd: ctx.cwd, env: ctx.env, settings: imageSettings(config.image, ctx.cwd), signal: ctx.signal });
+        return ExitCode.ok;
+      }),
+    );
+
+  program
+    .command("rollout")
+    .description("roll an image out through the canary steps; promote, or roll back on a failed gate")
+    .option("--image <ref>", "image to roll out (repo:tag or repo@sha256:…); default: build or reuse the image for HEAD")
+    .option("--supersede", "replace a rollout of another image that is in flight", false)
+    .option("--force", "take the rollout lock from another live process", false)
+    .action(run(async () => (await import("./commands/rollout.ts")).rolloutCommand as Action));
+
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;

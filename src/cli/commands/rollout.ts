@@ -1,0 +1,49 @@
+// `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
+// image for HEAD first; then takes the app's Lease and runs the engine.
+import { ExitCode, UsageError } from "../../errors.ts";
+import { runRollout } from "../../rollout/engine.ts";
+import type { CommandContext } from "../context.ts";
+import { imageSettings } from "../shared/image-settings.ts";
+
+export interface RolloutOptions {
+  image?: string;
+  supersede?: boolean;
+  force?: boolean;
+}
+
+export async function rolloutCommand(ctx: CommandContext, options: RolloutOptions): Promise<number> {
+  const { config } = await ctx.loadConfig();
+  let image: string;
+  let commit: string | undefined;
+  if (options.image) {
+    const { resolveImageDigest } = await import("../../build/resolve-digest.ts");
+    image = await resolveImageDigest(options.image, { env: ctx.env, reporter: ctx.reporter, signal: ctx.signal });
+  } else {
+    if (!config.image) throw new UsageError("no --image given and no image section in the configuration", "Pass --image REF or add image.repository.");
+    const { buildOrReuseImage } = await import("../../build/index.ts");
+    const built = await buildOrReuseImage(imageSettings(config.image, ctx.cwd), { cwd: ctx.cwd, env: ctx.env, reporter: ctx.reporter, signal: ctx.signal });
+    image = built.image;
+    commit = built.revision.commit;
+  }
+  const { openSession } = await import("../shared/session.ts");
+  const session = await openSession(ctx, config);
+  const acquired = await session.lease.acquire({ force: options.force });
+  if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
+  let superseded = false;
+  session.lease.keepAlive((lost) => {
+    superseded = true;
+    session.abort.abort(lost);
+  });
+  try {
+    const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
+    superseded ||= outcome.outcome === "superseded";
+    ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
+    return outcome.exitCode;
+  } finally {
+    session.lease.stop();
+    // A process that lost the rollout to someone else writes nothing more, not even the Lease.
+    if (!superseded) await session.lease.release().catch(() => {});
+  }
+}
+
+export { ExitCode };

@@ -1,0 +1,201 @@
+// The namespace-scoped Kubernetes operations grayctl performs, each retried on
+// transient failures within a deadline, each safe to repeat: creates tolerate
+// AlreadyExists, updates re-read and retry on 409 Conflict.
+import {
+  type CoreV1Event,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1ConfigMap,
+  type V1Deployment,
+  type V1Lease,
+  type V1Pod,
+  type V1Service,
+} from "@kubernetes/client-node";
+import { GrayctlError } from "../errors.ts";
+import type { Clock } from "../rollout/clock.ts";
+import type { KubeClients } from "./client.ts";
+import { describeApiError, isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
+import { withRetry } from "./retry.ts";
+
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const CONFLICT_ATTEMPTS = 8;
+
+export class Cluster {
+  readonly namespace: string;
+  readonly clients: KubeClients;
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+  /** Per-call budget for retries of transient failures. */
+  readonly callBudgetMs: number;
+
+  constructor(clients: KubeClients, namespace: string, clock: Clock, signal?: AbortSignal, callBudgetMs = 20_000) {
+    this.clients = clients;
+    this.namespace = namespace;
+    this.clock = clock;
+    this.signal = signal;
+    this.callBudgetMs = callBudgetMs;
+  }
+
+  call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return withRetry(operation, { clock: this.clock, what, deadline: this.clock.now() + this.callBudgetMs });
+  }
+
+  /** Reads, or undefined on 404. */
+  async read<T>(what: string, operation: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.call(what, operation);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates, or returns the existing object when it is already there (a retried create). */
+  async createOrGet<T>(what: string, create: () => Promise<T>, get: () => Promise<T>): Promise<T> {
+    try {
+      return await this.call(what, create);
+    } catch (error) {
+      if (isAlreadyExists(error)) return this.call(what, get);
+      throw error;
+    }
+  }
+
+  /** Read-modify-write with optimistic concurrency: 409 re-reads and applies `change` again. */
+  async update<T extends { metadata?: { resourceVersion?: string } }>(
+    what: string,
+    get: () => Promise<T>,
+    change: (current: T) => T | undefined,
+    put: (next: T) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.call(what, get);
+      const next = change(structuredClone(current));
+      if (next === undefined) return current;
+      try {
+        return await this.call(what, () => put(next));
+      } catch (error) {
+        if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  // --- Deployments ---
+  getDeployment(name: string): Promise<V1Deployment | undefined> {
+    return this.read(`read Deployment ${name}`, () => this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
+  }
+
+  createDeployment(body: V1Deployment): Promise<V1Deployment> {
+    const name = body.metadata?.name ?? "";
+    return this.createOrGet(
+      `create Deployment ${name}`,
+      () => this.clients.apps.createNamespacedDeployment({ namespace: this.namespace, body }),
+      () => this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+    );
+  }
+
+  updateDeployment(name: string, change: (d: V1Deployment) => V1Deployment | undefined): Promise<V1Deployment> {
+    return this.update(
+      `update Deployment ${name}`,
+      () => this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+      change,
+      (body) => this.clients.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body }),
+    );
+  }
+
+  /** Scale through a merge patch of spec.replicas: idempotent and conflict-free. */
+  scaleDeployment(name: string, replicas: number): Promise<V1Deployment> {
+    return this.call(`scale Deployment ${name} to ${replicas}`, () =>
+      this.clients.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body: { spec: { replicas } } }, MERGE),
+    );
+  }
+
+  async listPods(labelSelector: string): Promise<V1Pod[]> {
+    const list = await this.call(`list pods ${labelSelector}`, () =>
+      this.clients.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
+    );
+    return list.items;
+  }
+
+  /** GET through the API server's pod proxy; the status code is a value, not an exception. */
+  async podProxyGet(pod: string, port: number, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+    const relative = path.replace(/^\//, "");
+    try {
+      const body = await Promise.race([
+        this.clients.core.connectGetNamespacedPodProxyWithPath({ name: `${pod}:${port}`, namespace: this.namespace, path: relative }),
+        this.clock.sleep(timeoutMs).then(() => {
+          throw new Error(`no answer within ${timeoutMs} ms`);
+        }),
+      ]);
+      return { status: 200, body: String(body) };
+    } catch (error) {
+      const failure = describeApiError(error);
+      if (failure.code !== undefined) return { status: failure.code, body: failure.message };
+      return { status: 0, body: failure.message };
+    }
+  }
+
+  // --- Services ---
+  getService(name: string): Promise<V1Service | undefined> {
+    return this.read(`read Service ${name}`, () => this.clients.core.readNamespacedService({ name, namespace: this.namespace }));
+  }
+
+  createService(body: V1Service): Promise<V1Service> {
+    const name = body.metadata?.name ?? "";
+    return this.createOrGet(
+      `create Service ${name}`,
+      () => this.clients.core.createNamespacedService({ namespace: this.namespace, body }),
+      () => this.clients.core.readNamespacedService({ name, namespace: this.namespace }),
+    );
+  }
+
+  // --- ConfigMaps ---
+  getConfigMap(name: string): Promise<V1ConfigMap | undefined> {
+    return this.read(`read ConfigMap ${name}`, () => this.clients.core.readNamespacedConfigMap({ name, namespace: this.namespace }));
+  }
+
+  createConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.call(`create ConfigMap ${body.metadata?.name}`, () =>
+      this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }),
+    );
+  }
+
+  replaceConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
+    const name = body.metadata?.name ?? "";
+    return this.call(`replace ConfigMap ${name}`, () =>
+      this.clients.core.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
+    );
+  }
+
+  // --- Leases ---
+  getLease(name: string): Promise<V1Lease | undefined> {
+    return this.read(`read Lease ${name}`, () => this.clients.coordination.readNamespacedLease({ name, namespace: this.namespace }));
+  }
+
+  createLease(body: V1Lease): Promise<V1Lease> {
+    return this.call(`create Lease ${body.metadata?.name}`, () =>
+      this.clients.coordination.createNamespacedLease({ namespace: this.namespace, body }),
+    );
+  }
+
+  replaceLease(body: V1Lease): Promise<V1Lease> {
+    const name = body.metadata?.name ?? "";
+    return this.call(`replace Lease ${name}`, () =>
+      this.clients.coordination.replaceNamespacedLease({ name, namespace: this.namespace, body }),
+    );
+  }
+
+  deleteLease(name: string): Promise<unknown> {
+    return this.read(`delete Lease ${name}`, () => this.clients.coordination.deleteNamespacedLease({ name, namespace: this.namespace }));
+  }
+
+  // --- Events (best effort: an audit trail must not fail a rollback) ---
+  async recordEvent(event: CoreV1Event): Promise<void> {
+    try {
+      await this.call("create Event", () => this.clients.core.createNamespacedEvent({ namespace: this.namespace, body: event }));
+    } catch (error) {
+      throw new GrayctlError(`could not record the event: ${describeApiError(error).message}`);
+    }
+  }
+}
+
+export { MERGE };

@@ -1,0 +1,60 @@
+// Kubernetes API failures as values grayctl can reason about: the Status code,
+// reason and message from the body, and whether a retry can help.
+
+export interface ApiFailure {
+  code?: number;
+  reason?: string;
+  message: string;
+  retryAfterMs?: number;
+  transient: boolean;
+}
+
+const TRANSIENT_NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "ECONNABORTED"]);
+
+function parseBody(body: unknown): { message?: string; reason?: string } {
+  if (typeof body === "string") {
+    try {
+      return JSON.parse(body) as { message?: string; reason?: string };
+    } catch {
+      return { message: body.slice(0, 200) };
+    }
+  }
+  if (body && typeof body === "object") return body as { message?: string; reason?: string };
+  return {};
+}
+
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function describeApiError(error: unknown): ApiFailure {
+  const candidate = error as { code?: unknown; body?: unknown; headers?: Record<string, string>; message?: string };
+  if (typeof candidate?.code === "number") {
+    const status = parseBody(candidate.body);
+    const retryAfter = Number(candidate.headers?.["retry-after"] ?? candidate.headers?.["Retry-After"]);
+    return {
+      code: candidate.code,
+      reason: status.reason,
+      message: status.message ?? `HTTP ${candidate.code}`,
+      retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+      transient: candidate.code >= 500 || candidate.code === 429,
+    };
+  }
+  const code = networkCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const transient = (code !== undefined && TRANSIENT_NETWORK.has(code)) || /socket hang up|fetch failed|ECONNRESET|terminated/i.test(message);
+  return { message: code ? `${message} (${code})` : message, transient };
+}
+
+export const isNotFound = (error: unknown) => describeApiError(error).code === 404;
+export const isConflict = (error: unknown) => describeApiError(error).code === 409;
+export const isAlreadyExists = (error: unknown) => {
+  const failure = describeApiError(error);
+  return failure.code === 409 && failure.reason === "AlreadyExists";
+};

@@ -1,0 +1,39 @@
+// Retries for transient API failures (5xx, 429 honouring Retry-After, reset
+// connections) with exponential backoff, jitter and a deadline. Conflicts are
+// not retried here: the caller must re-read before writing again.
+import { GrayctlError, ExitCode } from "../errors.ts";
+import type { Clock } from "../rollout/clock.ts";
+import { describeApiError } from "./errors.ts";
+
+export interface RetryOptions {
+  clock: Clock;
+  /** Absolute time (ms since epoch) after which no new attempt starts. */
+  deadline?: number;
+  signal?: AbortSignal;
+  what: string;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export async function withRetry<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const deadline = options.deadline ?? options.clock.now() + 30_000;
+  const base = options.baseDelayMs ?? 100;
+  const max = options.maxDelayMs ?? 2_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const failure = describeApiError(error);
+      if (!failure.transient) throw error;
+      const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+      if (options.clock.now() + delay > deadline) {
+        throw new GrayctlError(`${options.what}: the Kubernetes API kept failing (${failure.message}); gave up after ${attempt + 1} attempts`, {
+          exitCode: ExitCode.timeout,
+          cause: error,
+        });
+      }
+      await options.clock.sleep(delay, options.signal);
+    }
+  }
+}

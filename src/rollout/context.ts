@@ -1,0 +1,32 @@
+// Everything the rollout procedures act through, injected (tests build it
+// against the sandbox; the CLI builds it from flags and the kubeconfig).
+import type { Gate } from "../analysis/types.ts";
+import type { Config } from "../config/schema.ts";
+import type { Cluster } from "../kube/cluster.ts";
+import type { StateStore } from "../kube/state-store.ts";
+import type { Reporter } from "../output/types.ts";
+import type { TrafficRouter } from "../routers/types.ts";
+import type { Clock } from "./clock.ts";
+
+export interface RolloutContext {
+  config: Config;
+  cluster: Cluster;
+  store: StateStore;
+  router: TrafficRouter;
+  gates: Gate[];
+  reporter: Reporter;
+  clock: Clock;
+  /** Who acts (CI user or OS user), for history and events. */
+  actor: string;
+  /** This process's identity: the Lease holder and the state's owner. */
+  owner: string;
+  /** Aborted on SIGINT/SIGTERM, or when another process takes the rollout over. */
+  signal: AbortSignal;
+}
+
+export interface Outcome {
+  outcome: "deployed" | "promoted" | "rolled-back" | "paused" | "interrupted" | "unchanged" | "superseded" | "nothing-to-do";
+  exitCode: number;
+  message: string;
+  fields: Record<string, unknown>;
+}

@@ -1,0 +1,68 @@
+// Waiting on Deployments the way `kubectl rollout status` does, and keeping
+// the canary Deployment in shape.
+import type { V1Deployment } from "@kubernetes/client-node";
+import type { RolloutContext } from "./context.ts";
+import { canaryDeployment, IMAGE_ANNOTATION, mainContainer } from "./manifests.ts";
+import { names, trackSelector } from "./names.ts";
+import { failFastReason, summarizeTrack } from "./pods.ts";
+import { waitUntil } from "./wait.ts";
+
+/** kubectl's rule: the controller saw the spec, and every replica is updated and available. */
+export function rolloutStatus(d: V1Deployment): { done: boolean; status: string } {
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return { done: false, status: "waiting for the controller" };
+  const updated = s.updatedReplicas ?? 0;
+  const available = s.availableReplicas ?? 0;
+  const total = s.replicas ?? 0;
+  const status = `${updated}/${want} updated, ${available} available, ${total} total`;
+  return { done: updated >= want && total <= updated && available >= want, status };
+}
+
+export async function waitRolledOut(ctx: RolloutContext, name: string, deadline: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const result = await waitUntil(
+    async () => {
+      const d = await ctx.cluster.getDeployment(name);
+      if (!d) return { fail: `Deployment ${name} disappeared` };
+      const { done, status } = rolloutStatus(d);
+      return done ? { done: true as const, value: undefined } : { done: false as const, status };
+    },
+    { clock: ctx.clock, deadline, what: `Deployment ${name} to roll out`, intervalMs: 250, signal: ctx.signal },
+  );
+  return result.ok ? { ok: true } : result;
+}
+
+/** Waits until `count` canary pods are ready; fails fast on crash loops and restarts. */
+export async function waitCanaryReady(ctx: RolloutContext, count: number, deadline: number) {
+  return waitUntil(
+    async () => {
+      const track = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
+      const fast = failFastReason(track);
+      if (fast) return { fail: fast };
+      if (track.ready >= count) return { done: true as const, value: track };
+      return { done: false as const, status: `${track.ready}/${count} canary pods ready` };
+    },
+    { clock: ctx.clock, deadline, what: `${count} ready canary pod(s)`, intervalMs: 250, signal: ctx.signal },
+  );
+}
+
+/** Creates the canary from stable's spec with the new image, or brings an existing one in line. */
+export async function ensureCanary(ctx: RolloutContext, stable: V1Deployment, image: string, replicas: number): Promise<void> {
+  const { app } = ctx.config;
+  const wanted = canaryDeployment(stable, app, image, replicas);
+  const existing = await ctx.cluster.getDeployment(names(app).canary);
+  if (!existing) {
+    await ctx.cluster.createDeployment(wanted);
+    return;
+  }
+  await ctx.cluster.updateDeployment(names(app).canary, (current) => {
+    const same =
+      mainContainer(current, app).image === image &&
+      JSON.stringify(current.spec?.template) === JSON.stringify(wanted.spec?.template) &&
+      current.spec?.replicas === replicas;
+    if (same) return undefined;
+    current.spec = { ...wanted.spec!, selector: current.spec!.selector };
+    current.metadata = { ...current.metadata, annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: image } };
+    return current;
+  });
+}

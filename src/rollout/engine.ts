@@ -1,0 +1,180 @@
+// `grayctl rollout`: decides from the recorded state whether this is a first
+// deploy, a new canary, a resume or nothing to do, runs it, and maps every
+// ending (promoted, failed gate, deadline, interrupt, takeover) to an outcome.
+import { ExitCode, UsageError } from "../errors.ts";
+import { LeaseLostError } from "../kube/lease.ts";
+import { SupersededError } from "../kube/state-store.ts";
+import type { Outcome, RolloutContext } from "./context.ts";
+import { ensureCanary } from "./deployments.ts";
+import { imageOf } from "./manifests.ts";
+import { names } from "./names.ts";
+import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
+import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
+import { IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
+import { runSteps } from "./steps.ts";
+import { DeadlineError } from "./wait.ts";
+
+export interface RolloutRequest {
+  image: string;
+  commit?: string;
+  supersede?: boolean;
+  /** Continue a paused rollout (grayctl promote / resume): skip the paused step. */
+  continueFromPause?: boolean;
+}
+
+/** The reason a user interrupt carries (SIGINT/SIGTERM). */
+export class Interrupted extends Error {}
+
+export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {
+  const { config } = ctx;
+  const n = names(config.app);
+  const runStartedAt = ctx.clock.now();
+  const stored = await ctx.store.read();
+  const stable = await ctx.cluster.getDeployment(n.stable);
+  const current = stored.state;
+  const fields = { app: config.app, namespace: config.namespace, image: request.image };
+
+  if (current && IN_FLIGHT.has(current.phase)) {
+    if (current.image !== request.image && !request.supersede) {
+      throw new UsageError(
+        `a rollout of ${current.image} is in flight (${current.phase}, step ${current.stepIndex + 1}, weight ${current.weight}%)`,
+        "Pass --supersede to replace it with this image, finish it with `grayctl promote`, or undo it with `grayctl rollback`.",
+      );
+    }
+    if (current.image !== request.image) {
+      ctx.reporter.warn(`superseding the rollout of ${current.image}`);
+      await take(ctx, current);
+      await rollbackInFlight(ctx, current, `superseded by ${request.image}`);
+    } else if (current.phase === "paused" && !request.continueFromPause) {
+      return paused(current, fields, "still paused");
+    } else {
+      const resumed = await take(ctx, current);
+      return drive(ctx, resumed, runStartedAt, request);
+    }
+  }
+
+  if (!stable) {
+    const state = await start(ctx, request, { phase: "deploying", revision: nextRevision(stored.history, current) });
+    ctx.reporter.info(`first deploy of ${config.app}: ${request.image} straight to stable`);
+    return drive(ctx, state, runStartedAt, request);
+  }
+  const stableImage = imageOf(stable, config.app);
+  if (stableImage === request.image) {
+    return { outcome: "unchanged", exitCode: ExitCode.ok, message: `${config.app} already runs ${request.image}; nothing to do`, fields };
+  }
+  const state = await start(ctx, request, {
+    phase: "progressing",
+    revision: nextRevision(stored.history, current),
+    previousImage: stableImage,
+  });
+  await ensureServices(ctx);
+  await ctx.router.prepare();
+  const first = stepsOf(config)[0];
+  await ensureCanary(ctx, stable, request.image, ctx.router.replicas(first.weight, config.deployment.replicas).canary);
+  return drive(ctx, state, runStartedAt, request);
+}
+
+/** Claims ownership of a recorded rollout for this process. */
+async function take(ctx: RolloutContext, state: RolloutState): Promise<RolloutState> {
+  const written = await ctx.store.mutate((stored) => ({
+    state: { ...(stored.state ?? state), owner: ctx.owner, actor: ctx.actor },
+    history: stored.history,
+  }));
+  return written.state!;
+}
+
+async function start(ctx: RolloutContext, request: RolloutRequest, init: Pick<RolloutState, "phase" | "revision"> & { previousImage?: string }) {
+  const now = new Date(ctx.clock.now()).toISOString();
+  const state: RolloutState = {
+    ...init,
+    image: request.image,
+    commit: request.commit,
+    stepIndex: -1,
+    weight: 0,
+    targetWeight: 0,
+    startedAt: now,
+    updatedAt: now,
+    actor: ctx.actor,
+    owner: ctx.owner,
+    gates: [],
+    inconclusive: {},
+    activeMs: 0,
+  };
+  // Intent first: the record exists before anything in the cluster changes.
+  const written = await ctx.store.mutate((stored) => ({ state, history: stored.history }));
+  return written.state!;
+}
+
+function paused(state: RolloutState, fields: Record<string, unknown>, prefix: string): Outcome {
+  return {
+    outcome: "paused",
+    exitCode: ExitCode.paused,
+    message: `${prefix} at step ${state.stepIndex + 1} (${state.weight}% to canary ${state.image}); continue with \`grayctl promote\``,
+    fields: { ...fields, step: state.stepIndex + 1, weight: state.weight },
+  };
+}
+
+async function drive(ctx: RolloutContext, state: RolloutState, runStartedAt: number, request: RolloutRequest): Promise<Outcome> {
+  const { progressDeadlineMs } = durationsOf(ctx.config);
+  const deadline = runStartedAt + deadlineLeft(progressDeadlineMs, state.activeMs, runStartedAt, runStartedAt);
+  const fields = { app: ctx.config.app, namespace: ctx.config.namespace, image: state.image, revision: state.revision };
+  try {
+    if (state.phase === "deploying") {
+      const deployed = await firstDeploy(ctx, state, deadline);
+      if (deployed.exitCode !== ExitCode.ok) throw new DeadlineError(`Deployment ${ctx.config.app}`, deployed.reason ?? "");
+      return { outcome: "deployed", exitCode: ExitCode.ok, message: `deployed ${state.image} to ${ctx.config.app} (revision ${state.revision})`, fields };
+    }
+    if (state.phase === "rolling-back") return await rolledBack(ctx, state, state.reason ?? "rollback resumed", fields);
+    if (state.phase !== "promoting") {
+      const from = state.phase === "paused" && request.continueFromPause ? { ...state, stepIndex: state.stepIndex + 1 } : state;
+      const steps = await runSteps(ctx, from, deadline);
+      if (steps.kind === "failed") return await rolledBack(ctx, state, steps.reason, fields);
+      if (steps.kind === "paused") return paused({ ...state, stepIndex: steps.step, weight: stepsOf(ctx.config)[steps.step].weight }, fields, "paused");
+    }
+    const promoted = await promote(ctx, state, deadline);
+    if (!promoted.ok) return await rolledBack(ctx, state, promoted.reason, fields);
+    return { outcome: "promoted", exitCode: ExitCode.ok, message: `promoted ${state.image}: stable runs it, canary scaled to 0`, fields };
+  } catch (error) {
+    return await ended(ctx, state, error, fields);
+  } finally {
+    await recordActiveTime(ctx, runStartedAt);
+  }
+}
+
+async function rolledBack(ctx: RolloutContext, state: RolloutState, reason: string, fields: Record<string, unknown>): Promise<Outcome> {
+  ctx.reporter.warn(`rolling back: ${reason}`);
+  await rollbackInFlight(ctx, state, reason);
+  return {
+    outcome: "rolled-back",
+    exitCode: ExitCode.rolledBack,
+    message: `rolled back ${state.image}: ${reason}; traffic is 100% on stable`,
+    fields: { ...fields, reason },
+  };
+}
+
+/** Interrupts, takeovers and deadlines all end here. */
+async function ended(ctx: RolloutContext, state: RolloutState, error: unknown, fields: Record<string, unknown>): Promise<Outcome> {
+  const reason = ctx.signal.aborted ? ctx.signal.reason : error;
+  if (reason instanceof LeaseLostError || reason instanceof SupersededError || error instanceof SupersededError) {
+    const by = reason instanceof LeaseLostError ? reason.holder : reason instanceof SupersededError ? reason.by : String(error);
+    // Someone else (a forced rollback) owns the rollout now: stop without writing anything.
+    return { outcome: "superseded", exitCode: ExitCode.rolledBack, message: `superseded by rollback (${by}); stopped without further changes`, fields };
+  }
+  if (reason instanceof Interrupted) {
+    if (ctx.config.rollout.onInterrupt === "leave") {
+      await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "interrupted", reason: reason.message }));
+      return { outcome: "interrupted", exitCode: ExitCode.paused, message: `${reason.message}: left as is (onInterrupt: leave); continue with \`grayctl resume\` or undo with \`grayctl rollback\``, fields };
+    }
+    return rolledBack(ctx, state, `${reason.message} (onInterrupt: rollback)`, fields);
+  }
+  if (error instanceof DeadlineError && state.phase !== "deploying") return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
+  throw error;
+}
+
+async function recordActiveTime(ctx: RolloutContext, runStartedAt: number): Promise<void> {
+  try {
+    await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, activeMs: s.activeMs + (ctx.clock.now() - runStartedAt) }));
+  } catch {
+    // Superseded or unreachable: the time record is advisory.
+  }
+}

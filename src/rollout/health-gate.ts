@@ -1,0 +1,64 @@
+// The health gate: every canary pod ready, none restarted or crash-looping,
+// and /healthz answering 200 through the API server's pod proxy (so it works
+// from CI and laptops without network access to pods), a few pods at a time.
+import type { Gate, GateContext, GateResult } from "../analysis/types.ts";
+import type { Cluster } from "../kube/cluster.ts";
+import { trackSelector } from "./names.ts";
+import { failFastReason, summarizeTrack } from "./pods.ts";
+
+export interface HealthGateOptions {
+  path: string;
+  port: number;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class HealthGate implements Gate {
+  readonly name = "health";
+  private readonly cluster: Cluster;
+  private readonly options: HealthGateOptions;
+
+  constructor(cluster: Cluster, options: HealthGateOptions) {
+    this.cluster = cluster;
+    this.options = options;
+  }
+
+  async evaluate(ctx: GateContext): Promise<GateResult> {
+    const pods = await this.cluster.listPods(trackSelector(ctx.app, "canary"));
+    const track = summarizeTrack(pods);
+    const fast = failFastReason(track);
+    if (fast) return { gate: this.name, result: "failed", reason: fast };
+    const live = track.pods.filter((p) => !p.terminating);
+    if (live.length === 0) return { gate: this.name, result: "failed", reason: "no canary pods are running" };
+    const notReady = live.find((p) => !p.ready);
+    if (notReady) return { gate: this.name, result: "failed", reason: `pod ${notReady.name} is not ready`, pod: notReady.name };
+    const answers = await mapLimited(live, this.options.concurrency, async (pod) => ({
+      pod: pod.name,
+      ...(await this.cluster.podProxyGet(pod.name, this.options.port, this.options.path, this.options.timeoutMs)),
+    }));
+    const bad = answers.find((a) => a.status !== 200);
+    if (bad) {
+      const answer = bad.status === 0 ? bad.body : `HTTP ${bad.status}`;
+      return { gate: this.name, result: "failed", reason: `${this.options.path} of pod ${bad.pod} answered ${answer}`, pod: bad.pod };
+    }
+    return {
+      gate: this.name,
+      result: "passed",
+      summary: `${live.length}/${live.length} canary pods ready, ${this.options.path} 200, no restarts`,
+      values: { pods: live.length },
+    };
+  }
+}

@@ -1,0 +1,105 @@
+// Pure builders for the objects grayctl owns: the stable Deployment (from the
+// configuration or the team's manifest), the canary cloned from stable, and
+// the Services per track.
+import type { V1Container, V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { Config } from "../config/schema.ts";
+import { MANAGED_BY, names, type Track, trackLabels } from "./names.ts";
+
+export const IMAGE_ANNOTATION = "grayctl.dev/image";
+
+/** The container grayctl sets the image of: the one named like the app, else the first. */
+export function mainContainer(deployment: V1Deployment, app: string): V1Container {
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  const found = containers.find((c) => c.name === app) ?? containers[0];
+  if (!found) throw new Error(`Deployment ${deployment.metadata?.name} has no containers`);
+  return found;
+}
+
+export function imageOf(deployment: V1Deployment | undefined, app: string): string | undefined {
+  if (!deployment) return undefined;
+  return mainContainer(deployment, app).image;
+}
+
+export function stableDeployment(config: Config, image: string, template?: V1Deployment): V1Deployment {
+  const { app } = config;
+  const labels = trackLabels(app, "stable");
+  const port = config.deployment.port;
+  const base: V1Deployment = template
+    ? structuredClone(template)
+    : {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: {},
+        spec: {
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                {
+                  name: app,
+                  image,
+                  ports: [{ name: "http", containerPort: port }],
+                  readinessProbe: {
+                    httpGet: { path: config.analysis.healthz.path, port },
+                    periodSeconds: 1,
+                    failureThreshold: 2,
+                  },
+                },
+              ],
+            },
+          },
+        },
+      };
+  base.apiVersion = "apps/v1";
+  base.kind = "Deployment";
+  base.metadata = {
+    ...base.metadata,
+    name: names(app).stable,
+    namespace: config.namespace,
+    labels: { ...base.metadata?.labels, ...labels, ...MANAGED_BY },
+    annotations: { ...base.metadata?.annotations, [IMAGE_ANNOTATION]: image },
+  };
+  const spec = base.spec!;
+  spec.replicas = config.deployment.replicas;
+  spec.selector = { matchLabels: { ...spec.selector?.matchLabels, ...labels } };
+  spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };
+  // Zero-downtime rolling updates: never take a ready pod away before its replacement is ready.
+  spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } };
+  mainContainer(base, app).image = image;
+  return base;
+}
+
+export function canaryDeployment(stable: V1Deployment, app: string, image: string, replicas: number): V1Deployment {
+  const labels = trackLabels(app, "canary");
+  const spec = structuredClone(stable.spec!);
+  spec.replicas = replicas;
+  spec.selector = { matchLabels: { ...stable.spec?.selector?.matchLabels, ...labels } };
+  spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };
+  const canary: V1Deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: names(app).canary,
+      namespace: stable.metadata?.namespace,
+      labels: { ...stable.metadata?.labels, ...labels, ...MANAGED_BY },
+      annotations: { [IMAGE_ANNOTATION]: image },
+    },
+    spec,
+  };
+  mainContainer(canary, app).image = image;
+  return canary;
+}
+
+export function trackService(config: Config, track: Track | "both"): V1Service {
+  const { app } = config;
+  const n = names(app);
+  const name = track === "both" ? n.service : track === "stable" ? n.stableService : n.canaryService;
+  const selector = track === "both" ? { app } : trackLabels(app, track);
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: config.namespace, labels: { app, ...MANAGED_BY } },
+    spec: { selector, ports: [{ name: "http", port: 80, targetPort: config.deployment.port }] },
+  };
+}

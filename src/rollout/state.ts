@@ -1,0 +1,83 @@
+// The rollout state and release history recorded in the cluster (a ConfigMap
+// per app). Written before acting (intent first), so a killed process leaves a
+// record that `status` reports truthfully and that a re-run finishes from.
+import type { GateResult } from "../analysis/types.ts";
+
+export type Phase =
+  | "deploying" // first deploy straight to stable
+  | "progressing" // canary steps under way
+  | "paused" // waiting for `grayctl promote`
+  | "promoting"
+  | "rolling-back"
+  | "deployed" // terminal: first deploy done
+  | "promoted" // terminal
+  | "rolled-back" // terminal
+  | "interrupted"; // cancelled with onInterrupt: leave; resumable
+
+export const IN_FLIGHT: ReadonlySet<Phase> = new Set(["deploying", "progressing", "paused", "promoting", "rolling-back", "interrupted"]);
+
+export interface RolloutState {
+  phase: Phase;
+  /** Release number of the rollout in flight (or the last one). */
+  revision: number;
+  /** The image being rolled out (by digest). */
+  image: string;
+  /** What stable ran when this rollout started. */
+  previousImage?: string;
+  commit?: string;
+  /** Index into rollout.steps of the current step; -1 before the first. */
+  stepIndex: number;
+  /** Canary weight last applied to the router. */
+  weight: number;
+  /** Canary weight being applied (intent, written before the router write). */
+  targetWeight: number;
+  startedAt: string;
+  updatedAt: string;
+  stepStartedAt?: string;
+  actor: string;
+  /** The process that owns the rollout; a process whose id is no longer here must stop writing. */
+  owner: string;
+  reason?: string;
+  gates: GateResult[];
+  inconclusive: Record<string, number>;
+  /** Time spent progressing by earlier processes (for progressDeadline across resumes). */
+  activeMs: number;
+}
+
+export type ReleaseOutcome = "deployed" | "promoted" | "rolled-back";
+
+export interface Release {
+  revision: number;
+  image: string;
+  previousImage?: string;
+  commit?: string;
+  actor: string;
+  time: string;
+  outcome: ReleaseOutcome;
+  reason?: string;
+  /** Set on rollback entries: which revision stable went back to. */
+  restoredRevision?: number;
+}
+
+export interface StoredState {
+  state?: RolloutState;
+  history: Release[];
+  resourceVersion?: string;
+}
+
+/** The release stable runs now: the newest deployed/promoted entry not undone since. */
+export function currentRelease(history: readonly Release[]): Release | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i];
+    if (entry.outcome === "deployed" || entry.outcome === "promoted") return entry;
+    if (entry.outcome === "rolled-back" && entry.restoredRevision !== undefined) {
+      return history.find((h) => h.revision === entry.restoredRevision);
+    }
+  }
+  return undefined;
+}
+
+export function nextRevision(history: readonly Release[], state?: RolloutState): number {
+  const highest = Math.max(0, state?.revision ?? 0, ...history.map((h) => h.revision));
+  return highest + 1;
+}

@@ -1,0 +1,138 @@
+// Runs the canary steps from the recorded one: scale the canary to its share
+// and wait until it is ready, only then raise its weight, wait the interval
+// while watching for crashes, judge the gates, pause if asked.
+import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
+import { formatDuration } from "../config/duration.ts";
+import type { RolloutContext } from "./context.ts";
+import { waitCanaryReady } from "./deployments.ts";
+import { names, type Track, trackSelector } from "./names.ts";
+import { durationsOf, judge, type Step, stepsOf } from "./plan.ts";
+import { failFastReason, summarizeTrack } from "./pods.ts";
+import type { RolloutState } from "./state.ts";
+
+export type StepsOutcome = { kind: "done" } | { kind: "failed"; reason: string } | { kind: "paused"; step: number };
+
+/** How often the interval wait looks for crash loops: a crashing canary is not left serving for a whole step. */
+const WATCH_EVERY_MS = 1_000;
+
+async function podRefs(ctx: RolloutContext, track: Track): Promise<PodRef[]> {
+  const pods = await ctx.cluster.listPods(trackSelector(ctx.config.app, track));
+  return pods
+    .filter((p) => !p.metadata?.deletionTimestamp)
+    .map((p) => ({ name: p.metadata?.name ?? "", namespace: ctx.config.namespace, track, port: ctx.config.deployment.port }));
+}
+
+async function gateContext(ctx: RolloutContext, stepIndex: number, weight: number, windowStart: number): Promise<GateContext> {
+  return {
+    app: ctx.config.app,
+    namespace: ctx.config.namespace,
+    step: stepIndex,
+    weight,
+    windowStart: new Date(windowStart),
+    windowEnd: new Date(ctx.clock.now()),
+    canaryPods: await podRefs(ctx, "canary"),
+    stablePods: await podRefs(ctx, "stable"),
+    signal: ctx.signal,
+  };
+}
+
+async function evaluateAll(ctx: RolloutContext, gateCtx: GateContext): Promise<GateResult[]> {
+  const results: GateResult[] = [];
+  for (const gate of ctx.gates) {
+    try {
+      results.push(await gate.evaluate(gateCtx));
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      // A gate that breaks cannot vouch for the canary: inconclusive, never a pass.
+      results.push({ gate: gate.name, result: "inconclusive", why: `could not evaluate: ${(error as Error).message}` });
+    }
+  }
+  return results;
+}
+
+/** Waits one window, checking for crash loops; returns a reason when the canary broke. */
+async function watchWindow(ctx: RolloutContext, step: Step, index: number, total: number, intervalMs: number, deadline: number) {
+  const end = Math.min(ctx.clock.now() + intervalMs, deadline);
+  const progress = ctx.reporter.start("step", `step ${index + 1}/${total}: ${step.weight}% to canary`);
+  while (ctx.clock.now() < end) {
+    await ctx.clock.sleep(Math.min(WATCH_EVERY_MS, end - ctx.clock.now()), ctx.signal);
+    const canary = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
+    const stable = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "stable")));
+    const fast = failFastReason(canary);
+    if (fast) {
+      progress.fail(`step ${index + 1}/${total}: ${fast}`);
+      return fast;
+    }
+    const left = Math.max(0, end - ctx.clock.now());
+    progress.update(
+      `step ${index + 1}/${total}: ${step.weight}% to canary · ready canary ${canary.ready}/${canary.live} stable ${stable.ready}/${stable.live} · ${formatDuration(left)} left`,
+    );
+  }
+  progress.succeed(`step ${index + 1}/${total}: ${step.weight}% window done`);
+  return undefined;
+}
+
+export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadline: number): Promise<StepsOutcome> {
+  const steps = stepsOf(ctx.config);
+  const { intervalMs } = durationsOf(ctx.config);
+  const total = ctx.config.deployment.replicas;
+  let state = initial;
+  // A resumed rollout redoes its recorded step: every action below is idempotent.
+  for (let index = Math.max(0, state.stepIndex); index < steps.length; index++) {
+    const step = steps[index];
+    const plan = ctx.router.replicas(step.weight, total);
+    state = (await ctx.store.updateOwned(ctx.owner, (s) => ({
+      ...s,
+      phase: "progressing",
+      stepIndex: index,
+      targetWeight: step.weight,
+      stepStartedAt: new Date(ctx.clock.now()).toISOString(),
+    }))).state!;
+    // Invariant 1: the canary is scaled and ready for its share before its weight grows.
+    await ctx.cluster.scaleDeployment(names(ctx.config.app).canary, plan.canary);
+    const ready = await waitCanaryReady(ctx, plan.canary, deadline);
+    if (!ready.ok) return { kind: "failed", reason: ready.reason };
+    await ctx.router.setCanaryWeight(step.weight);
+    state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
+    const effective = plan.effectiveWeight !== step.weight ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)` : "";
+    ctx.reporter.event(
+      "step",
+      { step: index + 1, of: steps.length, weight: step.weight, effectiveWeight: plan.effectiveWeight, canaryReplicas: plan.canary },
+      `step ${index + 1}/${steps.length}: canary weight ${step.weight}%${effective}`,
+    );
+
+    let inconclusive: Record<string, number> = {};
+    for (;;) {
+      const windowStart = ctx.clock.now();
+      const opening = await gateContext(ctx, index, step.weight, windowStart);
+      for (const gate of ctx.gates) await gate.begin?.(opening);
+      const broke = await watchWindow(ctx, step, index, steps.length, intervalMs, deadline);
+      if (broke) return { kind: "failed", reason: `health: ${broke}` };
+      if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
+      const verdict = judge(await evaluateAll(ctx, await gateContext(ctx, index, step.weight, windowStart)), inconclusive, ctx.config.analysis.inconclusiveLimit);
+      for (const result of verdict.results) reportGate(ctx, result);
+      state = (await ctx.store.updateOwned(ctx.owner, (s) => ({
+        ...s,
+        gates: verdict.results,
+        inconclusive: verdict.verdict === "wait" ? verdict.inconclusive : {},
+      }))).state!;
+      if (verdict.verdict === "fail") return { kind: "failed", reason: verdict.reason };
+      if (verdict.verdict === "pass") break;
+      inconclusive = verdict.inconclusive;
+      ctx.reporter.warn(`step ${index + 1}: inconclusive (${verdict.why}); extending the step by another window`);
+    }
+
+    if (step.pause === "manual") {
+      await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "paused", stepIndex: index }));
+      return { kind: "paused", step: index };
+    }
+    if (typeof step.pause === "number" && step.pause > 0) await ctx.clock.sleep(Math.min(step.pause, Math.max(0, deadline - ctx.clock.now())), ctx.signal);
+  }
+  return { kind: "done" };
+}
+
+function reportGate(ctx: RolloutContext, result: GateResult): void {
+  const text =
+    result.result === "passed" ? result.summary : result.result === "failed" ? result.reason : `inconclusive: ${result.why}`;
+  ctx.reporter.event("gate", { ...result }, `  ${result.gate}: ${result.result} — ${text}`);
+}

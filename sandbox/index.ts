@@ -2,7 +2,7 @@
 // door, on loopback ports, plus a kubeconfig for it. The heavy parts are imported
 // lazily so a sandbox without them starts fast.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiServer, startApiServer } from "./api/server.ts";
@@ -71,24 +71,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.length = 0;
   };
   try {
+    // One temp dir for what the caller did not place: the kubeconfig and the pod logs.
+    const dir = await mkdtemp(join(tmpdir(), "grayctl-sandbox-"));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const workloadsOptions =
+      options.workloads === false ? undefined : { logDir: join(dir, "logs"), ...options.workloads };
+    if (workloadsOptions?.logDir) await mkdir(workloadsOptions.logDir, { recursive: true });
     const api: ApiServer = await startApiServer({
       store,
       faults,
       token,
       port: options.port,
+      logDir: workloadsOptions?.logDir,
       onRequest: options.onRequest,
     });
     stops.push(api.stop);
-    let kubeconfigPath = options.kubeconfigPath;
-    if (!kubeconfigPath) {
-      const dir = await mkdtemp(join(tmpdir(), "grayctl-sandbox-"));
-      stops.push(() => rm(dir, { recursive: true, force: true }));
-      kubeconfigPath = join(dir, "kubeconfig");
-    }
+    const kubeconfigPath = options.kubeconfigPath ?? join(dir, "kubeconfig");
     await writeKubeconfig(kubeconfigPath, { server: api.url, token });
-    if (options.workloads !== false) {
+    if (workloadsOptions) {
       const { startWorkloads } = await import("./workloads.ts");
-      const workloads = await startWorkloads(store, options.workloads ?? {});
+      const workloads = await startWorkloads(store, workloadsOptions);
       stops.push(() => workloads.stop());
     }
     let frontDoorUrl: string | undefined;

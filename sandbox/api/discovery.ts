@@ -78,6 +78,7 @@ function entries(t: ResourceType) {
   if (t.plural === "deployments" || t.plural === "replicasets") {
     list.push(sub("scale", "Scale", ["get", "patch", "update"], { group: "autoscaling", version: "v1" }));
   }
+  if (t.plural === "pods") list.push(sub("log", "Pod", ["get"]));
   if (t.plural === "pods" || t.plural === "services") {
     list.push(
       sub("proxy", t.plural === "pods" ? "PodProxyOptions" : "ServiceProxyOptions", [

@@ -9,6 +9,7 @@ import type { RequestContext } from "./context.ts";
 import { coreVersions, groupInfo, groupList, resourceList, versionInfo } from "./discovery.ts";
 import { openApiGroupVersion, openApiRoot } from "./openapi.ts";
 import { handleCollection, handleObject } from "./handlers.ts";
+import { handleLogs } from "./logs.ts";
 import { handleProxy } from "./proxy.ts";
 import { parseResourcePath, type ResourceRoute } from "./routes.ts";
 import { apiError, notFoundPath, sendError, sendJson } from "./status.ts";
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
   /** Bearer token a client that authenticates must send; undefined accepts any. */
   token?: string;
   port?: number;
+  /** Where the pod runtime writes container logs, for pods/log. */
+  logDir?: string;
   /** Called once per request, for debugging. */
   onRequest?: (method: string, url: string) => void;
 }
@@ -156,6 +159,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return handleScale(ctx);
       case "proxy":
         return handleProxy(ctx);
+      case "log":
+        return handleLogs(ctx, options.logDir);
       default:
         throw notFoundPath(url.pathname);
     }

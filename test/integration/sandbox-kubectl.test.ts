@@ -109,6 +109,13 @@ describe("kubectl against the sandbox", { concurrency: false }, () => {
     assert.match(version, /v1/);
   });
 
+  it("shows a pod's logs", async () => {
+    const name = (await ok(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"])).trim();
+    const result = await kubectl(["logs", name, "--tail=50"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /listening on 127\.0\.0\.1/, "the demo app's startup line");
+  });
+
   it("scales through the scale subresource", async () => {
     assert.match(await ok(["scale", "deployment/web", "--replicas=3"]), /scaled/);
     assert.equal(await ok(["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]), "3");

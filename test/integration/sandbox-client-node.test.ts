@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   NetworkingV1Api,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   Watch,
@@ -275,5 +276,34 @@ describe("client-node Watch", () => {
       controller.abort();
     }
     assert.deepEqual(seen, ["ADDED w", "MODIFIED w", "DELETED w"]);
+  });
+
+  it("drives an informer: list, then watch from the listed resourceVersion", async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "before-informer" } } });
+    const informer = makeInformer(kc, "/api/v1/namespaces/default/configmaps", () =>
+      core.listNamespacedConfigMap({ namespace: "default" }),
+    );
+    const added: string[] = [];
+    let sawNew: () => void;
+    const newSeen = new Promise<void>((resolve) => {
+      sawNew = resolve;
+    });
+    informer.on("add", (obj) => {
+      added.push(obj.metadata?.name ?? "");
+      if (obj.metadata?.name === "after-informer") sawNew();
+    });
+    await informer.start();
+    const timer = setTimeout(() => sawNew(), 5000);
+    try {
+      await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "after-informer" } } });
+      await newSeen;
+    } finally {
+      clearTimeout(timer);
+      await informer.stop();
+    }
+    assert.ok(added.includes("before-informer"), "listed objects are added");
+    assert.ok(added.includes("after-informer"), "watched objects are added");
+    assert.equal(informer.list().length >= 2, true);
   });
 });

@@ -9,8 +9,17 @@ export interface LoadResult {
   statuses: Record<string, number>;
   versions: Record<string, number>;
   pods: Record<string, number>;
-  /** Requests that failed below HTTP (connection refused or reset). */
+  /** Requests that failed below HTTP (connection refused or reset), after any retry. */
   errors: number;
+  /**
+   * Requests retried because a reused keep-alive connection was closed by the
+   * server before answering. Browsers, curl and Go retry these idempotent requests
+   * the same way; Node's http does not, and its docs recommend this retry
+   * (`request.reusedSocket`; tracked here per socket, because Node leaves that
+   * flag unset when the agent hands a freed socket to a queued request). nginx closes idle keep-alive connections when a
+   * reload retires a worker, so this is how a reload looks to a real client.
+   */
+  retries: number;
   errorMessages: string[];
 }
 
@@ -27,9 +36,13 @@ export interface LoadOptions {
   timeoutMs?: number;
 }
 
+class StaleConnectionError extends Error {}
+
 function once(
   agent: http.Agent | false,
   options: LoadOptions,
+  /** Sockets that already carried a request. */
+  used: WeakSet<object>,
 ): Promise<{ status: number; version?: string; pod?: string }> {
   const { hostname, port } = new URL(options.url);
   return new Promise((resolve, reject) => {
@@ -54,17 +67,38 @@ function once(
         res.on("error", reject);
       },
     );
+    let reused = false;
+    req.on("socket", (socket) => {
+      reused = used.has(socket);
+      used.add(socket);
+    });
     req.on("timeout", () => req.destroy(new Error("request timed out")));
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const stale = reused && error.code === "ECONNRESET";
+      reject(
+        stale
+          ? new StaleConnectionError(error.message)
+          : new Error(`${error.message} code=${error.code} reused=${reused} agent=${agent !== false}`),
+      );
+    });
   });
 }
 
 export async function sendLoad(options: LoadOptions): Promise<LoadResult> {
   const agent =
     options.keepAlive === false ? false : new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
-  const result: LoadResult = { total: 0, statuses: {}, versions: {}, pods: {}, errors: 0, errorMessages: [] };
+  const result: LoadResult = {
+    total: 0,
+    statuses: {},
+    versions: {},
+    pods: {},
+    errors: 0,
+    errorMessages: [],
+    retries: 0,
+  };
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let next = 0;
+  const used = new WeakSet<object>();
   const worker = async () => {
     while (next < options.count) {
       next++;
@@ -72,7 +106,11 @@ export async function sendLoad(options: LoadOptions): Promise<LoadResult> {
         throw new Error(`load to ${options.url} (${options.host}) exceeded ${options.timeoutMs ?? 60_000} ms`);
       result.total++;
       try {
-        const { status, version, pod } = await once(agent, options);
+        const { status, version, pod } = await once(agent, options, used).catch((error) => {
+          if (!(error instanceof StaleConnectionError)) throw error;
+          result.retries++;
+          return once(false, options, used); // on a fresh connection; a second failure is a real one
+        });
         result.statuses[status] = (result.statuses[status] ?? 0) + 1;
         if (version) result.versions[version] = (result.versions[version] ?? 0) + 1;
         if (pod) result.pods[pod] = (result.pods[pod] ?? 0) + 1;

@@ -88,19 +88,20 @@ class Renderer {
   private ruleBit(rule: Rule, prefix: string): string {
     const conditions: string[] = [];
     const path = pathRegex(rule.path);
+    // References are braced: they are concatenated with each other and with literals.
     if (path) {
       this.zeroOneMap("$uri", path, `$${prefix}_path`);
-      conditions.push(`$${prefix}_path`);
+      conditions.push(`\${${prefix}_path}`);
     }
     rule.headers.forEach((header, index) => {
       this.zeroOneMap(headerVariable(header.name), headerRegex(header), `$${prefix}_h${index}`);
-      conditions.push(`$${prefix}_h${index}`);
+      conditions.push(`\${${prefix}_h${index}}`);
     });
     if (conditions.length === 0) return "1";
     if (conditions.length === 1) return conditions[0];
     const all = "1".repeat(conditions.length);
     this.lines.push(`  map ${quote(conditions.join(""))} $${prefix} { ${all} 1; default 0; }`);
-    return `$${prefix}`;
+    return `\${${prefix}}`;
   }
 
   /** The upstream (or marker) a matched rule sends a request to. */
@@ -185,10 +186,14 @@ export function renderNginxConfig(input: NginxRenderInput, version: number): str
   const listen = `127.0.0.1:${port}`;
   const renderer = new Renderer(input);
   const servers: string[] = [];
-  let defaultServer = serverBlock(`${listen} default_server`, "_", NO_ROUTE, version);
+  // `deferred` (TCP_DEFER_ACCEPT): a connection reaches nginx only once its request
+  // bytes have arrived. Without it, a worker retired by a reload closes connections
+  // it accepted but had not read yet, and those clients see a reset.
+  const defaultListen = `${listen} default_server deferred`;
+  let defaultServer = serverBlock(defaultListen, "_", NO_ROUTE, version);
   input.table.hosts.forEach((routes, index) => {
     const upVariable = renderer.host(routes, index);
-    if (routes.host === "") defaultServer = serverBlock(`${listen} default_server`, "_", upVariable, version);
+    if (routes.host === "") defaultServer = serverBlock(defaultListen, "_", upVariable, version);
     else servers.push(...serverBlock(listen, quote(routes.host), upVariable, version));
   });
   return [

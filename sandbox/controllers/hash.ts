@@ -5,14 +5,26 @@
 
 const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
+const isEmpty = (value: unknown) =>
+  value === null ||
+  value === undefined ||
+  (Array.isArray(value) && value.length === 0) ||
+  (typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length === 0);
+
+/**
+ * Sorted keys, and no null, {} or [] anywhere: clients written against typed
+ * structs send those zero values back (kubectl rollout undo sends
+ * `metadata.creationTimestamp: null` and `resources: {}`), and a template that
+ * only gained zero values is the same template.
+ */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value as object)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])] as const)
+      .filter(([, v]) => !isEmpty(v));
+    return Object.fromEntries(entries);
   }
   return value;
 }

@@ -45,3 +45,12 @@ test("pod-template-hash is stable under key order and differs per template", () 
   assert.notEqual(a, c);
   assert.match(a, /^[bcdfghjklmnpqrstvwxz2456789]+$/);
 });
+
+test("zero values sent back by typed clients do not change the pod-template-hash", () => {
+  const template = { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "a", image: "i:v1" }] } };
+  const roundTripped = {
+    metadata: { labels: { app: "x" }, creationTimestamp: null },
+    spec: { containers: [{ name: "a", image: "i:v1", resources: {}, env: [] }] },
+  };
+  assert.equal(podTemplateHash(template), podTemplateHash(roundTripped));
+});

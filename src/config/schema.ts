@@ -63,6 +63,9 @@ const rollout = z
     steps: z.array(step).min(1).default([5, 10, 25, 50, 100]),
     interval: duration.default("1m"),
     progressDeadline: duration.default("10m"),
+    readyTimeout: duration
+      .default("2m")
+      .describe("How long a step waits for its canary pods to become ready before it fails."),
     onInterrupt: z.enum(["rollback", "leave"]).default("rollback"),
     leaseDuration: duration.default("30s"),
   })

@@ -5,7 +5,7 @@ import type { RolloutContext } from "./context.ts";
 import { canaryDeployment, IMAGE_ANNOTATION, mainContainer } from "./manifests.ts";
 import { names, trackSelector } from "./names.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
-import { waitUntil } from "./wait.ts";
+import { DeadlineError, waitUntil } from "./wait.ts";
 
 /** kubectl's rule: the controller saw the spec, and every replica is updated and available. */
 export function rolloutStatus(d: V1Deployment): { done: boolean; status: string } {
@@ -34,6 +34,16 @@ export async function waitRolledOut(ctx: RolloutContext, name: string, deadline:
 
 /** Waits until `count` canary pods are ready; fails fast on crash loops and restarts. */
 export async function waitCanaryReady(ctx: RolloutContext, count: number, deadline: number) {
+  try {
+    return await waitCanary(ctx, count, deadline);
+  } catch (error) {
+    // Not ready in time is a failed step (rolled back), not a crash of grayctl.
+    if (error instanceof DeadlineError) return { ok: false as const, reason: error.message };
+    throw error;
+  }
+}
+
+function waitCanary(ctx: RolloutContext, count: number, deadline: number) {
   return waitUntil(
     async () => {
       const track = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));

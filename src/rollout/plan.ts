@@ -22,6 +22,7 @@ export function durationsOf(config: Config) {
   return {
     intervalMs: parseDuration(config.rollout.interval) ?? 60_000,
     progressDeadlineMs: parseDuration(config.rollout.progressDeadline) ?? 600_000,
+    readyTimeoutMs: parseDuration(config.rollout.readyTimeout) ?? 120_000,
     leaseMs: parseDuration(config.rollout.leaseDuration) ?? 30_000,
     healthzTimeoutMs: parseDuration(config.analysis.healthz.timeout) ?? 2_000,
   };

@@ -74,7 +74,7 @@ async function watchWindow(ctx: RolloutContext, step: Step, index: number, total
 
 export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadline: number): Promise<StepsOutcome> {
   const steps = stepsOf(ctx.config);
-  const { intervalMs } = durationsOf(ctx.config);
+  const { intervalMs, readyTimeoutMs } = durationsOf(ctx.config);
   const total = ctx.config.deployment.replicas;
   let state = initial;
   // A resumed rollout redoes its recorded step: every action below is idempotent.
@@ -90,8 +90,8 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
     }))).state!;
     // Invariant 1: the canary is scaled and ready for its share before its weight grows.
     await ctx.cluster.scaleDeployment(names(ctx.config.app).canary, plan.canary);
-    const ready = await waitCanaryReady(ctx, plan.canary, deadline);
-    if (!ready.ok) return { kind: "failed", reason: ready.reason };
+    const ready = await waitCanaryReady(ctx, plan.canary, Math.min(deadline, ctx.clock.now() + readyTimeoutMs));
+    if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
     await ctx.router.setCanaryWeight(step.weight);
     state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
     const effective = plan.effectiveWeight !== step.weight ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)` : "";

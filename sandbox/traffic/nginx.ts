@@ -28,6 +28,8 @@ export const MISSING_NGINX_HINT = "nginx is not installed: run scripts/real-part
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A deadline that does not keep the process alive once the race is decided. */
+const timeLimit = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -116,7 +118,7 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
     clearTimeout(timer);
     if (!exited && child.pid) {
       child.kill("SIGQUIT"); // graceful shutdown of the master we started, by its PID
-      const killed = await Promise.race([exit.then(() => true), sleep(5000).then(() => false)]);
+      const killed = await Promise.race([exit.then(() => true), timeLimit(5000).then(() => false)]);
       if (!killed) child.kill("SIGKILL");
       await exit;
     }

@@ -29,6 +29,8 @@ export interface RunningPrometheus {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A deadline that does not keep the process alive once the race is decided. */
+const timeLimit = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
   const binary = options.binary ?? "prometheus";
@@ -78,7 +80,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   const stop = async () => {
     if (!exited) {
       child.kill("SIGTERM"); // our own child, by PID
-      const done = await Promise.race([exit.then(() => true), sleep(10_000).then(() => false)]);
+      const done = await Promise.race([exit.then(() => true), timeLimit(10_000).then(() => false)]);
       if (!done) child.kill("SIGKILL");
       await exit;
     }

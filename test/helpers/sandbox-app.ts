@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
-import { type CliResult, runCli } from "./cli.ts";
+import { R } from "../../sandbox/resources.ts";
+import { type CliResult, type RunningCli, runCli, spawnCli } from "./cli.ts";
 
 /** Demo-app images by digest, as grayctl deploys them: sandbox.local/demo-app:TAG@sha256:… */
 export function demoImage(tag: string): string {
@@ -17,6 +18,11 @@ export interface SandboxApp {
   dir: string;
   configPath: string;
   grayctl(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
+  /** The same, in the background. */
+  spawn(args: string[], options?: { env?: Record<string, string> }): RunningCli;
+  /** The recorded rollout state (the ConfigMap), read straight from the sandbox's store. */
+  state(): { phase?: string; stepIndex?: number; weight?: number; image?: string } | undefined;
+  history(): { revision: number; image: string; outcome: string; actor: string; reason?: string }[];
   stop(): Promise<void>;
 }
 
@@ -24,6 +30,8 @@ export async function startSandboxApp(configYaml: string): Promise<SandboxApp> {
   const dir = await mkdtemp(join(tmpdir(), "grayctl-it-"));
   const sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig") });
   const configPath = join(dir, "grayctl.yaml");
+  const stateData = () =>
+    sandbox.store.get(R.configmaps, namespace(configYaml), `${appName(configYaml)}-grayctl`)?.data as Record<string, string> | undefined;
   await writeFile(configPath, configYaml);
   return {
     sandbox,
@@ -35,12 +43,28 @@ export async function startSandboxApp(configYaml: string): Promise<SandboxApp> {
         timeoutMs: options.timeoutMs ?? 120_000,
         env: { GRAYCTL_ACTOR: "test-runner", ...options.env },
       }),
+    spawn: (args, options = {}) =>
+      spawnCli(["--kubeconfig", sandbox.kubeconfigPath, "--config", configPath, ...args], {
+        cwd: dir,
+        env: { GRAYCTL_ACTOR: "test-runner", ...options.env },
+      }),
+    state: () => {
+      const raw = stateData()?.state;
+      return raw ? JSON.parse(raw) : undefined;
+    },
+    history: () => {
+      const raw = stateData()?.history;
+      return raw ? JSON.parse(raw) : [];
+    },
     async stop() {
       await sandbox.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
+
+const appName = (yaml: string) => /^app:\s*(\S+)/m.exec(yaml)?.[1] ?? "app";
+const namespace = (yaml: string) => /^namespace:\s*(\S+)/m.exec(yaml)?.[1] ?? "default";
 
 /** Polls a condition with a deadline; returns its value or throws naming what it waited for. */
 export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

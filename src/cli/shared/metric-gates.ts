@@ -1,11 +1,41 @@
-// Metric gates from analysis.metrics (none when the section is absent).
-import type { Gate } from "../../analysis/types.ts";
+// Metric gates from analysis.metrics (none when the section is absent). The
+// pods provider scrapes /metrics through the API server's pod proxy.
+import type { PodRef, Gate } from "../../analysis/types.ts";
+import type { MetricsSettings } from "../../analysis/settings.ts";
+import { parseDuration } from "../../config/duration.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Cluster } from "../../kube/cluster.ts";
-import type { Reporter } from "../../output/types.ts";
 import type { Clock } from "../../rollout/clock.ts";
+import { durationsOf } from "../../rollout/plan.ts";
 
-export async function metricGates(config: Config, _cluster: Cluster, _clock: Clock, _reporter: Reporter): Promise<Gate[]> {
-  if (!config.analysis.metrics) return [];
-  return [];
+export function metricsSettings(config: Config): MetricsSettings | undefined {
+  const metrics = config.analysis.metrics;
+  if (!metrics) return undefined;
+  const prometheus = metrics.prometheus;
+  return {
+    provider: metrics.provider,
+    prometheus: prometheus && {
+      url: prometheus.url,
+      headers: prometheus.headers,
+      bearerToken: prometheus.bearerToken,
+      username: prometheus.username,
+      password: prometheus.password,
+      timeoutMs: parseDuration(prometheus.timeout) ?? 5_000,
+    },
+    minRequests: metrics.minRequests,
+    checks: metrics.checks,
+    intervalMs: durationsOf(config).intervalMs,
+  };
+}
+
+export async function metricGates(config: Config, cluster: Cluster, clock: Clock): Promise<Gate[]> {
+  const settings = metricsSettings(config);
+  if (!settings) return [];
+  const { createMetricGates } = await import("../../analysis/metric-gates.ts");
+  const scrapePod = async (pod: PodRef) => {
+    const answer = await cluster.podProxyGet(pod.name, pod.port, "/metrics", 5_000);
+    if (answer.status !== 200) throw new Error(`GET /metrics of pod ${pod.name} answered ${answer.status || answer.body}`);
+    return answer.body;
+  };
+  return createMetricGates(settings, { clock, scrapePod });
 }

@@ -41,7 +41,7 @@ export async function openSession(cmd: CommandContext, config: Config): Promise<
       timeoutMs: durations.healthzTimeoutMs,
       concurrency: config.analysis.healthz.concurrency,
     }),
-    ...(await metricGates(config, cluster, clock, cmd.reporter)),
+    ...(await metricGates(config, cluster, clock)),
   ];
   const rollout: RolloutContext = {
     config,

@@ -76,3 +76,35 @@ test("a failed or unparseable scrape is recorded with the pod's reason", async (
   assert.match(snapshot.failures.get("shop/c1") ?? "", /unparseable \/metrics at line 1/);
   assert.match(snapshot.failures.get("shop/c2") ?? "", /connection refused/);
 });
+
+test("pod gates: evaluate without begin, and custom queries, are inconclusive — never a pass", async () => {
+  const { createMetricGates } = await import("../../src/analysis/metric-gates.ts");
+  const settings = {
+    provider: "pods" as const,
+    minRequests: 50,
+    intervalMs: 60_000,
+    checks: [
+      { name: "error-rate", max: 0.01 },
+      { name: "queue-depth", query: "x", max: 5 },
+    ],
+  };
+  const clock = { now: () => 0, sleep: async () => {} };
+  // scrapePod over a fixed page: the point is the gate's bookkeeping, not HTTP.
+  const [errorRate, custom] = createMetricGates(settings, { clock, scrapePod: async () => metrics(1000, 0) });
+  const ctx = {
+    app: "checkout",
+    namespace: "shop",
+    step: 0,
+    weight: 5,
+    windowStart: new Date(0),
+    windowEnd: new Date(60_000),
+    canaryPods: [pod("c1", "canary")],
+    stablePods: [pod("s1", "stable")],
+  };
+  const withoutBegin = await errorRate.evaluate(ctx);
+  assert.equal(withoutBegin.result, "inconclusive");
+  assert.equal((await custom.evaluate(ctx)).result, "inconclusive");
+  await errorRate.begin?.(ctx);
+  const nothingServed = await errorRate.evaluate(ctx);
+  assert.equal(nothingServed.result, "inconclusive", "no requests in the window");
+});

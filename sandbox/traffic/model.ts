@@ -121,3 +121,15 @@ export function normaliseHost(host: string | undefined): string {
   const withoutPort = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
   return withoutPort.toLowerCase().replace(/\.$/, "");
 }
+
+/** A seeded generator (mulberry32) so split tests are reproducible; production draws use Math.random. */
+export function seededRng(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

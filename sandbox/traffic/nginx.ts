@@ -94,9 +94,15 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += chunk));
   let exited = false;
+  let stopping = false;
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
   const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
       exited = true;
+      // After startup, nginx dying on its own leaves the sandbox without its proxy: say so.
+      if (!stopping && started)
+        options.onError(new Error(`nginx (pid ${child.pid}) exited with ${signal ?? code}: ${stderr}`));
       resolve();
     }),
   );
@@ -115,6 +121,7 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
   };
 
   const stop = async () => {
+    stopping = true;
     clearTimeout(timer);
     if (!exited && child.pid) {
       child.kill("SIGQUIT"); // graceful shutdown of the master we started, by its PID
@@ -127,12 +134,12 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
 
   try {
     await waitForVersion(() => version, 10_000);
+    started = true;
   } catch (error) {
     await stop();
     throw error;
   }
 
-  let timer: NodeJS.Timeout | undefined;
   let applying: Promise<void> = Promise.resolve();
   const apply = async () => {
     if (exited || !(await writeConfig())) return;

@@ -97,6 +97,10 @@ export async function startFrontDoor(
       if (res.headersSent) res.destroy(error);
       else answer(res, 502, `sandbox: pod ${podName} (127.0.0.1:${hostPort}) failed: ${error.message}`);
     });
+    // A client that goes away mid-request should not leave the pod working for nobody.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.pipe(upstream);
   });
 

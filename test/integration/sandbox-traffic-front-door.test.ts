@@ -156,3 +156,28 @@ test("method, path, query and body reach the pod", async () => {
   assert.equal(response.headers["x-body-bytes"], "100000");
   assert.equal(response.headers["x-sandbox-service"], "default/web-stable");
 });
+
+test("a pod whose process is gone before its readiness says so answers 502, naming the pod", async () => {
+  const dying = await startFakePod(store, { name: "dying", labels: { app: "dying" }, version: "v9" });
+  createService(store, "dying", { app: "dying" });
+  store.create(R.ingresses, "default", anIngress("dying", { host: "dying.test", service: "dying" }));
+  assert.deepEqual((await load("dying.test", 3)).versions, { v9: 3 });
+  // Close the server but keep the pod Ready in the store, as in the moment before a probe fails.
+  const stillReady = store.get(R.pods, "default", "dying")!;
+  await dying.stop();
+  store.create(R.pods, "default", { ...stillReady, metadata: { ...stillReady.metadata, resourceVersion: undefined } });
+  const { hostname, port } = new URL(traffic.url);
+  // node:http rather than fetch: fetch does not let a caller set the Host header.
+  const { status, body } = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+    http
+      .get({ host: hostname, port, path: "/", headers: { host: "dying.test" } }, (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode, body: text }));
+      })
+      .on("error", reject);
+  });
+  assert.equal(status, 502);
+  assert.match(body, /pod default\/dying/);
+  store.delete(R.pods, "default", "dying");
+});

@@ -62,6 +62,8 @@ export function matchesSelectorString(labels: Labels, selector: string | undefin
         return value !== undefined;
       case "!exists":
         return value === undefined;
+      default:
+        return false;
     }
   });
 }

@@ -30,7 +30,7 @@ export class PlainReporter extends BaseReporter {
     this.line(this.chalk.yellow("warn "), message, fields);
   }
 
-  start(kind: string, text: string): Progress {
+  start(_kind: string, text: string): Progress {
     if (!this.quiet) this.line("info ", text);
     let last = text;
     return {

@@ -43,5 +43,8 @@ export function watchTraffic(store: Store, namespace: string, app: string): Traf
       if (event.type === "DELETED" || event.object.metadata.deletionTimestamp) check(`Pod ${event.object.metadata.name} ${event.type}`);
     }),
   ];
-  return { weights, violations, stop: () => stops.forEach((stop) => stop()) };
+  return { weights, violations, stop: () => {
+      for (const stop of stops) stop();
+    },
+  };
 }

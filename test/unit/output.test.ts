@@ -70,7 +70,7 @@ test("plain: timestamped diagnostics on stderr, the result alone on stdout", () 
   reporter.info("starting");
   reporter.result("promoted", {}, "promoted v2");
   assert.equal(stdout.text, "promoted v2\n");
-  assert.match(stderr.text, /^2026-11-22T10:00:00\.000Z info  starting\n$/);
+  assert.match(stderr.text, /^2026-11-22T10:00:00\.000Z info {2}starting\n$/);
 });
 
 test("GitHub Actions: ::error annotations and a step summary", async () => {

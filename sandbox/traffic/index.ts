@@ -53,7 +53,16 @@ export async function startTraffic(store: Store, options: TrafficOptions = {}): 
     let nginx: Awaited<ReturnType<typeof import("./nginx.ts").startNginx>> | undefined;
     if (options.nginx) {
       const { startNginx } = await import("./nginx.ts");
-      nginx = await startNginx(state, { ...options.nginx, onError });
+      // A free port is picked before nginx binds it; if another process takes it in
+      // between, nginx fails to bind, and a fresh pick is the fix.
+      for (let attempt = 1; !nginx; attempt++) {
+        try {
+          nginx = await startNginx(state, { ...options.nginx, onError });
+        } catch (error) {
+          const portRace = options.nginx.port === undefined && /Address already in use/.test(String(error));
+          if (!portRace || attempt === 3) throw error;
+        }
+      }
       cleanups.unshift(() => nginx!.stop());
     }
     return {

@@ -10,10 +10,13 @@ const port = Number(process.env.PORT);
 if (!Number.isInteger(port) || port <= 0) throw new Error(`PORT=${JSON.stringify(process.env.PORT)} is not a port`);
 const metrics = new RequestMetrics();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Set by SIGTERM: answer what is in flight, on connections that then close. */
+let draining = false;
 
 const server = createServer(async (req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   res.setHeader("x-version", config.version);
+  if (draining) res.setHeader("connection", "close");
   if (path === "/healthz") {
     res.writeHead(config.unhealthy ? 500 : 200, { "content-type": "text/plain" });
     res.end(config.unhealthy ? "unhealthy\n" : "ok\n");
@@ -48,9 +51,11 @@ if (config.crashAfterS !== undefined) {
   }, config.crashAfterS * 1000).unref();
 }
 
-// The runtime stops pods with SIGTERM; close quickly, as a well-behaved app would.
+// The runtime stops pods with SIGTERM; a well-behaved app stops accepting, lets
+// the requests in flight finish (the runtime's SIGKILL after its grace bounds
+// this) and exits. Dropping them would show up as 502s at every scale-down.
 process.on("SIGTERM", () => {
-  server.close();
-  server.closeAllConnections();
-  process.exit(0);
+  draining = true;
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
 });

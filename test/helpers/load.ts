@@ -1,0 +1,180 @@
+// A bounded, paced load generator for rollout tests: `rate` requests per second
+// to a front door (the sandbox's or a real nginx) with a Host header, at most
+// `concurrency` in flight, for `durationMs` or until stop(). It counts what a
+// user would see: answers by status and by the version that answered
+// (x-version), connection failures, and 5xx — split into 5xx a pod answered
+// (the app's own errors) and 5xx no pod answered (the routing layer's: 502/503
+// from a proxy with nowhere to send the request). The latter, and connection
+// failures, are what a promotion or a rollback must never cause.
+import http from "node:http";
+
+export interface LoadOptions {
+  url: string;
+  host: string;
+  /** Requests started per second. */
+  rate: number;
+  /** Stop starting requests after this long (default 60 s; every load has an end). */
+  durationMs?: number;
+  /** Requests in flight at most; a request that would exceed it is counted as skipped. */
+  concurrency?: number;
+  path?: string;
+  headers?: Record<string, string>;
+  /** Per-request timeout (default 5 s). */
+  timeoutMs?: number;
+}
+
+export interface LoadEvent {
+  at: number;
+  status?: number;
+  version?: string;
+  error?: string;
+}
+
+export interface LoadTally {
+  sent: number;
+  answered: number;
+  statuses: Record<string, number>;
+  versions: Record<string, number>;
+  /** Connection failures and timeouts: no HTTP answer at all. */
+  failed: number;
+  /** 5xx answered by a pod (carries x-version): the app's own errors. */
+  appErrors: number;
+  /** 5xx with no x-version: the routing layer had no pod to send the request to. */
+  routingErrors: number;
+  /** Requests not started because `concurrency` were already in flight. */
+  skipped: number;
+  /** The first few failures and routing errors, with their time. */
+  samples: LoadEvent[];
+}
+
+export interface RunningLoad {
+  /** A copy of the counts so far; with `since`, only the requests started at or after it. */
+  tally(since?: number): LoadTally;
+  /** Stops starting requests and waits for those in flight. */
+  stop(): Promise<LoadTally>;
+  /** Resolves when the duration is over and every request has ended. */
+  done: Promise<LoadTally>;
+}
+
+const bump = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+export function tallyOf(events: LoadEvent[], skipped = 0): LoadTally {
+  const tally: LoadTally = {
+    sent: events.length,
+    answered: 0,
+    statuses: {},
+    versions: {},
+    failed: 0,
+    appErrors: 0,
+    routingErrors: 0,
+    skipped,
+    samples: [],
+  };
+  for (const event of events) {
+    if (event.status === undefined) {
+      tally.failed++;
+      if (tally.samples.length < 10) tally.samples.push(event);
+      continue;
+    }
+    tally.answered++;
+    bump(tally.statuses, String(event.status));
+    if (event.version) bump(tally.versions, event.version);
+    if (event.status >= 500) {
+      if (event.version) tally.appErrors++;
+      else {
+        tally.routingErrors++;
+        if (tally.samples.length < 10) tally.samples.push(event);
+      }
+    }
+  }
+  return tally;
+}
+
+export function startLoad(options: LoadOptions): RunningLoad {
+  const { hostname, port } = new URL(options.url);
+  const concurrency = options.concurrency ?? 64;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const events: LoadEvent[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let skipped = 0;
+  let stopped = false;
+  const started = Date.now();
+  const endAt = started + (options.durationMs ?? 60_000);
+
+  const once = (event: LoadEvent) =>
+    new Promise<void>((resolve) => {
+      const req = http.get(
+        {
+          host: hostname,
+          port,
+          path: options.path ?? "/",
+          agent,
+          headers: { ...options.headers, host: options.host },
+          timeout: options.timeoutMs ?? 5_000,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            event.status = res.statusCode ?? 0;
+            event.version = res.headers["x-version"] as string | undefined;
+            resolve();
+          });
+          res.on("error", (error) => {
+            event.error = error.message;
+            resolve();
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("request timed out")));
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        event.error = `${error.code ?? ""} ${error.message}`.trim();
+        resolve();
+      });
+    });
+
+  // Paced by the clock, not by answers: a slow canary must not slow the offered load.
+  const done = new Promise<LoadTally>((resolve) => {
+    let due = 0;
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (stopped || now >= endAt) {
+        clearInterval(tick);
+        void Promise.all(inFlight).then(() => {
+          agent.destroy();
+          resolve(tallyOf(events, skipped));
+        });
+        return;
+      }
+      const target = Math.floor(((now - started) / 1000) * options.rate);
+      for (; due < target; due++) {
+        if (inFlight.size >= concurrency) {
+          skipped++;
+          continue;
+        }
+        const event: LoadEvent = { at: Date.now() };
+        events.push(event);
+        const pending = once(event).finally(() => inFlight.delete(pending));
+        inFlight.add(pending);
+      }
+    }, 10);
+  });
+
+  return {
+    tally: (since = 0) => tallyOf(events.filter((event) => event.at >= since && (event.status !== undefined || event.error)), 0),
+    stop: () => {
+      stopped = true;
+      return done;
+    },
+    done,
+  };
+}
+
+/** One line for a test's output: what users saw. */
+export function describeTally(label: string, tally: LoadTally): string {
+  const versions = Object.entries(tally.versions)
+    .map(([version, count]) => `${version}=${count}`)
+    .join(" ");
+  return `${label}: ${tally.sent} requests, ${tally.answered} answered [${versions}], statuses ${JSON.stringify(tally.statuses)}, app 5xx ${tally.appErrors}, routing 5xx ${tally.routingErrors}, connection failures ${tally.failed}, skipped ${tally.skipped}`;
+}

@@ -19,13 +19,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   let ctx: CommandContext | undefined;
   const program = new Command("grayctl");
   program
-    .description("Canary releases to Kubernetes from one command: build once, ramp traffic, gate, promote or roll back.")
+    .description(
+      "Canary releases to Kubernetes from one command: build once, ramp traffic, gate, promote or roll back.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .option("-c, --config <file>", "configuration file (default: $GRAYCTL_CONFIG or ./grayctl.yaml)")
     .option("-n, --namespace <name>", "Kubernetes namespace (overrides the configuration)")
     .option("--context <name>", "kubeconfig context")
     .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    .addOption(new Option("-o, --output <format>", "text or json (one JSON event per line)").default("text").argParser(parseOutputFormat))
+    .addOption(
+      new Option("-o, --output <format>", "text or json (one JSON event per line)")
+        .default("text")
+        .argParser(parseOutputFormat),
+    )
     .option("-v, --verbose", "show debug details", false)
     .option("-q, --quiet", "only warnings, errors and the result", false)
     .option("--set <path=value>", "override a configuration value (repeatable)", collect, [])
@@ -66,9 +72,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .action(
       run(async () => async (ctx: CommandContext) => {
         const { config } = await ctx.loadConfig();
-        if (!config.image) throw new UsageError("image: the configuration has no image section", "Add image.repository to grayctl.yaml.");
-        const [{ buildCommand }, { imageSettings }] = await Promise.all([import("./commands/build.ts"), import("./shared/image-settings.ts")]);
-        await buildCommand({ reporter: ctx.reporter, cwd: ctx.cwd, env: ctx.env, settings: imageSettings(config.image, ctx.cwd), signal: ctx.signal });
+        if (!config.image)
+          throw new UsageError(
+            "image: the configuration has no image section",
+            "Add image.repository to grayctl.yaml.",
+          );
+        const [{ buildCommand }, { imageSettings }] = await Promise.all([
+          import("./commands/build.ts"),
+          import("./shared/image-settings.ts"),
+        ]);
+        await buildCommand({
+          reporter: ctx.reporter,
+          cwd: ctx.cwd,
+          env: ctx.env,
+          settings: imageSettings(config.image, ctx.cwd),
+          signal: ctx.signal,
+        });
         return ExitCode.ok;
       }),
     );
@@ -76,10 +95,55 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program
     .command("rollout")
     .description("roll an image out through the canary steps; promote, or roll back on a failed gate")
-    .option("--image <ref>", "image to roll out (repo:tag or repo@sha256:…); default: build or reuse the image for HEAD")
+    .option(
+      "--image <ref>",
+      "image to roll out (repo:tag or repo@sha256:…); default: build or reuse the image for HEAD",
+    )
     .option("--supersede", "replace a rollout of another image that is in flight", false)
     .option("--force", "take the rollout lock from another live process", false)
     .action(run(async () => (await import("./commands/rollout.ts")).rolloutCommand as Action));
+
+  program
+    .command("rollback")
+    .description("undo the rollout in flight, or the last promotion: traffic to stable in one write, canary to 0")
+    .option("--to-revision <n>", "after a promotion: go back to this revision (see `grayctl history`)")
+    .option("--no-wait", "do not wait for stable to roll out the restored image")
+    .option("--force", "take the rollout lock from a live process (e.g. a hung CI job)", false)
+    .option("--reason <text>", "why, for the history and the Kubernetes Event")
+    .action(run(async () => (await import("./commands/rollback.ts")).rollbackCommand as Action));
+
+  program
+    .command("abort")
+    .description("roll back the rollout in flight, taking it over from the process running it")
+    .option("--reason <text>", "why, for the history and the Kubernetes Event")
+    .option("--no-wait", "do not wait for stable to roll out (after an interrupted promotion)")
+    .action(run(async () => (await import("./commands/abort.ts")).abortCommand as Action));
+
+  program
+    .command("status")
+    .description("phase, step, weights, images and pods per track, gate results, the lock holder")
+    .option("-w, --watch", "re-render on every change until the rollout ends (or Ctrl-C)", false)
+    .option("--interval <duration>", "how often --watch looks", "1s")
+    .option("--timeout <duration>", "how long --watch runs at most", "1h")
+    .action(run(async () => (await import("./commands/status.ts")).statusCommand as Action));
+
+  program
+    .command("history")
+    .description("releases with revision, image, digest, commit, actor, time, outcome and reason")
+    .action(run(async () => (await import("./commands/history.ts")).historyCommand as Action));
+
+  program
+    .command("promote")
+    .description("continue a rollout paused at a manual step; --full skips the remaining steps")
+    .option("--full", "promote now, skipping the remaining steps", false)
+    .option("--force", "take the rollout lock from a live process", false)
+    .action(run(async () => (await import("./commands/promote.ts")).promoteCommand as Action));
+
+  program
+    .command("resume")
+    .description("continue an interrupted or orphaned rollout from its recorded step")
+    .option("--force", "take the rollout lock from a live process", false)
+    .action(run(async () => (await import("./commands/resume.ts")).resumeCommand as Action));
 
   try {
     await program.parseAsync([...argv], { from: "user" });

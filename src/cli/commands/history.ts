@@ -1,0 +1,17 @@
+// `grayctl history`: the releases recorded in the app's state ConfigMap.
+import { ExitCode } from "../../errors.ts";
+import type { CommandContext } from "../context.ts";
+
+export async function historyCommand(ctx: CommandContext): Promise<number> {
+  const modules = Promise.all([import("../../operate/from-command.ts"), import("../../operate/render.ts")]);
+  const { config } = await ctx.loadConfig();
+  const [{ sessionFor }, { historyRow, renderHistory }] = await modules;
+  const { history } = await sessionFor(ctx, config).ctx.store.read();
+  if (ctx.globals.output === "json") for (const release of history) ctx.reporter.event("release", historyRow(release));
+  ctx.reporter.result(
+    "history",
+    { app: config.app, namespace: config.namespace, releases: history.length },
+    renderHistory(history),
+  );
+  return ExitCode.ok;
+}

@@ -1,0 +1,54 @@
+// `grayctl rollback [--to-revision N] [--no-wait] [--force] [--reason TEXT]`:
+// undo the rollout in flight, or the last promotion. Built for incidents: the
+// Kubernetes client is imported while the configuration loads, and nothing is
+// read before the router write that is not needed to decide it.
+import { UsageError } from "../../errors.ts";
+import type { CommandContext } from "../context.ts";
+
+export interface RollbackOptions {
+  toRevision?: string;
+  wait: boolean;
+  force?: boolean;
+  reason?: string;
+}
+
+export async function rollbackCommand(ctx: CommandContext, options: RollbackOptions): Promise<number> {
+  const toRevision = options.toRevision === undefined ? undefined : parseRevision(options.toRevision);
+  return runUndo(ctx, {
+    mode: "rollback",
+    toRevision,
+    wait: options.wait,
+    force: Boolean(options.force),
+    reason: options.reason,
+  });
+}
+
+export function parseRevision(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--to-revision: "${text}" is not a revision number (1, 2, …)`, "See `grayctl history`.");
+  return value;
+}
+
+/** Shared by rollback and abort. */
+export async function runUndo(
+  ctx: CommandContext,
+  request: { mode: "rollback" | "abort"; toRevision?: number; wait: boolean; force: boolean; reason?: string },
+): Promise<number> {
+  if (request.reason !== undefined && request.reason.trim() === "") throw new UsageError("--reason: must not be empty");
+  // Start loading the Kubernetes client (the slowest import) while the configuration is read.
+  const modules = Promise.all([import("../../operate/from-command.ts"), import("../../operate/rollback.ts")]);
+  const { config } = await ctx.loadConfig();
+  const [{ sessionFor }, { rollbackRelease }] = await modules;
+  const session = sessionFor(ctx, config);
+  let stableAfterMs: number | undefined;
+  const outcome = await rollbackRelease(session, {
+    ...request,
+    // Milliseconds since this process started: the figure an on-call engineer cares about.
+    onStable: () => {
+      stableAfterMs = Math.round(performance.now());
+    },
+  });
+  ctx.reporter.result(outcome.outcome, { ...outcome.fields, stableAfterMs }, outcome.message);
+  return outcome.exitCode;
+}

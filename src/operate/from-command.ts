@@ -1,0 +1,19 @@
+// Builds an operate session from a command's flags and environment (the only
+// place the operate core meets the CLI's context).
+import type { CommandContext } from "../cli/context.ts";
+import { actorFrom, ownerId } from "../cli/shared/actor.ts";
+import type { Config } from "../config/schema.ts";
+import { type OperateSession, openOperateSession } from "./session.ts";
+
+export function sessionFor(ctx: CommandContext, config: Config): OperateSession {
+  const actor = actorFrom(ctx.env);
+  return openOperateSession(config, {
+    kubeconfig: ctx.globals.kubeconfig,
+    context: ctx.globals.context,
+    env: ctx.env,
+    reporter: ctx.reporter,
+    actor,
+    owner: ownerId(actor, process.pid),
+    signal: ctx.signal,
+  });
+}

@@ -1,0 +1,112 @@
+// Text renderings of status and history (json mode prints the views as they are). Pure.
+import type { GateResult } from "../analysis/types.ts";
+import { formatDuration } from "../config/duration.ts";
+import type { Release } from "../rollout/state.ts";
+import { splitImage } from "./lineage.ts";
+import type { StatusView, TrackStatus } from "./status.ts";
+
+export function renderStatus(view: StatusView): string {
+  const lines: string[] = [];
+  const head = `${view.app} (namespace ${view.namespace}): ${view.phase}${view.orphaned ? " — ORPHANED" : ""}`;
+  lines.push(head);
+  if (view.phase === "none" && !view.stable.exists) {
+    lines.push("  nothing deployed yet (no Deployment, no grayctl record)");
+    return lines.join("\n");
+  }
+  if (view.revision !== undefined) {
+    const since = view.sinceSeconds !== undefined ? ` for ${formatDuration(view.sinceSeconds * 1000)}` : "";
+    lines.push(`  revision ${view.revision}: ${view.image}${since}${view.actor ? ` (by ${view.actor})` : ""}`);
+  }
+  if (view.inFlight) {
+    const step = view.step !== undefined ? `step ${view.step}/${view.steps}` : `before step 1/${view.steps}`;
+    lines.push(
+      `  ${step}, canary weight ${weightText(view.canaryWeight)} (recorded ${view.recordedWeight ?? 0}%, target ${view.targetWeight ?? 0}%)`,
+    );
+  } else {
+    lines.push(`  canary weight ${weightText(view.canaryWeight)}`);
+  }
+  if (view.reason) lines.push(`  reason: ${view.reason}`);
+  lines.push(trackLine("stable", view.stable), trackLine("canary", view.canary));
+  if (view.gates.length > 0) {
+    lines.push("  last gate results:");
+    for (const gate of view.gates) lines.push(`    ${gateText(gate)}`);
+  }
+  lines.push(`  lock: ${leaseText(view)}`);
+  if (view.orphaned) {
+    lines.push(
+      "  the process running this rollout is gone (its Lease expired): continue with `grayctl resume`, or undo with `grayctl rollback`",
+    );
+  } else if (view.phase === "paused") {
+    lines.push("  paused: continue with `grayctl promote`, or undo with `grayctl rollback`");
+  } else if (view.phase === "interrupted") {
+    lines.push("  interrupted: continue with `grayctl resume`, or undo with `grayctl rollback`");
+  }
+  return lines.join("\n");
+}
+
+const weightText = (weight: number | undefined) => (weight === undefined ? "n/a (no routing object)" : `${weight}%`);
+
+function trackLine(name: string, track: TrackStatus): string {
+  if (!track.exists) return `  ${name.padEnd(6)} Deployment ${track.deployment} absent`;
+  const digest = track.digest ? ` ${track.digest.slice(0, 19)}…` : "";
+  return `  ${name.padEnd(6)} ${track.ready}/${track.desired} ready  ${splitImage(track.image).name ?? "?"}${digest}`;
+}
+
+function gateText(gate: GateResult): string {
+  const values = gate.values
+    ? ` [${Object.entries(gate.values)
+        .map(([key, value]) => `${key}=${value === null ? "n/a" : Number(value.toPrecision(4))}`)
+        .join(", ")}]`
+    : "";
+  const text = gate.result === "passed" ? gate.summary : gate.result === "failed" ? gate.reason : gate.why;
+  return `${gate.gate}: ${gate.result} — ${text}${values}`;
+}
+
+function leaseText(view: StatusView): string {
+  const lease = view.lease;
+  if (!lease?.holder) return "free";
+  const age = lease.ageSeconds !== undefined ? `renewed ${lease.ageSeconds}s ago` : "never renewed";
+  return `${lease.holder} (${age}${lease.expired ? ", EXPIRED" : ""})`;
+}
+
+/** One row per release, newest last, as the history is kept. */
+export function historyRow(release: Release) {
+  const { name, digest } = splitImage(release.image);
+  return {
+    revision: release.revision,
+    image: release.image,
+    repository: name,
+    digest,
+    commit: release.commit,
+    actor: release.actor,
+    time: release.time,
+    outcome: release.outcome,
+    reason: release.reason,
+    restoredRevision: release.restoredRevision,
+  };
+}
+
+export function renderHistory(releases: readonly Release[]): string {
+  if (releases.length === 0) return "no releases recorded";
+  const rows = releases.map((r) => {
+    const row = historyRow(r);
+    const outcome = row.restoredRevision !== undefined ? `${row.outcome} → ${row.restoredRevision}` : row.outcome;
+    return [
+      String(row.revision),
+      outcome,
+      `${row.repository ?? ""}${row.digest ? `@${row.digest.slice(0, 19)}…` : ""}`,
+      row.commit?.slice(0, 12) ?? "-",
+      row.actor,
+      row.time.replace(/\.\d+Z$/, "Z"),
+      row.reason ?? "",
+    ];
+  });
+  const header = ["REV", "OUTCOME", "IMAGE", "COMMIT", "ACTOR", "TIME", "REASON"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,208 @@
+// `grayctl rollback` and `grayctl abort`: decide from the recorded state what
+// to undo — the rollout in flight, or (rollback only) the last promotion —
+// take the Lease, run the undo procedure, and say what happened.
+import { ExitCode, GrayctlError, UsageError } from "../errors.ts";
+import { LeaseLostError } from "../kube/lease.ts";
+import { SupersededError } from "../kube/state-store.ts";
+import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
+import { durationsOf } from "../rollout/plan.ts";
+import { IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
+import { audit } from "./audit.ts";
+import { planRollback } from "./lineage.ts";
+import type { OperateSession } from "./session.ts";
+import { claim, type UndoState, undo } from "./undo.ts";
+
+/** A rollout outcome, or a rollback that put traffic on stable but ran out of time waiting for it. */
+export type Outcome = Omit<RolloutOutcome, "outcome"> & { outcome: RolloutOutcome["outcome"] | "timeout" };
+
+export interface RollbackRequest {
+  mode: "rollback" | "abort";
+  reason?: string;
+  toRevision?: number;
+  /** Wait for stable to roll out after a promotion is undone. */
+  wait: boolean;
+  /** Take a live holder's Lease. abort implies it: stopping a live rollout is its purpose. */
+  force: boolean;
+  /** Called the moment the router sends 100 % to stable (the rollback's latency figure). */
+  onStable?: () => void;
+}
+
+/** The rollout changed between our read and our claim; plan again from the new record. */
+class Replan extends Error {}
+
+export async function rollbackRelease(session: OperateSession, request: RollbackRequest): Promise<Outcome> {
+  const { ctx } = session;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stored = await ctx.store.read();
+    try {
+      if (stored.state && IN_FLIGHT.has(stored.state.phase)) return await undoInFlight(session, stored.state, request);
+      if (request.mode === "abort") return nothing(session, "no rollout is in flight; nothing to abort", stored);
+      return await undoPromotion(session, stored, request);
+    } catch (error) {
+      if (!(error instanceof Replan)) throw error;
+    }
+  }
+  throw new GrayctlError(`the rollout of ${ctx.config.app} kept changing while rolling back; run the command again`, {
+    exitCode: ExitCode.locked,
+  });
+}
+
+async function undoInFlight(session: OperateSession, state: RolloutState, request: RollbackRequest): Promise<Outcome> {
+  const { ctx } = session;
+  if (state.phase === "deploying") {
+    throw new UsageError(
+      `the first deploy of ${ctx.config.app} (${state.image}) is in flight; there is no earlier release to roll back to`,
+      "Let it finish, or delete the Deployment with kubectl if it must go.",
+    );
+  }
+  const reason =
+    request.reason ?? (state.phase === "rolling-back" && state.reason ? state.reason : `${request.mode} requested`);
+  return withLease(session, request.force || request.mode === "abort", async () => {
+    const claimed = await claim(ctx, (current) => {
+      if (!current || !IN_FLIGHT.has(current.phase)) throw new Replan();
+      return { ...current, phase: "rolling-back", owner: ctx.owner, actor: ctx.actor, reason, targetWeight: 0 };
+    });
+    return finish(session, claimed, request, reason, request.mode === "abort" ? "Aborted" : "RolledBack");
+  });
+}
+
+async function undoPromotion(session: OperateSession, stored: StoredState, request: RollbackRequest): Promise<Outcome> {
+  const { ctx } = session;
+  const { app, namespace } = ctx.config;
+  if (stored.history.length === 0) {
+    const stable = await ctx.cluster.getDeployment(app);
+    throw new UsageError(
+      stable
+        ? `Deployment ${app} in namespace ${namespace} has no release recorded by grayctl (ConfigMap ${app}-grayctl), so there is nothing to roll back to`
+        : `nothing to roll back: ${app} was never deployed to namespace ${namespace} (no Deployment ${app}, no ConfigMap ${app}-grayctl)`,
+      "Check --namespace, --context and the app name in the configuration.",
+    );
+  }
+  const plan = planRollback(stored.history, request.toRevision);
+  if (plan.kind === "refuse") throw new UsageError(plan.message, plan.hint);
+  if (plan.kind === "nothing") return nothing(session, plan.message, stored);
+  const reason = request.reason ?? `rollback to revision ${plan.to.revision} requested`;
+  return withLease(session, request.force, async () => {
+    const now = new Date(ctx.clock.now()).toISOString();
+    const claimed = await claim(ctx, (current) => {
+      // A rollout started since we read: undo that one instead.
+      if (current && IN_FLIGHT.has(current.phase)) throw new Replan();
+      return {
+        phase: "rolling-back",
+        revision: plan.from.revision,
+        image: plan.from.image,
+        previousImage: plan.to.image,
+        commit: plan.from.commit,
+        stepIndex: -1,
+        weight: 0,
+        targetWeight: 0,
+        startedAt: now,
+        updatedAt: now,
+        actor: ctx.actor,
+        owner: ctx.owner,
+        reason,
+        gates: [],
+        inconclusive: {},
+        activeMs: 0,
+        restoreRevision: plan.to.revision,
+      };
+    });
+    return finish(session, claimed, request, reason, "RolledBack");
+  });
+}
+
+async function finish(
+  session: OperateSession,
+  state: UndoState,
+  request: RollbackRequest,
+  reason: string,
+  eventReason: "RolledBack" | "Aborted",
+): Promise<Outcome> {
+  const { ctx } = session;
+  const deadline = ctx.clock.now() + durationsOf(ctx.config).progressDeadlineMs;
+  const result = await undo(ctx, state, { reason, wait: request.wait, deadline, onStable: request.onStable });
+  const restored = state.restoreRevision !== undefined ? ` to revision ${state.restoreRevision}` : "";
+  const action = `rolled back revision ${state.revision} (${state.image})${restored}`;
+  await audit(ctx, { reason: eventReason, action, why: reason, warning: true });
+  const fields = {
+    app: ctx.config.app,
+    namespace: ctx.config.namespace,
+    revision: state.revision,
+    image: state.image,
+    stableImage: state.previousImage,
+    restoredRevision: state.restoreRevision,
+    actor: ctx.actor,
+    reason,
+  };
+  if (result.waitFailed) {
+    return {
+      outcome: "timeout",
+      exitCode: ExitCode.timeout,
+      message: `${action}; traffic is 100% on stable, but stable did not finish rolling out: ${result.waitFailed}`,
+      fields,
+    };
+  }
+  const waiting =
+    state.previousImage && result.stableChanged && !request.wait
+      ? " (not waiting for stable to roll out: --no-wait)"
+      : "";
+  return {
+    outcome: "rolled-back",
+    exitCode: ExitCode.rolledBack,
+    message: `${action}: ${reason}; traffic is 100% on stable${waiting}`,
+    fields,
+  };
+}
+
+function nothing(session: OperateSession, message: string, stored: StoredState): Outcome {
+  const { config } = session.ctx;
+  return {
+    outcome: "nothing-to-do",
+    exitCode: ExitCode.ok,
+    message,
+    fields: { app: config.app, namespace: config.namespace, phase: stored.state?.phase },
+  };
+}
+
+/**
+ * Holds the Lease around `act`. A process that loses it (someone forced a
+ * takeover) stops at once and writes nothing more, not even the Lease.
+ */
+async function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
+  const { ctx, lease, abort } = session;
+  const acquired = await lease.acquire({ force });
+  if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
+  let lost = false;
+  lease.keepAlive((error) => {
+    lost = true;
+    abort.abort(error);
+  });
+  try {
+    return await act();
+  } catch (error) {
+    const why = ctx.signal.aborted ? ctx.signal.reason : error;
+    if (why instanceof LeaseLostError || why instanceof SupersededError) {
+      lost = true;
+      const by = why instanceof LeaseLostError ? why.holder : why.by;
+      return {
+        outcome: "superseded",
+        exitCode: ExitCode.rolledBack,
+        message: `superseded by ${by}; stopped without further changes`,
+        fields: { app: ctx.config.app },
+      };
+    }
+    if (ctx.signal.aborted) {
+      // Ctrl-C while waiting for stable: what was written stands; the record says rolling-back.
+      return {
+        outcome: "interrupted",
+        exitCode: ExitCode.paused,
+        message: `interrupted (${(why as Error)?.message ?? why}); the rollback is recorded as in progress — run \`grayctl rollback\` again to finish it`,
+        fields: { app: ctx.config.app },
+      };
+    }
+    throw error;
+  } finally {
+    lease.stop();
+    if (!lost) await lease.release().catch(() => {});
+  }
+}

@@ -1,0 +1,61 @@
+// A light cluster session for the operate commands (rollback, abort, status,
+// history): connection, state store, router and Lease, but no gates. Rollback
+// is the incident command, so it loads only what it needs before its first write;
+// promote and resume need gates and use the full session (cli/shared/session.ts).
+import type { Config } from "../config/schema.ts";
+import { connect } from "../kube/client.ts";
+import { Cluster } from "../kube/cluster.ts";
+import { Lease } from "../kube/lease.ts";
+import { StateStore } from "../kube/state-store.ts";
+import type { Reporter } from "../output/types.ts";
+import { createRouter } from "../routers/index.ts";
+import { systemClock } from "../rollout/clock.ts";
+import type { RolloutContext } from "../rollout/context.ts";
+import { durationsOf } from "../rollout/plan.ts";
+
+export interface OperateOptions {
+  kubeconfig?: string;
+  context?: string;
+  env: Record<string, string | undefined>;
+  reporter: Reporter & { redact(secret: string): void };
+  actor: string;
+  owner: string;
+  /** The user's cancellation (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+}
+
+export interface OperateSession {
+  ctx: RolloutContext;
+  lease: Lease;
+  /** Aborts ctx.signal: on the user's signal, or when the Lease is lost. */
+  abort: AbortController;
+}
+
+export function openOperateSession(config: Config, options: OperateOptions): OperateSession {
+  const clients = connect({
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    env: options.env,
+    redact: (s) => options.reporter.redact(s),
+  });
+  const clock = systemClock;
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(options.signal.reason);
+  if (options.signal.aborted) onSignal();
+  else options.signal.addEventListener("abort", onSignal, { once: true });
+  const cluster = new Cluster(clients, config.namespace, clock, abort.signal);
+  const ctx: RolloutContext = {
+    config,
+    cluster,
+    store: new StateStore(cluster, config.app),
+    router: createRouter(config, cluster, (message) => options.reporter.warn(message)),
+    gates: [],
+    reporter: options.reporter,
+    clock,
+    actor: options.actor,
+    owner: options.owner,
+    signal: abort.signal,
+  };
+  const lease = new Lease(cluster, config.app, options.owner, durationsOf(config).leaseMs, clock);
+  return { ctx, lease, abort };
+}

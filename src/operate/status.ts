@@ -1,0 +1,150 @@
+// What `grayctl status` reports, read in one pass from the cluster: the
+// recorded state, the Lease, both Deployments and the router's weight. It
+// trusts the objects over the record where they can differ (weights, images,
+// pods), so it stays truthful after a killed process (safety invariant 2).
+import type { V1Deployment } from "@kubernetes/client-node";
+import type { GateResult } from "../analysis/types.ts";
+import { leaseInfo } from "../kube/lease.ts";
+import type { RolloutContext } from "../rollout/context.ts";
+import { imageOf } from "../rollout/manifests.ts";
+import { names } from "../rollout/names.ts";
+import { stepsOf } from "../rollout/plan.ts";
+import { IN_FLIGHT, type Phase, type RolloutState } from "../rollout/state.ts";
+import { splitImage, stableLineage } from "./lineage.ts";
+
+export interface TrackStatus {
+  deployment: string;
+  exists: boolean;
+  image?: string;
+  digest?: string;
+  desired: number;
+  ready: number;
+  updated: number;
+  available: number;
+}
+
+export interface StatusView {
+  app: string;
+  namespace: string;
+  /** "none" when nothing was ever recorded. */
+  phase: Phase | "none";
+  inFlight: boolean;
+  revision?: number;
+  image?: string;
+  previousImage?: string;
+  /** 1-based; undefined before the first step. */
+  step?: number;
+  steps: number;
+  /** The weight the router routes by now (undefined without a routing object). */
+  canaryWeight?: number;
+  recordedWeight?: number;
+  targetWeight?: number;
+  stable: TrackStatus;
+  canary: TrackStatus;
+  gates: GateResult[];
+  actor?: string;
+  reason?: string;
+  /** When the current phase (or step) began, as best the record tells. */
+  since?: string;
+  sinceSeconds?: number;
+  lease?: { holder?: string; renewedAt?: string; ageSeconds?: number; expired: boolean };
+  /** In flight, not deliberately stopped, and nobody holds a live Lease: the process died. */
+  orphaned: boolean;
+  currentRevision?: number;
+}
+
+export async function readStatus(ctx: RolloutContext): Promise<StatusView> {
+  const n = names(ctx.config.app);
+  const [stored, lease, stable, canary, canaryWeight] = await Promise.all([
+    ctx.store.read(),
+    ctx.cluster.getLease(n.lease),
+    ctx.cluster.getDeployment(n.stable),
+    ctx.cluster.getDeployment(n.canary),
+    ctx.router.currentCanaryWeight().catch(() => undefined),
+  ]);
+  return buildStatus({
+    app: ctx.config.app,
+    namespace: ctx.config.namespace,
+    steps: stepsOf(ctx.config).length,
+    state: stored.state,
+    currentRevision: stableLineage(stored.history).at(-1)?.revision,
+    lastTime: stored.history.at(-1)?.time,
+    lease: leaseInfo(lease, ctx.clock.now()),
+    stable,
+    canary,
+    canaryWeight,
+    now: ctx.clock.now(),
+  });
+}
+
+/** Pure: the view from what was read. */
+export function buildStatus(input: {
+  app: string;
+  namespace: string;
+  steps: number;
+  state?: RolloutState;
+  currentRevision?: number;
+  lastTime?: string;
+  lease?: ReturnType<typeof leaseInfo>;
+  stable?: V1Deployment;
+  canary?: V1Deployment;
+  canaryWeight?: number;
+  now: number;
+}): StatusView {
+  const { state, lease, now } = input;
+  const inFlight = Boolean(state && IN_FLIGHT.has(state.phase));
+  // Paused and interrupted rollouts were stopped on purpose and hold no Lease.
+  const running = inFlight && state?.phase !== "paused" && state?.phase !== "interrupted";
+  const since = state ? phaseSince(state, input.lastTime) : undefined;
+  return {
+    app: input.app,
+    namespace: input.namespace,
+    phase: state?.phase ?? "none",
+    inFlight,
+    revision: state?.revision,
+    image: state?.image,
+    previousImage: state?.previousImage,
+    step: state && state.stepIndex >= 0 ? state.stepIndex + 1 : undefined,
+    steps: input.steps,
+    canaryWeight: input.canaryWeight,
+    recordedWeight: state?.weight,
+    targetWeight: state?.targetWeight,
+    stable: track(names(input.app).stable, input.app, input.stable),
+    canary: track(names(input.app).canary, input.app, input.canary),
+    gates: state?.gates ?? [],
+    actor: state?.actor,
+    reason: state?.reason,
+    since,
+    sinceSeconds: since ? Math.max(0, Math.round((now - new Date(since).getTime()) / 1000)) : undefined,
+    lease: lease && {
+      holder: lease.holder,
+      renewedAt: lease.renewedAt === undefined ? undefined : new Date(lease.renewedAt).toISOString(),
+      ageSeconds: lease.renewedAt === undefined ? undefined : Math.max(0, Math.round((now - lease.renewedAt) / 1000)),
+      expired: lease.expired,
+    },
+    orphaned: running && (!lease || lease.expired),
+    currentRevision: input.currentRevision,
+  };
+}
+
+function phaseSince(state: RolloutState, lastTime: string | undefined): string {
+  if (state.phase === "progressing") return state.stepStartedAt ?? state.startedAt;
+  if (state.phase === "deploying") return state.startedAt;
+  if (!IN_FLIGHT.has(state.phase)) return lastTime ?? state.updatedAt;
+  return state.updatedAt;
+}
+
+function track(deployment: string, app: string, d: V1Deployment | undefined): TrackStatus {
+  if (!d) return { deployment, exists: false, desired: 0, ready: 0, updated: 0, available: 0 };
+  const image = imageOf(d, app);
+  return {
+    deployment,
+    exists: true,
+    image,
+    digest: splitImage(image).digest,
+    desired: d.spec?.replicas ?? 1,
+    ready: d.status?.readyReplicas ?? 0,
+    updated: d.status?.updatedReplicas ?? 0,
+    available: d.status?.availableReplicas ?? 0,
+  };
+}

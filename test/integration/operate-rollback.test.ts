@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
-import type { WatchEvent } from "../../sandbox/store.ts";
 import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { type TrafficWatcher, watchTraffic } from "../helpers/traffic-watcher.ts";
 
@@ -46,7 +45,8 @@ const oncall = { GRAYCTL_ACTOR: "oncall-alice" };
 
 /** Every change to the objects a rollout writes, in order, with what identifies the writer. */
 function recordWrites() {
-  const writes: { kind: string; name: string; object: WatchEvent["object"] }[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: raw objects as the sandbox stores them
+  const writes: { kind: string; name: string; object: any }[] = [];
   const stops = [R.ingresses, R.deployments, R.configmaps, R.leases].map((type) =>
     store().watch(type, "default", undefined, (event) =>
       writes.push({ kind: type.kind, name: event.object.metadata.name, object: event.object }),
@@ -105,7 +105,7 @@ test("a rollout in one process, `rollback --force` in another: one router write 
   const routedAt = recorder.writes.findIndex((w) => w.kind === "Ingress" && w.name === "cart-canary");
   assert.ok(routedAt < canaryScaledAt, "traffic moved to stable before the canary was scaled down");
 
-  const owner = app.state()?.owner as string;
+  const owner = (app.state() as { owner?: string } | undefined)?.owner ?? "";
   assert.match(owner, /^oncall-alice@/);
   const states = recorder.writes
     .filter((w) => w.kind === "ConfigMap")

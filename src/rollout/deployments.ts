@@ -38,9 +38,21 @@ export async function waitCanaryReady(ctx: RolloutContext, count: number, deadli
     return await waitCanary(ctx, count, deadline);
   } catch (error) {
     // Not ready in time is a failed step (rolled back), not a crash of grayctl.
-    if (error instanceof DeadlineError) return { ok: false as const, reason: error.message };
+    if (error instanceof DeadlineError) return { ok: false as const, reason: await explainNotReady(ctx, count) };
     throw error;
   }
+}
+
+/** Names an unready canary pod and what its health endpoint says, for the rollback reason. */
+async function explainNotReady(ctx: RolloutContext, count: number): Promise<string> {
+  const track = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
+  const pod = track.pods.find((p) => !p.terminating && !p.ready);
+  const base = `${track.ready}/${count} canary pods ready in time`;
+  if (!pod) return base;
+  const { path } = ctx.config.analysis.healthz;
+  const answer = await ctx.cluster.podProxyGet(pod.name, ctx.config.deployment.port, path, 2_000);
+  const said = answer.status === 0 ? answer.body : `HTTP ${answer.status}`;
+  return `${base}: pod ${pod.name} is not ready (${path} answered ${said})`;
 }
 
 function waitCanary(ctx: RolloutContext, count: number, deadline: number) {

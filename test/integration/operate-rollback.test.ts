@@ -49,10 +49,15 @@ function recordWrites() {
   const writes: { kind: string; name: string; object: any }[] = [];
   const stops = [R.ingresses, R.deployments, R.configmaps, R.leases].map((type) =>
     store().watch(type, "default", undefined, (event) =>
-      writes.push({ kind: type.kind, name: event.object.metadata.name, object: event.object }),
+      writes.push({ kind: type.kind, name: event.object.metadata.name ?? "", object: event.object }),
     ),
   );
-  return { writes, stop: () => stops.forEach((stop) => stop()) };
+  return {
+    writes,
+    stop: () => {
+      for (const stop of stops) stop();
+    },
+  };
 }
 
 test("rollback with nothing ever deployed: exit 2 naming the app and namespace", async () => {
@@ -136,7 +141,8 @@ test("a rollout in one process, `rollback --force` in another: one router write 
   assert.equal(last?.actor, "oncall-alice");
   assert.equal(last?.reason, "pager: checkout errors");
 
-  const events = store()
+  // biome-ignore lint/suspicious/noExplicitAny: core/v1 Event fields
+  const events: any[] = store()
     .list(R.events, "default")
     .filter((e) => e.reason === "RolledBack");
   assert.equal(events.length, 1);

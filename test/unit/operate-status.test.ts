@@ -1,0 +1,73 @@
+// The status view from what was read: orphan detection, phase age, tracks.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildStatus } from "../../src/operate/status.ts";
+import { changeKey } from "../../src/operate/watch.ts";
+import type { Phase, RolloutState } from "../../src/rollout/state.ts";
+
+const now = Date.parse("2026-01-01T00:10:00Z");
+const state = (phase: Phase): RolloutState => ({
+  phase,
+  revision: 2,
+  image: "img:v2@sha256:22",
+  previousImage: "img:v1@sha256:11",
+  stepIndex: 1,
+  weight: 50,
+  targetWeight: 50,
+  startedAt: "2026-01-01T00:00:00Z",
+  updatedAt: "2026-01-01T00:09:00Z",
+  stepStartedAt: "2026-01-01T00:08:00Z",
+  actor: "ci",
+  owner: "ci@host/1/abc",
+  gates: [],
+  inconclusive: {},
+  activeMs: 0,
+});
+const lease = (expired: boolean) => ({ holder: "ci@host/1/abc", renewedAt: now - 5000, durationMs: 2000, expired });
+const base = { app: "cart", namespace: "default", steps: 3, now };
+
+const orphanCases: [string, Phase, ReturnType<typeof lease> | undefined, boolean][] = [
+  ["progressing, live Lease", "progressing", lease(false), false],
+  ["progressing, expired Lease", "progressing", lease(true), true],
+  ["progressing, no Lease", "progressing", undefined, true],
+  ["promoting, expired Lease", "promoting", lease(true), true],
+  ["paused (stopped on purpose)", "paused", lease(true), false],
+  ["interrupted (stopped on purpose)", "interrupted", lease(true), false],
+  ["promoted (not in flight)", "promoted", lease(true), false],
+];
+for (const [name, phase, held, orphaned] of orphanCases) {
+  test(`orphaned: ${name} → ${orphaned}`, () =>
+    assert.equal(buildStatus({ ...base, state: state(phase), lease: held }).orphaned, orphaned));
+}
+
+test("time in phase: a progressing rollout counts from its step's start", () => {
+  const view = buildStatus({ ...base, state: state("progressing") });
+  assert.equal(view.since, "2026-01-01T00:08:00Z");
+  assert.equal(view.sinceSeconds, 120);
+  assert.equal(view.step, 2);
+});
+
+test("tracks come from the Deployments; nothing deployed reads as phase none", () => {
+  const view = buildStatus({ ...base });
+  assert.equal(view.phase, "none");
+  assert.equal(view.stable.exists, false);
+  const stable = {
+    spec: { replicas: 3, template: { spec: { containers: [{ name: "cart", image: "img:v1@sha256:11" }] } } },
+    status: { readyReplicas: 2 },
+  };
+  const withStable = buildStatus({ ...base, stable });
+  assert.deepEqual([withStable.stable.digest, withStable.stable.ready, withStable.stable.desired], ["sha256:11", 2, 3]);
+});
+
+test("a change key ignores ages that tick every second", () => {
+  const a = buildStatus({ ...base, state: state("progressing"), lease: lease(false) });
+  const b = buildStatus({
+    ...base,
+    now: now + 3000,
+    state: state("progressing"),
+    lease: { ...lease(false), renewedAt: now - 1000 },
+  });
+  assert.equal(changeKey(a), changeKey(b));
+  const c = buildStatus({ ...base, state: { ...state("progressing"), weight: 100 } });
+  assert.notEqual(changeKey(a), changeKey(c));
+});

@@ -1,7 +1,6 @@
 // What every command receives: parsed global flags, the reporter, the
 // environment and a cancellation signal. Commands never read process.* directly.
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
 import { createReporter, type OutputFormat } from "../output/index.ts";
 import type { BaseReporter, Sink } from "../output/reporter.ts";
 
@@ -33,11 +32,6 @@ export interface CommandContext {
   signal: AbortSignal;
   now: () => Date;
   loadConfig(): Promise<LoadedConfig>;
-}
-
-export function parseOutputFormat(value: string): OutputFormat {
-  if (value === "text" || value === "json") return value;
-  throw new UsageError(`--output: "${value}" is not one of text, json`);
 }
 
 export function createContext(globals: GlobalOptions, io: Io): CommandContext {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, isGrayctlError, UsageError } from "../errors.ts";
-import { type CommandContext, createContext, type GlobalOptions, type Io, parseOutputFormat } from "./context.ts";
+import type { CommandContext, GlobalOptions, Io } from "./context.ts";
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -11,6 +11,11 @@ function packageVersion(): string {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseOutputFormat(value: string): "text" | "json" {
+  if (value === "text" || value === "json") return value;
+  throw new UsageError(`--output: "${value}" is not one of text, json`);
+}
 
 type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<number>;
 
@@ -41,6 +46,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     (load: () => Promise<Action>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
+      // Loaded here, not at the top: --help and --version must not pay for yaml, zod, chalk and ora.
+      const { createContext } = await import("./context.ts");
       ctx = createContext(command.optsWithGlobals() as GlobalOptions, io);
       const action = await load();
       exitCode = await action(ctx, ...args.slice(0, -1));

@@ -34,6 +34,7 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
   const { ctx } = session;
   for (let attempt = 0; attempt < 3; attempt++) {
     const stored = await ctx.store.read();
+    ctx.reporter.debug(`state read at ${Math.round(performance.now())} ms: ${stored.state?.phase ?? "no state"}`);
     try {
       if (stored.state && IN_FLIGHT.has(stored.state.phase)) return await undoInFlight(session, stored.state, request);
       if (request.mode === "abort") return nothing(session, "no rollout is in flight; nothing to abort", stored);
@@ -120,6 +121,7 @@ async function finish(
 ): Promise<Outcome> {
   const { ctx } = session;
   const deadline = ctx.clock.now() + durationsOf(ctx.config).progressDeadlineMs;
+  ctx.reporter.debug(`rollout claimed at ${Math.round(performance.now())} ms`);
   const result = await undo(ctx, state, { reason, wait: request.wait, deadline, onStable: request.onStable });
   const restored = state.restoreRevision !== undefined ? ` to revision ${state.restoreRevision}` : "";
   const action = `rolled back revision ${state.revision} (${state.image})${restored}`;
@@ -171,6 +173,7 @@ function nothing(session: OperateSession, message: string, stored: StoredState):
 async function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
   const { ctx, lease, abort } = session;
   const acquired = await lease.acquire({ force });
+  ctx.reporter.debug(`Lease taken at ${Math.round(performance.now())} ms`);
   if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
   let lost = false;
   lease.keepAlive((error) => {

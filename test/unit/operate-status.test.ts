@@ -52,7 +52,11 @@ test("tracks come from the Deployments; nothing deployed reads as phase none", (
   assert.equal(view.phase, "none");
   assert.equal(view.stable.exists, false);
   const stable = {
-    spec: { replicas: 3, template: { spec: { containers: [{ name: "cart", image: "img:v1@sha256:11" }] } } },
+    spec: {
+      replicas: 3,
+      selector: {},
+      template: { spec: { containers: [{ name: "cart", image: "img:v1@sha256:11" }] } },
+    },
     status: { readyReplicas: 2 },
   };
   const withStable = buildStatus({ ...base, stable });

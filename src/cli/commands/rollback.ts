@@ -39,7 +39,9 @@ export async function runUndo(
   // Start loading the Kubernetes client (the slowest import) while the configuration is read.
   const modules = Promise.all([import("../../operate/from-command.ts"), import("../../operate/rollback.ts")]);
   const { config } = await ctx.loadConfig();
+  ctx.reporter.debug(`configuration loaded at ${Math.round(performance.now())} ms`);
   const [{ sessionFor }, { rollbackRelease }] = await modules;
+  ctx.reporter.debug(`Kubernetes client loaded at ${Math.round(performance.now())} ms`);
   const session = sessionFor(ctx, config);
   let stableAfterMs: number | undefined;
   const outcome = await rollbackRelease(session, {

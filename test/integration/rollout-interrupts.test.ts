@@ -83,6 +83,23 @@ test("SIGKILL in the middle of a step, then `grayctl rollout` again: it resumes 
   assert.equal(app.history().at(-1)?.outcome, "promoted");
 });
 
+test("a paused rollout of one image refuses another image unless --supersede", async () => {
+  const manual = ["--set", "rollout.steps=[{weight: 10, pause: manual}, 100]"];
+  const paused = await app.grayctl(["rollout", "--image", demoImage("v4"), ...manual]);
+  assert.equal(paused.code, 4, paused.stderr);
+  assert.match(paused.stdout, /paused at step 1 .*grayctl promote/);
+  const refused = await app.grayctl(["rollout", "--image", demoImage("v5"), ...manual]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /a rollout of \S+v4\S+ is in flight \(paused, step 1, weight 10%\)[\s\S]*--supersede/);
+  assert.equal(canaryWeight(), 10, "refusing changed nothing");
+  const superseded = await app.grayctl(["rollout", "--image", demoImage("v5"), "--supersede", "-o", "json"]);
+  assert.equal(superseded.code, 0, superseded.stderr);
+  assert.equal(JSON.parse(superseded.stdout.trim().split("\n").at(-1)!).outcome, "promoted");
+  const history = app.history();
+  assert.deepEqual(history.slice(-2).map((h) => [h.outcome, h.image]), [["rolled-back", demoImage("v4")], ["promoted", demoImage("v5")]]);
+  assert.match(history.at(-2)?.reason ?? "", /superseded by/);
+});
+
 test("no track ever had weight without ready pods", () => {
   assert.deepEqual(watcher.violations, []);
 });

@@ -1,0 +1,55 @@
+// The replicas router: no routing object; one Service selects both tracks and
+// the split follows the ready pods. The output says when a weight cannot be met.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { R } from "../../sandbox/resources.ts";
+import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
+
+const CONFIG = `app: api
+deployment:
+  replicas: 4
+traffic:
+  router: replicas
+rollout:
+  steps: [5, 50, 100]
+  interval: 1s
+  readyTimeout: 8s
+`;
+
+let app: SandboxApp;
+before(async () => {
+  app = await startSandboxApp(CONFIG);
+});
+after(async () => {
+  await app.stop();
+});
+
+test("replicas router: canary pods follow the steps, the effective split is reported, then promoted", async () => {
+  assert.equal((await app.grayctl(["rollout", "--image", demoImage("v1")])).code, 0);
+  const canaryScale: number[] = [];
+  const stop = app.sandbox.store.watch(R.deployments, "default", undefined, (event) => {
+    if (event.object.metadata.name !== "api-canary") return;
+    const replicas = event.object.spec.replicas as number;
+    if (canaryScale.at(-1) !== replicas) canaryScale.push(replicas);
+  });
+  const result = await app.grayctl(["rollout", "--image", demoImage("v2"), "-o", "json"]);
+  stop();
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const steps = events.filter((e) => e.type === "step");
+  assert.deepEqual(
+    steps.map((s) => [s.weight, s.effectiveWeight, s.canaryReplicas]),
+    [
+      [5, 20, 1],
+      [50, 50, 4],
+      [100, 50, 4],
+    ],
+  );
+  assert.ok(app.sandbox.store.get(R.ingresses, "default", "api") === undefined, "no Ingress is created");
+  assert.equal(app.sandbox.store.get(R.services, "default", "api")?.spec.selector.track, undefined, "the app Service selects both tracks");
+  assert.deepEqual(canaryScale.slice(-2), [4, 0], "scaled to full for promotion, then to 0");
+  assert.equal(app.sandbox.store.get(R.deployments, "default", "api")?.spec.template.spec.containers[0].image, demoImage("v2"));
+  const text = await app.grayctl(["rollout", "--image", demoImage("v3")]);
+  assert.equal(text.code, 0);
+  assert.match(text.stderr, /canary weight 5% \(the replica ratio gives 20%: 1 canary \/ 4 stable pods\)/);
+});

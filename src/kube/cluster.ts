@@ -2,7 +2,10 @@
 // transient failures within a deadline, each safe to repeat: creates tolerate
 // AlreadyExists, updates re-read and retry on 409 Conflict.
 import {
+  type ConfigurationOptions,
   type CoreV1Event,
+  Observable,
+  type ObservableMiddleware,
   PatchStrategy,
   setHeaderOptions,
   type V1ConfigMap,
@@ -19,6 +22,23 @@ import { withRetry } from "./retry.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const CONFLICT_ATTEMPTS = 8;
+/**
+ * A pod proxy answer is the app's, and many apps (busybox httpd serving a
+ * /healthz file, say) send no Content-Type; the generated client then throws
+ * "Cannot parse content" for a perfectly good 200. Read such bodies as text.
+ */
+const TEXT_UNLESS_TYPED: ConfigurationOptions<ObservableMiddleware> = {
+  middleware: [
+    {
+      pre: (request) => new Observable(Promise.resolve(request)),
+      post: (response) => {
+        response.headers["content-type"] ??= "text/plain";
+        return new Observable(Promise.resolve(response));
+      },
+    },
+  ],
+  middlewareMergeStrategy: "append",
+};
 
 export class Cluster {
   readonly namespace: string;
@@ -121,7 +141,10 @@ export class Cluster {
     const relative = path.replace(/^\//, "");
     try {
       const body = await Promise.race([
-        this.clients.core.connectGetNamespacedPodProxyWithPath({ name: `${pod}:${port}`, namespace: this.namespace, path: relative }),
+        this.clients.core.connectGetNamespacedPodProxyWithPath(
+          { name: `${pod}:${port}`, namespace: this.namespace, path: relative },
+          TEXT_UNLESS_TYPED,
+        ),
         this.clock.sleep(timeoutMs).then(() => {
           throw new Error(`no answer within ${timeoutMs} ms`);
         }),

@@ -41,7 +41,7 @@ export type Verdict =
 export function judge(results: GateResult[], previous: Record<string, number>, limit: number): Verdict {
   const failed = results.find((r) => r.result === "failed");
   if (failed && failed.result === "failed") {
-    return { verdict: "fail", results, reason: `${failed.gate}: ${failed.reason}${failed.pod ? ` (pod ${failed.pod})` : ""}` };
+    return { verdict: "fail", results, reason: `${named(failed.gate, failed.reason)}${failed.pod ? ` (pod ${failed.pod})` : ""}` };
   }
   const unsure = results.filter((r) => r.result === "inconclusive");
   if (unsure.length === 0) return { verdict: "pass", results };
@@ -57,8 +57,13 @@ export function judge(results: GateResult[], previous: Record<string, number>, l
       };
     }
   }
-  const why = unsure.map((r) => `${r.gate}: ${r.result === "inconclusive" ? r.why : ""}`).join("; ");
+  const why = unsure.map((r) => named(r.gate, r.result === "inconclusive" ? r.why : "")).join("; ");
   return { verdict: "wait", results, why, inconclusive };
+}
+
+/** Metric gates already start their texts with the gate's name; do not say it twice. */
+function named(gate: string, text: string): string {
+  return text.startsWith(`${gate}:`) ? text : `${gate}: ${text}`;
 }
 
 /** Milliseconds of the progress deadline left, counting time earlier processes spent. */

@@ -21,6 +21,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Per-request timeout (default 5 s). */
   timeoutMs?: number;
+  /** For apps that cannot set x-version (a static file server): a 2xx body is the version. */
+  versionFromBody?: boolean;
 }
 
 export interface LoadEvent {
@@ -28,6 +30,8 @@ export interface LoadEvent {
   status?: number;
   version?: string;
   error?: string;
+  /** Retried once on a fresh connection: the server closed a reused keep-alive connection first. */
+  retried?: boolean;
 }
 
 export interface LoadTally {
@@ -43,13 +47,20 @@ export interface LoadTally {
   routingErrors: number;
   /** Requests not started because `concurrency` were already in flight. */
   skipped: number;
+  /**
+   * Requests retried because a reused keep-alive connection was closed before
+   * answering (nginx retires idle connections on reload). Browsers, curl and Go
+   * retry these idempotent requests; Node's http does not, so this helper does,
+   * once, as sandbox/traffic/load.ts does. Not an error a user sees.
+   */
+  retried: number;
   /** The first few failures and routing errors, with their time. */
   samples: LoadEvent[];
 }
 
 export interface RunningLoad {
-  /** A copy of the counts so far; with `since`, only the requests started at or after it. */
-  tally(since?: number): LoadTally;
+  /** The counts so far of the requests started in [from, to) (epoch ms; default all). */
+  tally(from?: number, to?: number): LoadTally;
   /** Stops starting requests and waits for those in flight. */
   stop(): Promise<LoadTally>;
   /** Resolves when the duration is over and every request has ended. */
@@ -70,9 +81,11 @@ export function tallyOf(events: LoadEvent[], skipped = 0): LoadTally {
     appErrors: 0,
     routingErrors: 0,
     skipped,
+    retried: 0,
     samples: [],
   };
   for (const event of events) {
+    if (event.retried) tally.retried++;
     if (event.status === undefined) {
       tally.failed++;
       if (tally.samples.length < 10) tally.samples.push(event);
@@ -103,22 +116,29 @@ export function startLoad(options: LoadOptions): RunningLoad {
   const started = Date.now();
   const endAt = started + (options.durationMs ?? 60_000);
 
-  const once = (event: LoadEvent) =>
+  const usedSockets = new WeakSet<object>();
+  const once = (event: LoadEvent, fresh = false): Promise<void> =>
     new Promise<void>((resolve) => {
+      let reused = false;
       const req = http.get(
         {
           host: hostname,
           port,
           path: options.path ?? "/",
-          agent,
+          agent: fresh ? false : agent,
           headers: { ...options.headers, host: options.host },
           timeout: options.timeoutMs ?? 5_000,
         },
         (res) => {
-          res.resume();
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            if (body.length < 200) body += chunk;
+          });
           res.on("end", () => {
             event.status = res.statusCode ?? 0;
             event.version = res.headers["x-version"] as string | undefined;
+            if (!event.version && options.versionFromBody && event.status < 300) event.version = body.trim().slice(0, 64);
             resolve();
           });
           res.on("error", (error) => {
@@ -127,8 +147,17 @@ export function startLoad(options: LoadOptions): RunningLoad {
           });
         },
       );
+      req.on("socket", (socket) => {
+        reused = usedSockets.has(socket);
+        usedSockets.add(socket);
+      });
       req.on("timeout", () => req.destroy(new Error("request timed out")));
       req.on("error", (error: NodeJS.ErrnoException) => {
+        if (reused && !fresh && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+          event.retried = true;
+          resolve(once(event, true));
+          return;
+        }
         event.error = `${error.code ?? ""} ${error.message}`.trim();
         resolve();
       });
@@ -162,7 +191,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
   });
 
   return {
-    tally: (since = 0) => tallyOf(events.filter((event) => event.at >= since && (event.status !== undefined || event.error)), 0),
+    tally: (from = 0, to = Number.POSITIVE_INFINITY) =>
+      tallyOf(events.filter((event) => event.at >= from && event.at < to && (event.status !== undefined || event.error))),
     stop: () => {
       stopped = true;
       return done;
@@ -176,5 +206,5 @@ export function describeTally(label: string, tally: LoadTally): string {
   const versions = Object.entries(tally.versions)
     .map(([version, count]) => `${version}=${count}`)
     .join(" ");
-  return `${label}: ${tally.sent} requests, ${tally.answered} answered [${versions}], statuses ${JSON.stringify(tally.statuses)}, app 5xx ${tally.appErrors}, routing 5xx ${tally.routingErrors}, connection failures ${tally.failed}, skipped ${tally.skipped}`;
+  return `${label}: ${tally.sent} requests, ${tally.answered} answered [${versions}], statuses ${JSON.stringify(tally.statuses)}, app 5xx ${tally.appErrors}, routing 5xx ${tally.routingErrors}, connection failures ${tally.failed}, retried on a fresh connection ${tally.retried}, skipped ${tally.skipped}`;
 }

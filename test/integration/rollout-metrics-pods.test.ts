@@ -72,7 +72,7 @@ for (const [tag, gate, numbers] of [
     assert.equal(result.code, 3, result.stderr + result.stdout);
     assert.equal(outcome.outcome, "rolled-back");
     console.log(`${tag}: ${outcome.reason}`);
-    assert.match(outcome.reason, new RegExp(`^${gate}: `));
+    assert.match(outcome.reason, new RegExp(`^${gate}: canary `), "the gate is named once, then its numbers");
     assert.match(outcome.reason, numbers);
     const failed = lines.find((e) => e.type === "gate" && e.result === "failed");
     assert.equal(failed?.gate, gate, `failing gate event: ${JSON.stringify(failed)}`);

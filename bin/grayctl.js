@@ -2,7 +2,12 @@
 // The launcher: the only code in grayctl that exits the process. It maps the
 // first SIGINT/SIGTERM to a cancellation the command handles at a safe point;
 // a second one exits at once.
-import { main } from "../dist/cli/main.js";
+import module from "node:module";
+
+// Reuse compiled bytecode across runs (Node >= 22.1): @kubernetes/client-node is
+// thousands of modules, and an on-call `grayctl rollback` should not wait for them.
+module.enableCompileCache?.();
+const { main } = await import("../dist/cli/main.js");
 
 const controller = new AbortController();
 let signals = 0;

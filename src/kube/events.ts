@@ -9,6 +9,9 @@ import { describeApiError } from "./errors.ts";
 export type AuditReason =
   | "RolloutStarted"
   | "RolloutResumed"
+  | "Deployed"
+  | "Paused"
+  | "Interrupted"
   | "Promoted"
   | "PromotionContinued"
   | "RolledBack"

@@ -63,6 +63,9 @@ test("v2 is promoted through 5, 10, 25, 50, 100 with the router's weights equal 
   assert.deepEqual(steps.map((s) => s.weight), [5, 10, 25, 50, 100]);
   assert.equal(stableImage(), demoImage("v2"));
   assert.equal(canaryReplicas(), 0);
+  const audit = app.sandbox.store.list(R.events, "default").filter((e) => e.involvedObject?.name === "shop" && e.reason === "Promoted");
+  assert.equal(audit.length, 1, "one Promoted Event on the stable Deployment");
+  assert.match(audit[0].message as string, /test-runner/);
 });
 
 for (const [kind, tag] of [["failing /healthz (HEALTHZ_FAIL)", "v3-unhealthy"], ["crashing (CRASH_AFTER_S)", "v3-crash1"]] as const) {

@@ -2,6 +2,7 @@
 // image for HEAD first; then takes the app's Lease and runs the engine.
 import { ExitCode, UsageError } from "../../errors.ts";
 import { runRollout } from "../../rollout/engine.ts";
+import type { AuditReason } from "../../kube/events.ts";
 import type { CommandContext } from "../context.ts";
 import { imageSettings } from "../shared/image-settings.ts";
 
@@ -10,6 +11,14 @@ export interface RolloutOptions {
   supersede?: boolean;
   force?: boolean;
 }
+
+const AUDIT: Partial<Record<string, { reason: AuditReason; warning?: boolean }>> = {
+  deployed: { reason: "Deployed" },
+  promoted: { reason: "Promoted" },
+  "rolled-back": { reason: "RolledBack", warning: true },
+  paused: { reason: "Paused" },
+  interrupted: { reason: "Interrupted", warning: true },
+};
 
 export async function rolloutCommand(ctx: CommandContext, options: RolloutOptions): Promise<number> {
   const { config } = await ctx.loadConfig();
@@ -35,8 +44,14 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     session.abort.abort(lost);
   });
   try {
+    const { audit } = await import("../../operate/audit.ts");
     const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
     superseded ||= outcome.outcome === "superseded";
+    const event = AUDIT[outcome.outcome];
+    // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a superseded process writes nothing.
+    if (event && !superseded) {
+      await audit(session.rollout, { ...event, action: `${outcome.outcome} ${image}`, why: outcome.fields.reason as string | undefined });
+    }
     ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
     return outcome.exitCode;
   } finally {

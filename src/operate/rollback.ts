@@ -6,7 +6,7 @@ import { LeaseLostError } from "../kube/lease.ts";
 import { SupersededError } from "../kube/state-store.ts";
 import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { durationsOf } from "../rollout/plan.ts";
-import { IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
+import { freshState, IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
 import { audit } from "./audit.ts";
 import { planRollback } from "./lineage.ts";
 import type { OperateSession } from "./session.ts";
@@ -88,23 +88,9 @@ async function undoPromotion(session: OperateSession, stored: StoredState, reque
     const claimed = await claim(ctx, (current) => {
       // A rollout started since we read: undo that one instead.
       if (current && IN_FLIGHT.has(current.phase)) throw new Replan();
+      const fields = { phase: "rolling-back" as const, revision: plan.from.revision, image: plan.from.image, actor: ctx.actor, owner: ctx.owner };
       return {
-        phase: "rolling-back",
-        revision: plan.from.revision,
-        image: plan.from.image,
-        previousImage: plan.to.image,
-        commit: plan.from.commit,
-        stepIndex: -1,
-        weight: 0,
-        targetWeight: 0,
-        startedAt: now,
-        updatedAt: now,
-        actor: ctx.actor,
-        owner: ctx.owner,
-        reason,
-        gates: [],
-        inconclusive: {},
-        activeMs: 0,
+        ...freshState({ ...fields, previousImage: plan.to.image, commit: plan.from.commit, reason }, now),
         restoreRevision: plan.to.revision,
       };
     });

@@ -12,7 +12,7 @@ import type { RolloutContext } from "../rollout/context.ts";
 import { rolloutStatus, waitRolledOut } from "../rollout/deployments.ts";
 import { IMAGE_ANNOTATION, mainContainer } from "../rollout/manifests.ts";
 import { names } from "../rollout/names.ts";
-import type { Release, RolloutState } from "../rollout/state.ts";
+import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
 /** The state of a rollback in progress; restoreRevision is kept so a resumed rollback records it. */
 export type UndoState = RolloutState & { restoreRevision?: number };
@@ -77,17 +77,8 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
   }
 
   const written = await ctx.store.mutate((stored) => {
-    const entry: Release = {
-      revision: state.revision,
-      image: state.image,
-      previousImage: state.previousImage,
-      commit: state.commit,
-      actor: ctx.actor,
-      time: new Date(ctx.clock.now()).toISOString(),
-      outcome: "rolled-back",
-      reason: options.reason,
-      restoredRevision: state.restoreRevision,
-    };
+    const who = { actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() };
+    const entry = releaseOf(state, who, "rolled-back", { reason: options.reason, restoredRevision: state.restoreRevision });
     // The record is one write, so only a re-run that raced another rollback can find its own entry already there.
     const last = stored.history.at(-1);
     const done =

@@ -11,7 +11,7 @@ import { imageOf } from "./manifests.ts";
 import { names } from "./names.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
-import { IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
+import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
 import { runSteps } from "./steps.ts";
 import { DeadlineError } from "./wait.ts";
 
@@ -90,21 +90,7 @@ async function take(ctx: RolloutContext, state: RolloutState): Promise<RolloutSt
 
 async function start(ctx: RolloutContext, request: RolloutRequest, init: Pick<RolloutState, "phase" | "revision"> & { previousImage?: string }) {
   const now = new Date(ctx.clock.now()).toISOString();
-  const state: RolloutState = {
-    ...init,
-    image: request.image,
-    commit: request.commit,
-    stepIndex: -1,
-    weight: 0,
-    targetWeight: 0,
-    startedAt: now,
-    updatedAt: now,
-    actor: ctx.actor,
-    owner: ctx.owner,
-    gates: [],
-    inconclusive: {},
-    activeMs: 0,
-  };
+  const state = freshState({ ...init, image: request.image, commit: request.commit, actor: ctx.actor, owner: ctx.owner }, now);
   // Intent first: the record exists before anything in the cluster changes.
   const written = await ctx.store.mutate((stored) => ({ state, history: stored.history }));
   return written.state!;

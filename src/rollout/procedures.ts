@@ -9,7 +9,9 @@ import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady, waitRolledOut } from "./deployments.ts";
 import { IMAGE_ANNOTATION, mainContainer, stableDeployment, trackService } from "./manifests.ts";
 import { names } from "./names.ts";
-import type { Release, RolloutState } from "./state.ts";
+import { releaseOf, type RolloutState } from "./state.ts";
+
+const who = (ctx: RolloutContext) => ({ actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() });
 
 export async function ensureServices(ctx: RolloutContext): Promise<void> {
   for (const track of ["both", "stable", "canary"] as const) await ctx.cluster.createService(trackService(ctx.config, track));
@@ -27,16 +29,7 @@ export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState,
   await retreat(ctx);
   await restoreStable(ctx, state);
   await ctx.store.mutate((stored) => {
-    const entry: Release = {
-      revision: state.revision,
-      image: state.image,
-      previousImage: state.previousImage,
-      commit: state.commit,
-      actor: ctx.actor,
-      time: new Date(ctx.clock.now()).toISOString(),
-      outcome: "rolled-back",
-      reason,
-    };
+    const entry = releaseOf(state, who(ctx), "rolled-back", { reason });
     const done = stored.history.some((h) => h.revision === state.revision && h.outcome === "rolled-back");
     return {
       state: stored.state ? { ...stored.state, phase: "rolled-back", weight: 0, targetWeight: 0, reason } : undefined,
@@ -81,15 +74,7 @@ export async function promote(ctx: RolloutContext, state: RolloutState, deadline
   if (!rolled.ok) return rolled;
   await retreat(ctx);
   await ctx.store.mutate((stored) => {
-    const entry: Release = {
-      revision: state.revision,
-      image: state.image,
-      previousImage: state.previousImage,
-      commit: state.commit,
-      actor: ctx.actor,
-      time: new Date(ctx.clock.now()).toISOString(),
-      outcome: "promoted",
-    };
+    const entry = releaseOf(state, who(ctx), "promoted");
     const done = stored.history.some((h) => h.revision === state.revision && h.outcome === "promoted");
     return {
       state: stored.state ? { ...stored.state, phase: "promoted", weight: 0, targetWeight: 0 } : undefined,
@@ -111,17 +96,7 @@ export async function firstDeploy(ctx: RolloutContext, state: RolloutState, dead
     state: stored.state ? { ...stored.state, phase: "deployed" } : undefined,
     history: stored.history.some((h) => h.revision === state.revision)
       ? stored.history
-      : [
-          ...stored.history,
-          {
-            revision: state.revision,
-            image: state.image,
-            commit: state.commit,
-            actor: ctx.actor,
-            time: new Date(ctx.clock.now()).toISOString(),
-            outcome: "deployed",
-          },
-        ],
+      : [...stored.history, releaseOf({ ...state, previousImage: undefined }, who(ctx), "deployed")],
   }));
   return { exitCode: ExitCode.ok };
 }

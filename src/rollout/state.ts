@@ -81,3 +81,30 @@ export function nextRevision(history: readonly Release[], state?: RolloutState):
   const highest = Math.max(0, state?.revision ?? 0, ...history.map((h) => h.revision));
   return highest + 1;
 }
+
+/** The history entry for a rollout that ended (or a rollback of it). */
+export function releaseOf(
+  state: Pick<RolloutState, "revision" | "image" | "previousImage" | "commit">,
+  who: { actor: string; time: string },
+  outcome: ReleaseOutcome,
+  extra: Pick<Release, "reason" | "restoredRevision"> = {},
+): Release {
+  return {
+    revision: state.revision,
+    image: state.image,
+    previousImage: state.previousImage,
+    commit: state.commit,
+    actor: who.actor,
+    time: who.time,
+    outcome,
+    ...extra,
+  };
+}
+
+/** A state record with nothing done yet: no step, no weight, no gate results. */
+export function freshState(
+  fields: Pick<RolloutState, "phase" | "revision" | "image" | "actor" | "owner"> & Partial<RolloutState>,
+  now: string,
+): RolloutState {
+  return { stepIndex: -1, weight: 0, targetWeight: 0, startedAt: now, updatedAt: now, gates: [], inconclusive: {}, activeMs: 0, ...fields };
+}

@@ -58,7 +58,11 @@ async function watchWindow(ctx: RolloutContext, step: Step, index: number, total
     await ctx.clock.sleep(Math.min(WATCH_EVERY_MS, end - ctx.clock.now()), ctx.signal);
     const canary = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
     const stable = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "stable")));
-    const fast = failFastReason(canary);
+    // Invariant 1 holds during the window too: a canary pod that stops being ready
+    // leaves its share of traffic with nowhere to go (ingress answers 503) until the
+    // window ends, which is a minute in production. Leave now.
+    const unready = canary.pods.find((pod) => !pod.terminating && !pod.ready);
+    const fast = failFastReason(canary) ?? (unready && `pod ${unready.name} stopped being ready at ${step.weight}% of traffic`);
     if (fast) {
       progress.fail(`step ${index + 1}/${total}: ${fast}`);
       return fast;

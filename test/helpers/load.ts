@@ -56,6 +56,8 @@ export interface LoadTally {
   retried: number;
   /** The first few failures and routing errors, with their time. */
   samples: LoadEvent[];
+  /** Start times of the first and last request that failed or met a routing 5xx. */
+  errorSpan?: { first: number; last: number };
 }
 
 export interface RunningLoad {
@@ -84,10 +86,14 @@ export function tallyOf(events: LoadEvent[], skipped = 0): LoadTally {
     retried: 0,
     samples: [],
   };
+  const spanOf = (event: LoadEvent) => {
+    tally.errorSpan = { first: Math.min(tally.errorSpan?.first ?? event.at, event.at), last: Math.max(tally.errorSpan?.last ?? 0, event.at) };
+  };
   for (const event of events) {
     if (event.retried) tally.retried++;
     if (event.status === undefined) {
       tally.failed++;
+      spanOf(event);
       if (tally.samples.length < 10) tally.samples.push(event);
       continue;
     }
@@ -98,6 +104,7 @@ export function tallyOf(events: LoadEvent[], skipped = 0): LoadTally {
       if (event.version) tally.appErrors++;
       else {
         tally.routingErrors++;
+        spanOf(event);
         if (tally.samples.length < 10) tally.samples.push(event);
       }
     }

@@ -47,7 +47,8 @@ const DOCKERFILE = [
   "FROM scratch",
   "COPY busybox /bin/busybox",
   "COPY www /www",
-  'ENTRYPOINT ["/bin/busybox", "sh", "-c", "exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www"]',
+  "COPY start.sh /start.sh",
+  'ENTRYPOINT ["/bin/busybox", "sh", "/start.sh"]',
   "",
 ].join("\n");
 
@@ -78,11 +79,22 @@ after(async () => {
   await repo?.remove();
 });
 
-/** A commit of the app: its version file, and /healthz unless broken. */
-async function commitVersion(version: string, healthy = true): Promise<string> {
+const SERVE = "exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www\n";
+// Healthy at first, so it gets traffic; its /healthz disappears 4 s after start.
+const SERVE_THEN_BREAK = [
+  "/bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www &",
+  "/bin/busybox sleep 4",
+  "/bin/busybox rm -f /www/healthz",
+  "wait",
+  "",
+].join("\n");
+
+/** A commit of the app: its version file, /healthz unless "missing", and how it starts. */
+async function commitVersion(version: string, health: "ok" | "missing" | "breaks" = "ok"): Promise<string> {
   await repo.write("www/index.html", `${version}\n`);
-  if (healthy) await repo.write("www/healthz", "ok\n");
-  else await repo.git("rm", "--quiet", "--ignore-unmatch", "www/healthz");
+  if (health === "missing") await repo.git("rm", "--quiet", "--ignore-unmatch", "www/healthz");
+  else await repo.write("www/healthz", "ok\n");
+  await repo.write("start.sh", health === "breaks" ? SERVE_THEN_BREAK : SERVE);
   return repo.commitAll(`app ${version}`);
 }
 
@@ -155,7 +167,7 @@ test("v2: ramped 25 → 50 → 100 through nginx under load and promoted, no use
 });
 
 test("v3 without /healthz: rolled back (exit 3), users stay on v2 and see no error", async () => {
-  await commitVersion(`v3-${run}`, false);
+  await commitVersion(`v3-${run}`, "missing");
   const before = stableImage();
   const { result, total, byPhase, phases } = await releaseUnderLoad("v3");
   assert.equal(result.code, 3, result.stderr + result.stdout);
@@ -169,4 +181,28 @@ test("v3 without /healthz: rolled back (exit 3), users stay on v2 and see no err
   for (const [name, tally] of Object.entries(byPhase))
     assert.equal(userErrors(tally), 0, `${describeTally(name, tally)} ${JSON.stringify(tally.samples)}`);
   assert.equal(sandbox.store.get(R.deployments, "default", "e2e-canary")?.spec.replicas, 0);
+});
+
+test("v4 breaks after taking traffic: left within a watch tick, not at the window's end; users' errors counted", async () => {
+  // A long window, so that waiting for its end (not leaving at once) would show.
+  await repo.write("grayctl.yaml", CONFIG.replace("interval: 3s", "interval: 20s"));
+  await commitVersion(`v4-${run}`, "breaks");
+  const before = stableImage();
+  const { result, total } = await releaseUnderLoad("v4");
+  assert.equal(result.code, 3, result.stderr + result.stdout);
+  const outcome = lastEvent(result.stdout);
+  assert.equal(outcome.outcome, "rolled-back");
+  console.log(`v4: ${outcome.reason}`);
+  assert.match(outcome.reason, /stopped being ready/);
+  assert.equal(stableImage(), before, "stable untouched");
+  assert.ok((total.versions[`v4-${run}`] ?? 0) > 0, "the canary served users before it broke");
+  // Users met 503s from the moment the canary lost its endpoints until nginx
+  // applied grayctl's route write: a watch tick plus a reload, not 20 s.
+  const span = total.errorSpan ? total.errorSpan.last - total.errorSpan.first : 0;
+  console.log(`v4: ${userErrors(total)} user errors over ${span} ms, ${total.failed} connection failures`);
+  assert.ok(span < 3_000, `users met errors for ${span} ms`);
+  assert.equal(total.failed, 0, JSON.stringify(total.samples));
+  const tail = await startLoad({ url: traffic.nginxUrl!, host: HOST, rate: 50, durationMs: 1_000, versionFromBody: true }).done;
+  assert.deepEqual(Object.keys(tail.versions), [`v2-${run}`], describeTally("after rollback", tail));
+  assert.equal(userErrors(tail), 0, describeTally("after rollback", tail));
 });

@@ -63,7 +63,7 @@ test("v2 is promoted through 5, 10, 25, 50, 100 with the router's weights equal 
   assert.deepEqual(steps.map((s) => s.weight), [5, 10, 25, 50, 100]);
   assert.equal(stableImage(), demoImage("v2"));
   assert.equal(canaryReplicas(), 0);
-  const audit = app.sandbox.store.list(R.events, "default").filter((e) => e.involvedObject?.name === "shop" && e.reason === "Promoted");
+  const audit = app.sandbox.store.list(R.events, "default").filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === "shop" && e.reason === "Promoted");
   assert.equal(audit.length, 1, "one Promoted Event on the stable Deployment");
   assert.match(audit[0].message as string, /test-runner/);
 });

@@ -24,6 +24,8 @@ test("judge: every gate must pass; one failure fails; inconclusive waits, then f
   const failed = judge([passed("health"), { gate: "error-rate", result: "failed", reason: "canary 5% vs 1%" }], {}, 3);
   assert.equal(failed.verdict, "fail");
   assert.match(failed.verdict === "fail" ? failed.reason : "", /^error-rate: canary 5% vs 1%/);
+  const named = judge([{ gate: "error-rate", result: "failed", reason: "error-rate: canary 5% vs 1%" }], {}, 3);
+  assert.equal(named.verdict === "fail" ? named.reason : "", "error-rate: canary 5% vs 1%", "the gate is named once");
   let counts: Record<string, number> = {};
   for (let window = 1; window <= 3; window++) {
     const verdict = judge([passed("health"), unsure("error-rate")], counts, 3);

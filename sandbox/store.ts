@@ -218,6 +218,33 @@ export class Store {
     return this.update(t, namespace, current, subresource);
   }
 
+  /**
+   * Graceful deletion, as the API server does it for running pods: the object
+   * stays, with deletionTimestamp set, until its runtime removes it. `change`
+   * may adjust it in the same write (e.g. Ready=False). Undefined if gone;
+   * a second call keeps the first timestamp.
+   */
+  markDeleting(
+    t: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    gracePeriodSeconds: number,
+    change?: (obj: KubeObject) => void,
+  ): KubeObject | undefined {
+    const id = this.id(t, namespace, name);
+    const current = this.bucket(t).get(id);
+    if (!current) return undefined;
+    if (current.metadata.deletionTimestamp) return clone(current);
+    const next = clone(current);
+    next.metadata.deletionTimestamp = new Date().toISOString();
+    next.metadata.deletionGracePeriodSeconds = gracePeriodSeconds;
+    change?.(next);
+    next.metadata.resourceVersion = String(++this.revision);
+    this.bucket(t).set(id, next);
+    this.emit(t, "MODIFIED", next);
+    return clone(next);
+  }
+
   delete(t: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const id = this.id(t, namespace, name);
     const current = this.bucket(t).get(id);

@@ -3,6 +3,8 @@
 // Store, which owns resourceVersion, conflicts and generation.
 import { R, apiVersionOf, type ResourceType } from "../resources.ts";
 import type { KubeObject, Store } from "../store.ts";
+import { markPodTerminating } from "../controllers/terminating.ts";
+import { HOST_PORTS_ANNOTATION } from "../endpoints.ts";
 import { isPlainObject, readParsedBody, requireObject } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { applyDefaults } from "./defaults.ts";
@@ -118,6 +120,13 @@ export async function handleObject(ctx: RequestContext): Promise<void> {
       const policy = String(
         (isPlainObject(options) && options.propagationPolicy) || query.get("propagationPolicy") || "Background",
       );
+      const fromBody = isPlainObject(options) ? options.gracePeriodSeconds : undefined;
+      const grace = Number(fromBody ?? query.get("gracePeriodSeconds") ?? Number.NaN);
+      if (t === R.pods && current.metadata.annotations?.[HOST_PORTS_ANNOTATION] && grace !== 0) {
+        // A running pod is deleted gracefully, as by a kubelet: Terminating first, removed by the runtime.
+        markPodTerminating(store, current.metadata.namespace ?? "default", name);
+        return sendJson(res, 200, store.get(t, current.metadata.namespace, name) ?? current);
+      }
       const gone = deleteWithDependents(store, t, current, policy);
       if (RETURNS_DELETED_OBJECT.has(t)) return sendJson(res, 200, gone);
       return sendJson(res, 200, successStatus({ name, group: t.group, kind: t.plural, uid: current.metadata.uid }));

@@ -11,7 +11,7 @@ export function createRouter(config: Config, cluster: Cluster, warn: (message: s
     case "nginx":
       return new NginxRouter(cluster, config, warn);
     case "replicas":
-      return new ReplicasRouter();
+      return new ReplicasRouter(cluster, config.app);
     default:
       throw new UsageError(
         `traffic.router: the ${config.traffic.router} router is not available in this version of grayctl`,

@@ -1,6 +1,9 @@
 // No router: one Service selects both tracks and the split follows the ratio
 // of ready pods. Stable keeps all its replicas (so rolling back never lacks
 // capacity); the canary adds pods to approach the requested share.
+import type { Cluster } from "../kube/cluster.ts";
+import { trackSelector } from "../rollout/names.ts";
+import { summarizeTrack } from "../rollout/pods.ts";
 import type { ReplicaPlan, TrafficRouter } from "./types.ts";
 
 export function replicaRatioPlan(weight: number, total: number): ReplicaPlan {
@@ -12,19 +15,29 @@ export function replicaRatioPlan(weight: number, total: number): ReplicaPlan {
 
 export class ReplicasRouter implements TrafficRouter {
   readonly name = "replicas";
-  private weight = 0;
+  private readonly cluster: Cluster;
+  private readonly app: string;
+
+  constructor(cluster: Cluster, app: string) {
+    this.cluster = cluster;
+    this.app = app;
+  }
 
   async prepare(): Promise<void> {
     // The app Service (selecting both tracks) is created with the Deployments.
   }
 
-  async setCanaryWeight(weight: number): Promise<void> {
+  async setCanaryWeight(_weight: number): Promise<void> {
     // The split is made by scaling the canary, which the engine does from replicas().
-    this.weight = weight;
   }
 
+  /** The share of ready pods that are canary pods: what the Service actually splits by. */
   async currentCanaryWeight(): Promise<number | undefined> {
-    return this.weight;
+    const [canary, stable] = await Promise.all(
+      (["canary", "stable"] as const).map(async (track) => summarizeTrack(await this.cluster.listPods(trackSelector(this.app, track)))),
+    );
+    const total = canary.ready + stable.ready;
+    return total === 0 ? undefined : Math.round((1000 * canary.ready) / total) / 10;
   }
 
   replicas(weight: number, total: number): ReplicaPlan {

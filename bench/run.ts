@@ -5,7 +5,9 @@ import { readdirSync } from "node:fs";
 
 const dir = new URL(".", import.meta.url).pathname;
 const only = process.argv[2];
-for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "run.ts").sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(".ts") && f !== "run.ts")
+  .sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n## bench/${file}`);
   const run = spawnSync(process.execPath, [`${dir}${file}`], { stdio: "inherit" });

@@ -36,12 +36,19 @@ export function hostPortOf(pod: KubeObject, port: number | string): number | und
 }
 
 /** Ready, non-terminating pods behind a Service port, with the host port to reach each. */
-export function serviceEndpoints(store: Store, namespace: string, serviceName: string, port?: number | string): Endpoint[] {
+export function serviceEndpoints(
+  store: Store,
+  namespace: string,
+  serviceName: string,
+  port?: number | string,
+): Endpoint[] {
   const service = store.get(R.services, namespace, serviceName);
   if (!service) return [];
   const ports: { port: number; name?: string; targetPort?: number | string }[] = service.spec?.ports ?? [];
   const servicePort =
-    port === undefined ? ports[0] : ports.find((p) => p.port === Number(port) || (p.name !== undefined && p.name === port));
+    port === undefined
+      ? ports[0]
+      : ports.find((p) => p.port === Number(port) || (p.name !== undefined && p.name === port));
   if (!servicePort) return [];
   const target = servicePort.targetPort ?? servicePort.port;
   const endpoints: Endpoint[] = [];

@@ -139,7 +139,11 @@ export class Store {
     const id = this.id(t, namespace, name);
     if (this.bucket(t).has(id)) {
       const resource = t.group ? `${t.plural}.${t.group}` : t.plural;
-      throw new StoreError(409, "AlreadyExists", `${resource} "${name}" already exists`, { name, group: t.group, kind: t.plural });
+      throw new StoreError(409, "AlreadyExists", `${resource} "${name}" already exists`, {
+        name,
+        group: t.group,
+        kind: t.plural,
+      });
     }
     obj.apiVersion = apiVersionOf(t);
     obj.kind = t.kind;

@@ -13,9 +13,8 @@ if (major < 22) {
 const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const patterns = folders.map((folder) => `${folder}/**/*.test.ts`);
-const result = spawnSync(
-  process.execPath,
-  ["--test", "--test-concurrency=2", "--test-timeout=300000", ...patterns],
-  { stdio: "inherit", env: { ...process.env, GRAYCTL_TEST: "1" } },
-);
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-timeout=300000", ...patterns], {
+  stdio: "inherit",
+  env: { ...process.env, GRAYCTL_TEST: "1" },
+});
 process.exit(result.status ?? 1);

@@ -43,7 +43,10 @@ export interface ConfigIssue {
 export class ConfigError extends GrayctlError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join("\n"), { exitCode: ExitCode.usage, hint: "Check the file with `grayctl validate`." });
+    super(issues.map(formatIssue).join("\n"), {
+      exitCode: ExitCode.usage,
+      hint: "Check the file with `grayctl validate`.",
+    });
     this.name = "ConfigError";
     this.issues = issues;
   }

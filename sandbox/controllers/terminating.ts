@@ -18,7 +18,14 @@ export function markPodTerminating(store: Store, namespace: string, name: string
       ...pod.status,
       conditions: [
         ...others,
-        { type: "Ready", status: "False", lastProbeTime: null, lastTransitionTime: now, reason: "PodTerminating", message: "pod is being deleted" },
+        {
+          type: "Ready",
+          status: "False",
+          lastProbeTime: null,
+          lastTransitionTime: now,
+          reason: "PodTerminating",
+          message: "pod is being deleted",
+        },
       ],
     };
   });

@@ -13,7 +13,10 @@ export function hasDigest(image: string): boolean {
   return DIGEST_REF.test(image);
 }
 
-export async function resolveImageDigest(image: string, deps: { env: NodeJS.ProcessEnv; reporter: Reporter; signal?: AbortSignal }): Promise<string> {
+export async function resolveImageDigest(
+  image: string,
+  deps: { env: NodeJS.ProcessEnv; reporter: Reporter; signal?: AbortSignal },
+): Promise<string> {
   if (hasDigest(image)) return image;
   const colon = image.lastIndexOf(":");
   const slash = image.lastIndexOf("/");
@@ -25,11 +28,18 @@ export async function resolveImageDigest(image: string, deps: { env: NodeJS.Proc
     const found = await checkManifest(ref, tag, {
       env: deps.env,
       reporter: deps.reporter,
-      credentials: () => lookupCredentials(ref.credentialKey, { env: deps.env, homeDir: homedir(), reporter: deps.reporter, helperTimeoutMs: 10_000 }),
+      credentials: () =>
+        lookupCredentials(ref.credentialKey, {
+          env: deps.env,
+          homeDir: homedir(),
+          reporter: deps.reporter,
+          helperTimeoutMs: 10_000,
+        }),
       timeoutMs: 10_000,
       signal: deps.signal,
     });
-    if (!found.exists) throw new UsageError(`--image ${image}: the registry has no such tag`, "Push it first, or run `grayctl build`.");
+    if (!found.exists)
+      throw new UsageError(`--image ${image}: the registry has no such tag`, "Push it first, or run `grayctl build`.");
     return `${image}@${found.digest}`;
   } catch (error) {
     if (error instanceof UsageError) throw error;

@@ -53,12 +53,14 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     signal: io.signal,
     now: io.now ?? (() => new Date()),
     loadConfig() {
-      loaded ??= loadConfig({ cwd: io.cwd, env: io.env, configPath: globals.config, sets: globals.set }).then((result) => {
-        for (const secret of result.secrets) reporter.redact(secret);
-        // --namespace on the command line beats the file.
-        if (globals.namespace) result.config.namespace = globals.namespace;
-        return result;
-      });
+      loaded ??= loadConfig({ cwd: io.cwd, env: io.env, configPath: globals.config, sets: globals.set }).then(
+        (result) => {
+          for (const secret of result.secrets) reporter.redact(secret);
+          // --namespace on the command line beats the file.
+          if (globals.namespace) result.config.namespace = globals.namespace;
+          return result;
+        },
+      );
       return loaded;
     },
   };

@@ -24,13 +24,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   let ctx: CommandContext | undefined;
   const program = new Command("grayctl");
   program
-    .description("Canary releases to Kubernetes from one command: build once, ramp traffic, gate, promote or roll back.")
+    .description(
+      "Canary releases to Kubernetes from one command: build once, ramp traffic, gate, promote or roll back.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .option("-c, --config <file>", "configuration file (default: $GRAYCTL_CONFIG or ./grayctl.yaml)")
     .option("-n, --namespace <name>", "Kubernetes namespace (overrides the configuration)")
     .option("--context <name>", "kubeconfig context")
     .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    .addOption(new Option("-o, --output <format>", "text or json (one JSON event per line)").default("text").argParser(parseOutputFormat))
+    .addOption(
+      new Option("-o, --output <format>", "text or json (one JSON event per line)")
+        .default("text")
+        .argParser(parseOutputFormat),
+    )
     .option("-v, --verbose", "show debug details", false)
     .option("-q, --quiet", "only warnings, errors and the result", false)
     .option("--set <path=value>", "override a configuration value (repeatable)", collect, [])
@@ -73,9 +79,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .action(
       run(async () => async (ctx: CommandContext) => {
         const { config } = await ctx.loadConfig();
-        if (!config.image) throw new UsageError("image: the configuration has no image section", "Add image.repository to grayctl.yaml.");
-        const [{ buildCommand }, { imageSettings }] = await Promise.all([import("./commands/build.ts"), import("./shared/image-settings.ts")]);
-        await buildCommand({ reporter: ctx.reporter, cwd: ctx.cwd, env: ctx.env, settings: imageSettings(config.image, ctx.cwd), signal: ctx.signal });
+        if (!config.image)
+          throw new UsageError(
+            "image: the configuration has no image section",
+            "Add image.repository to grayctl.yaml.",
+          );
+        const [{ buildCommand }, { imageSettings }] = await Promise.all([
+          import("./commands/build.ts"),
+          import("./shared/image-settings.ts"),
+        ]);
+        await buildCommand({
+          reporter: ctx.reporter,
+          cwd: ctx.cwd,
+          env: ctx.env,
+          settings: imageSettings(config.image, ctx.cwd),
+          signal: ctx.signal,
+        });
         return ExitCode.ok;
       }),
     );
@@ -83,7 +102,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program
     .command("rollout")
     .description("roll an image out through the canary steps; promote, or roll back on a failed gate")
-    .option("--image <ref>", "image to roll out (repo:tag or repo@sha256:…); default: build or reuse the image for HEAD")
+    .option(
+      "--image <ref>",
+      "image to roll out (repo:tag or repo@sha256:…); default: build or reuse the image for HEAD",
+    )
     .option("--supersede", "replace a rollout of another image that is in flight", false)
     .option("--force", "take the rollout lock from another live process", false)
     .action(run(async () => (await import("./commands/rollout.ts")).rolloutCommand as Action));

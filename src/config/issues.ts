@@ -66,7 +66,11 @@ export function describeIssue(issue: z.core.$ZodIssue): IssueText[] {
       const known = knownKeysAt(path);
       return issue.keys.map((key) => {
         const suggestion = didYouMean(key, known);
-        const hint = suggestion ? ` (did you mean "${suggestion}"?)` : known.length ? ` (known fields: ${known.join(", ")})` : "";
+        const hint = suggestion
+          ? ` (did you mean "${suggestion}"?)`
+          : known.length
+            ? ` (known fields: ${known.join(", ")})`
+            : "";
         return { path: [...path, key], message: `unknown field${hint}` };
       });
     }
@@ -80,7 +84,8 @@ export function describeIssue(issue: z.core.$ZodIssue): IssueText[] {
     case "too_small":
       if (issue.origin === "number" || issue.origin === "int")
         return [{ path, message: `${describeValue(input)} is below ${issue.minimum}` }];
-      if (issue.origin === "array") return [{ path, message: `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}` }];
+      if (issue.origin === "array")
+        return [{ path, message: `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}` }];
       return [{ path, message: `is too short (at least ${issue.minimum})` }];
     case "invalid_value": {
       const options = issue.values.map(String);

@@ -64,7 +64,9 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
   }
   const raw = doc.toJS() ?? {};
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError([{ path: "", location: `${display}:1:1`, message: "expected a mapping with app, image, traffic, rollout…" }]);
+    throw new ConfigError([
+      { path: "", location: `${display}:1:1`, message: "expected a mapping with app, image, traffic, rollout…" },
+    ]);
   }
   const issues: ConfigIssue[] = [];
   const interpolated = interpolate(raw, options.env, [], issues) as Record<string, unknown>;
@@ -105,12 +107,19 @@ function startsWith(path: Path, prefix: Path): boolean {
 
 function pathOf(formatted: string): Path {
   const path: Path = [];
-  for (const [, key, index] of formatted.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) path.push(index !== undefined ? Number(index) : key);
+  for (const [, key, index] of formatted.matchAll(/([^.[\]]+)|\[(\d+)\]/g))
+    path.push(index !== undefined ? Number(index) : key);
   return path;
 }
 
 /** Position of the deepest node along `path` that exists in the document. */
-function locate(doc: Document, path: Path, at: (offset: number) => string, display: string, pointAtKey = false): string {
+function locate(
+  doc: Document,
+  path: Path,
+  at: (offset: number) => string,
+  display: string,
+  pointAtKey = false,
+): string {
   for (let depth = path.length; depth > 0; depth--) {
     const prefix = path.slice(0, depth);
     const parent = depth === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
@@ -120,7 +129,9 @@ function locate(doc: Document, path: Path, at: (offset: number) => string, displ
       const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last);
       if (pair && isPair(pair)) {
         const node = depth === path.length && !pointAtKey ? (pair.value ?? pair.key) : pair.key;
-        const range = (node as { range?: [number, number, number] }).range ?? (pair.key as { range?: [number, number, number] }).range;
+        const range =
+          (node as { range?: [number, number, number] }).range ??
+          (pair.key as { range?: [number, number, number] }).range;
         if (range) return at(range[0]);
       }
       continue;

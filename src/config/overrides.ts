@@ -27,7 +27,11 @@ export function parseOverrides(sets: readonly string[]): { overrides: Override[]
     const rawPath = at === -1 ? entry : entry.slice(0, at);
     const path = parseSetPath(rawPath.trim());
     if (at === -1 || !path) {
-      issues.push({ path: "", location: `--set ${entry}`, message: "expected path=value, e.g. --set rollout.steps=[10,50,100]" });
+      issues.push({
+        path: "",
+        location: `--set ${entry}`,
+        message: "expected path=value, e.g. --set rollout.steps=[10,50,100]",
+      });
       continue;
     }
     const rawValue = entry.slice(at + 1);
@@ -70,14 +74,20 @@ export function interpolate(
   issues: ConfigIssue[],
 ): unknown {
   if (typeof value === "string") {
-    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string, fallback?: string) => {
-      if (match.startsWith("$$")) return match.slice(1);
-      const found = env[name];
-      if (found !== undefined && found !== "") return found;
-      if (fallback !== undefined) return fallback;
-      issues.push({ path: formatPath(path), message: `environment variable ${name} is not set (write \${${name}:-default} for a default)` });
-      return "";
-    });
+    return value.replace(
+      /\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (match, name: string, fallback?: string) => {
+        if (match.startsWith("$$")) return match.slice(1);
+        const found = env[name];
+        if (found !== undefined && found !== "") return found;
+        if (fallback !== undefined) return fallback;
+        issues.push({
+          path: formatPath(path),
+          message: `environment variable ${name} is not set (write \${${name}:-default} for a default)`,
+        });
+        return "";
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index], issues));
   if (value !== null && typeof value === "object") {

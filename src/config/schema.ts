@@ -52,7 +52,10 @@ const traffic = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name")
     .default("x-canary"),
-  host: z.string().optional().describe("Host name routed to the app (Ingress rule, VirtualService host, HTTPRoute hostname)."),
+  host: z
+    .string()
+    .optional()
+    .describe("Host name routed to the app (Ingress rule, VirtualService host, HTTPRoute hostname)."),
   path: z.string().default("/"),
   ingressClassName: z.string().optional(),
   gateway: z.string().optional().describe("Gateway (gateway-api) or Istio gateway the route attaches to."),
@@ -109,24 +112,40 @@ const metrics = z
   })
   .superRefine((value, ctx) => {
     if (value.provider === "prometheus" && !value.prometheus) {
-      ctx.addIssue({ code: "custom", path: ["prometheus"], message: "is required when provider is prometheus (or use provider: pods)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["prometheus"],
+        message: "is required when provider is prometheus (or use provider: pods)",
+      });
     }
     value.checks.forEach((entry, index) => {
       const builtin = entry.name === "error-rate" || entry.name === "latency-p99";
       if (!builtin && !entry.query) {
-        ctx.addIssue({ code: "custom", path: ["checks", index, "query"], message: `check "${entry.name}" needs a query (built-ins: error-rate, latency-p99)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", index, "query"],
+          message: `check "${entry.name}" needs a query (built-ins: error-rate, latency-p99)`,
+        });
       }
       if (entry.min === undefined && entry.max === undefined) {
         ctx.addIssue({ code: "custom", path: ["checks", index], message: "needs min or max" });
       }
       if (builtin && entry.query && value.provider === "pods") {
-        ctx.addIssue({ code: "custom", path: ["checks", index, "query"], message: "the pods provider has no PromQL; remove the query" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", index, "query"],
+          message: "the pods provider has no PromQL; remove the query",
+        });
       }
     });
     if (value.provider === "pods") {
       value.checks.forEach((entry, index) => {
         if (entry.name !== "error-rate" && entry.name !== "latency-p99") {
-          ctx.addIssue({ code: "custom", path: ["checks", index, "name"], message: `the pods provider supports error-rate and latency-p99, not "${entry.name}"` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["checks", index, "name"],
+            message: `the pods provider supports error-rate and latency-p99, not "${entry.name}"`,
+          });
         }
       });
     }

@@ -37,17 +37,27 @@ export function connect(options: ConnectOptions): KubeClients {
     if (file) config.loadFromFile(file);
     else config.loadFromDefault();
   } catch (error) {
-    throw new UsageError(`cannot read kubeconfig ${file ?? "~/.kube/config"}: ${(error as Error).message}`, "Pass --kubeconfig FILE or set KUBECONFIG.");
+    throw new UsageError(
+      `cannot read kubeconfig ${file ?? "~/.kube/config"}: ${(error as Error).message}`,
+      "Pass --kubeconfig FILE or set KUBECONFIG.",
+    );
   }
   if (options.context) {
     if (!config.getContextObject(options.context)) {
       const known = config.getContexts().map((c) => c.name);
-      throw new UsageError(`--context: no context "${options.context}" in the kubeconfig`, `Known contexts: ${known.join(", ") || "none"}.`);
+      throw new UsageError(
+        `--context: no context "${options.context}" in the kubeconfig`,
+        `Known contexts: ${known.join(", ") || "none"}.`,
+      );
     }
     config.setCurrentContext(options.context);
   }
   const cluster = config.getCurrentCluster();
-  if (!cluster) throw new UsageError("the kubeconfig has no current cluster", "Pass --context NAME or fix current-context in the kubeconfig.");
+  if (!cluster)
+    throw new UsageError(
+      "the kubeconfig has no current cluster",
+      "Pass --context NAME or fix current-context in the kubeconfig.",
+    );
   const user = config.getCurrentUser();
   for (const secret of [user?.token, user?.password, user?.keyData, cluster.caData]) if (secret) options.redact(secret);
   return {

@@ -101,7 +101,9 @@ export class Cluster {
 
   // --- Deployments ---
   getDeployment(name: string): Promise<V1Deployment | undefined> {
-    return this.read(`read Deployment ${name}`, () => this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
+    return this.read(`read Deployment ${name}`, () =>
+      this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+    );
   }
 
   createDeployment(body: V1Deployment): Promise<V1Deployment> {
@@ -125,7 +127,10 @@ export class Cluster {
   /** Scale through a merge patch of spec.replicas: idempotent and conflict-free. */
   scaleDeployment(name: string, replicas: number): Promise<V1Deployment> {
     return this.call(`scale Deployment ${name} to ${replicas}`, () =>
-      this.clients.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body: { spec: { replicas } } }, MERGE),
+      this.clients.apps.patchNamespacedDeployment(
+        { name, namespace: this.namespace, body: { spec: { replicas } } },
+        MERGE,
+      ),
     );
   }
 
@@ -137,7 +142,12 @@ export class Cluster {
   }
 
   /** GET through the API server's pod proxy; the status code is a value, not an exception. */
-  async podProxyGet(pod: string, port: number, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  async podProxyGet(
+    pod: string,
+    port: number,
+    path: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: string }> {
     const relative = path.replace(/^\//, "");
     try {
       const body = await Promise.race([
@@ -159,7 +169,9 @@ export class Cluster {
 
   // --- Services ---
   getService(name: string): Promise<V1Service | undefined> {
-    return this.read(`read Service ${name}`, () => this.clients.core.readNamespacedService({ name, namespace: this.namespace }));
+    return this.read(`read Service ${name}`, () =>
+      this.clients.core.readNamespacedService({ name, namespace: this.namespace }),
+    );
   }
 
   createService(body: V1Service): Promise<V1Service> {
@@ -173,7 +185,9 @@ export class Cluster {
 
   // --- ConfigMaps ---
   getConfigMap(name: string): Promise<V1ConfigMap | undefined> {
-    return this.read(`read ConfigMap ${name}`, () => this.clients.core.readNamespacedConfigMap({ name, namespace: this.namespace }));
+    return this.read(`read ConfigMap ${name}`, () =>
+      this.clients.core.readNamespacedConfigMap({ name, namespace: this.namespace }),
+    );
   }
 
   createConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
@@ -191,7 +205,9 @@ export class Cluster {
 
   // --- Leases ---
   getLease(name: string): Promise<V1Lease | undefined> {
-    return this.read(`read Lease ${name}`, () => this.clients.coordination.readNamespacedLease({ name, namespace: this.namespace }));
+    return this.read(`read Lease ${name}`, () =>
+      this.clients.coordination.readNamespacedLease({ name, namespace: this.namespace }),
+    );
   }
 
   createLease(body: V1Lease): Promise<V1Lease> {
@@ -208,13 +224,17 @@ export class Cluster {
   }
 
   deleteLease(name: string): Promise<unknown> {
-    return this.read(`delete Lease ${name}`, () => this.clients.coordination.deleteNamespacedLease({ name, namespace: this.namespace }));
+    return this.read(`delete Lease ${name}`, () =>
+      this.clients.coordination.deleteNamespacedLease({ name, namespace: this.namespace }),
+    );
   }
 
   // --- Events (best effort: an audit trail must not fail a rollback) ---
   async recordEvent(event: CoreV1Event): Promise<void> {
     try {
-      await this.call("create Event", () => this.clients.core.createNamespacedEvent({ namespace: this.namespace, body: event }));
+      await this.call("create Event", () =>
+        this.clients.core.createNamespacedEvent({ namespace: this.namespace, body: event }),
+      );
     } catch (error) {
       throw new GrayctlError(`could not record the event: ${describeApiError(error).message}`);
     }

@@ -9,7 +9,15 @@ export interface ApiFailure {
   transient: boolean;
 }
 
-const TRANSIENT_NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "ECONNABORTED"]);
+const TRANSIENT_NETWORK = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "ECONNABORTED",
+]);
 
 function parseBody(body: unknown): { message?: string; reason?: string } {
   if (typeof body === "string") {
@@ -48,7 +56,9 @@ export function describeApiError(error: unknown): ApiFailure {
   }
   const code = networkCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const transient = (code !== undefined && TRANSIENT_NETWORK.has(code)) || /socket hang up|fetch failed|ECONNRESET|terminated/i.test(message);
+  const transient =
+    (code !== undefined && TRANSIENT_NETWORK.has(code)) ||
+    /socket hang up|fetch failed|ECONNRESET|terminated/i.test(message);
   return { message: code ? `${message} (${code})` : message, transient };
 }
 

@@ -28,11 +28,15 @@ export function leaseInfo(lease: V1Lease | undefined, now: number): LeaseInfo | 
 export class LeaseHeldError extends GrayctlError {
   constructor(app: string, info: LeaseInfo, now: number) {
     const age = info.renewedAt !== undefined ? Math.round((now - info.renewedAt) / 1000) : "?";
-    const left = info.renewedAt !== undefined ? Math.max(0, Math.round((info.renewedAt + info.durationMs - now) / 1000)) : "?";
-    super(`another grayctl holds the rollout lock of ${app}: ${info.holder} (renewed ${age}s ago, expires in ${left}s)`, {
-      exitCode: ExitCode.locked,
-      hint: "Wait for it to finish, or take over with --force (e.g. `grayctl rollback --force` in an incident).",
-    });
+    const left =
+      info.renewedAt !== undefined ? Math.max(0, Math.round((info.renewedAt + info.durationMs - now) / 1000)) : "?";
+    super(
+      `another grayctl holds the rollout lock of ${app}: ${info.holder} (renewed ${age}s ago, expires in ${left}s)`,
+      {
+        exitCode: ExitCode.locked,
+        hint: "Wait for it to finish, or take over with --force (e.g. `grayctl rollback --force` in an incident).",
+      },
+    );
   }
 }
 
@@ -101,7 +105,9 @@ export class Lease {
         if (!isConflict(error) && !isAlreadyExists(error)) throw error;
       }
     }
-    throw new GrayctlError(`the Lease ${this.name} kept changing while taking it; try again`, { exitCode: ExitCode.locked });
+    throw new GrayctlError(`the Lease ${this.name} kept changing while taking it; try again`, {
+      exitCode: ExitCode.locked,
+    });
   }
 
   /** Renews; throws LeaseLostError when someone else holds it now. */
@@ -114,7 +120,8 @@ export class Lease {
     } catch (error) {
       if (!isConflict(error)) throw error;
       const again = await this.cluster.getLease(this.name);
-      if (again?.spec?.holderIdentity !== this.holder) throw new LeaseLostError(again?.spec?.holderIdentity || "nobody");
+      if (again?.spec?.holderIdentity !== this.holder)
+        throw new LeaseLostError(again?.spec?.holderIdentity || "nobody");
     }
   }
 

@@ -28,10 +28,13 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
       const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
       const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
       if (options.clock.now() + delay > deadline) {
-        throw new GrayctlError(`${options.what}: the Kubernetes API kept failing (${failure.message}); gave up after ${attempt + 1} attempts`, {
-          exitCode: ExitCode.timeout,
-          cause: error,
-        });
+        throw new GrayctlError(
+          `${options.what}: the Kubernetes API kept failing (${failure.message}); gave up after ${attempt + 1} attempts`,
+          {
+            exitCode: ExitCode.timeout,
+            cause: error,
+          },
+        );
       }
       await options.clock.sleep(delay, options.signal);
     }

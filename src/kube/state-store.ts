@@ -56,7 +56,8 @@ export class StateStore {
   /** Updates the state only while `owner` still owns it; otherwise throws SupersededError without writing. */
   updateOwned(owner: string, change: (state: RolloutState) => RolloutState): Promise<StoredState> {
     return this.mutate((stored) => {
-      if (!stored.state || stored.state.owner !== owner) throw new SupersededError(stored.state?.actor ?? "another process");
+      if (!stored.state || stored.state.owner !== owner)
+        throw new SupersededError(stored.state?.actor ?? "another process");
       return { state: { ...change(stored.state), updatedAt: new Date().toISOString() }, history: stored.history };
     });
   }

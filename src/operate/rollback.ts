@@ -88,7 +88,13 @@ async function undoPromotion(session: OperateSession, stored: StoredState, reque
     const claimed = await claim(ctx, (current) => {
       // A rollout started since we read: undo that one instead.
       if (current && IN_FLIGHT.has(current.phase)) throw new Replan();
-      const fields = { phase: "rolling-back" as const, revision: plan.from.revision, image: plan.from.image, actor: ctx.actor, owner: ctx.owner };
+      const fields = {
+        phase: "rolling-back" as const,
+        revision: plan.from.revision,
+        image: plan.from.image,
+        actor: ctx.actor,
+        owner: ctx.owner,
+      };
       return {
         ...freshState({ ...fields, previousImage: plan.to.image, commit: plan.from.commit, reason }, now),
         restoreRevision: plan.to.revision,

@@ -78,7 +78,10 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
 
   const written = await ctx.store.mutate((stored) => {
     const who = { actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() };
-    const entry = releaseOf(state, who, "rolled-back", { reason: options.reason, restoredRevision: state.restoreRevision });
+    const entry = releaseOf(state, who, "rolled-back", {
+      reason: options.reason,
+      restoredRevision: state.restoreRevision,
+    });
     // The record is one write, so only a re-run that raced another rollback can find its own entry already there.
     const last = stored.history.at(-1);
     const done =

@@ -83,7 +83,9 @@ export abstract class BaseReporter implements Reporter {
     const rows = Object.entries(fields)
       .filter(([, value]) => value !== undefined && typeof value !== "object")
       .map(([key, value]) => `| ${key} | ${String(value).replace(/\|/g, "\\|")} |`);
-    const markdown = [`### grayctl: ${outcome}`, "", text, "", "| field | value |", "| --- | --- |", ...rows, ""].join("\n");
+    const markdown = [`### grayctl: ${outcome}`, "", text, "", "| field | value |", "| --- | --- |", ...rows, ""].join(
+      "\n",
+    );
     try {
       appendFileSync(this.github.summaryFile, this.redactor.text(`${markdown}\n`));
     } catch (error) {

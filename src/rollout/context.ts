@@ -25,7 +25,15 @@ export interface RolloutContext {
 }
 
 export interface Outcome {
-  outcome: "deployed" | "promoted" | "rolled-back" | "paused" | "interrupted" | "unchanged" | "superseded" | "nothing-to-do";
+  outcome:
+    | "deployed"
+    | "promoted"
+    | "rolled-back"
+    | "paused"
+    | "interrupted"
+    | "unchanged"
+    | "superseded"
+    | "nothing-to-do";
   exitCode: number;
   message: string;
   fields: Record<string, unknown>;

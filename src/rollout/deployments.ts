@@ -11,7 +11,8 @@ import { DeadlineError, waitUntil } from "./wait.ts";
 export function rolloutStatus(d: V1Deployment): { done: boolean; status: string } {
   const want = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
-  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return { done: false, status: "waiting for the controller" };
+  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0))
+    return { done: false, status: "waiting for the controller" };
   const updated = s.updatedReplicas ?? 0;
   const available = s.availableReplicas ?? 0;
   const total = s.replicas ?? 0;
@@ -19,7 +20,11 @@ export function rolloutStatus(d: V1Deployment): { done: boolean; status: string 
   return { done: updated >= want && total <= updated && available >= want, status };
 }
 
-export async function waitRolledOut(ctx: RolloutContext, name: string, deadline: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function waitRolledOut(
+  ctx: RolloutContext,
+  name: string,
+  deadline: number,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const result = await waitUntil(
     async () => {
       const d = await ctx.cluster.getDeployment(name);
@@ -69,7 +74,12 @@ function waitCanary(ctx: RolloutContext, count: number, deadline: number) {
 }
 
 /** Creates the canary from stable's spec with the new image, or brings an existing one in line. */
-export async function ensureCanary(ctx: RolloutContext, stable: V1Deployment, image: string, replicas: number): Promise<void> {
+export async function ensureCanary(
+  ctx: RolloutContext,
+  stable: V1Deployment,
+  image: string,
+  replicas: number,
+): Promise<void> {
   const { app } = ctx.config;
   const wanted = canaryDeployment(stable, app, image, replicas);
   const existing = await ctx.cluster.getDeployment(names(app).canary);
@@ -84,7 +94,10 @@ export async function ensureCanary(ctx: RolloutContext, stable: V1Deployment, im
       current.spec?.replicas === replicas;
     if (same) return undefined;
     current.spec = { ...wanted.spec!, selector: current.spec!.selector };
-    current.metadata = { ...current.metadata, annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: image } };
+    current.metadata = {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: image },
+    };
     return current;
   });
 }

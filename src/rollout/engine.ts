@@ -65,7 +65,12 @@ export async function runRollout(unguarded: RolloutContext, request: RolloutRequ
   }
   const stableImage = imageOf(stable, config.app);
   if (stableImage === request.image) {
-    return { outcome: "unchanged", exitCode: ExitCode.ok, message: `${config.app} already runs ${request.image}; nothing to do`, fields };
+    return {
+      outcome: "unchanged",
+      exitCode: ExitCode.ok,
+      message: `${config.app} already runs ${request.image}; nothing to do`,
+      fields,
+    };
   }
   const state = await start(ctx, request, {
     phase: "progressing",
@@ -88,9 +93,16 @@ async function take(ctx: RolloutContext, state: RolloutState): Promise<RolloutSt
   return written.state!;
 }
 
-async function start(ctx: RolloutContext, request: RolloutRequest, init: Pick<RolloutState, "phase" | "revision"> & { previousImage?: string }) {
+async function start(
+  ctx: RolloutContext,
+  request: RolloutRequest,
+  init: Pick<RolloutState, "phase" | "revision"> & { previousImage?: string },
+) {
   const now = new Date(ctx.clock.now()).toISOString();
-  const state = freshState({ ...init, image: request.image, commit: request.commit, actor: ctx.actor, owner: ctx.owner }, now);
+  const state = freshState(
+    { ...init, image: request.image, commit: request.commit, actor: ctx.actor, owner: ctx.owner },
+    now,
+  );
   // Intent first: the record exists before anything in the cluster changes.
   const written = await ctx.store.mutate((stored) => ({ state, history: stored.history }));
   return written.state!;
@@ -105,26 +117,48 @@ function paused(state: RolloutState, fields: Record<string, unknown>, prefix: st
   };
 }
 
-async function drive(ctx: RolloutContext, state: RolloutState, runStartedAt: number, request: RolloutRequest): Promise<Outcome> {
+async function drive(
+  ctx: RolloutContext,
+  state: RolloutState,
+  runStartedAt: number,
+  request: RolloutRequest,
+): Promise<Outcome> {
   const { progressDeadlineMs } = durationsOf(ctx.config);
   const deadline = runStartedAt + deadlineLeft(progressDeadlineMs, state.activeMs, runStartedAt, runStartedAt);
   const fields = { app: ctx.config.app, namespace: ctx.config.namespace, image: state.image, revision: state.revision };
   try {
     if (state.phase === "deploying") {
       const deployed = await firstDeploy(ctx, state, deadline);
-      if (deployed.exitCode !== ExitCode.ok) throw new DeadlineError(`Deployment ${ctx.config.app}`, deployed.reason ?? "");
-      return { outcome: "deployed", exitCode: ExitCode.ok, message: `deployed ${state.image} to ${ctx.config.app} (revision ${state.revision})`, fields };
+      if (deployed.exitCode !== ExitCode.ok)
+        throw new DeadlineError(`Deployment ${ctx.config.app}`, deployed.reason ?? "");
+      return {
+        outcome: "deployed",
+        exitCode: ExitCode.ok,
+        message: `deployed ${state.image} to ${ctx.config.app} (revision ${state.revision})`,
+        fields,
+      };
     }
     if (state.phase === "rolling-back") return await rolledBack(ctx, state, state.reason ?? "rollback resumed", fields);
     if (state.phase !== "promoting" && !request.skipSteps) {
-      const from = state.phase === "paused" && request.continueFromPause ? { ...state, stepIndex: state.stepIndex + 1 } : state;
+      const from =
+        state.phase === "paused" && request.continueFromPause ? { ...state, stepIndex: state.stepIndex + 1 } : state;
       const steps = await runSteps(ctx, from, deadline);
       if (steps.kind === "failed") return await rolledBack(ctx, state, steps.reason, fields);
-      if (steps.kind === "paused") return paused({ ...state, stepIndex: steps.step, weight: stepsOf(ctx.config)[steps.step].weight }, fields, "paused");
+      if (steps.kind === "paused")
+        return paused(
+          { ...state, stepIndex: steps.step, weight: stepsOf(ctx.config)[steps.step].weight },
+          fields,
+          "paused",
+        );
     }
     const promoted = await promote(ctx, state, deadline);
     if (!promoted.ok) return await rolledBack(ctx, state, promoted.reason, fields);
-    return { outcome: "promoted", exitCode: ExitCode.ok, message: `promoted ${state.image}: stable runs it, canary scaled to 0`, fields };
+    return {
+      outcome: "promoted",
+      exitCode: ExitCode.ok,
+      message: `promoted ${state.image}: stable runs it, canary scaled to 0`,
+      fields,
+    };
   } catch (error) {
     return await ended(ctx, state, error, fields);
   } finally {
@@ -132,7 +166,12 @@ async function drive(ctx: RolloutContext, state: RolloutState, runStartedAt: num
   }
 }
 
-async function rolledBack(ctx: RolloutContext, state: RolloutState, reason: string, fields: Record<string, unknown>): Promise<Outcome> {
+async function rolledBack(
+  ctx: RolloutContext,
+  state: RolloutState,
+  reason: string,
+  fields: Record<string, unknown>,
+): Promise<Outcome> {
   ctx.reporter.warn(`rolling back: ${reason}`);
   await rollbackInFlight(ctx, state, reason);
   return {
@@ -144,21 +183,38 @@ async function rolledBack(ctx: RolloutContext, state: RolloutState, reason: stri
 }
 
 /** Interrupts, takeovers and deadlines all end here. */
-async function ended(ctx: RolloutContext, state: RolloutState, error: unknown, fields: Record<string, unknown>): Promise<Outcome> {
+async function ended(
+  ctx: RolloutContext,
+  state: RolloutState,
+  error: unknown,
+  fields: Record<string, unknown>,
+): Promise<Outcome> {
   const reason = ctx.signal.aborted ? ctx.signal.reason : error;
   if (reason instanceof LeaseLostError || reason instanceof SupersededError || error instanceof SupersededError) {
-    const by = reason instanceof LeaseLostError ? reason.holder : reason instanceof SupersededError ? reason.by : String(error);
+    const by =
+      reason instanceof LeaseLostError ? reason.holder : reason instanceof SupersededError ? reason.by : String(error);
     // Someone else (a forced rollback) owns the rollout now: stop without writing anything.
-    return { outcome: "superseded", exitCode: ExitCode.rolledBack, message: `superseded by rollback (${by}); stopped without further changes`, fields };
+    return {
+      outcome: "superseded",
+      exitCode: ExitCode.rolledBack,
+      message: `superseded by rollback (${by}); stopped without further changes`,
+      fields,
+    };
   }
   if (reason instanceof Interrupted) {
     if (ctx.config.rollout.onInterrupt === "leave") {
       await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "interrupted", reason: reason.message }));
-      return { outcome: "interrupted", exitCode: ExitCode.paused, message: `${reason.message}: left as is (onInterrupt: leave); continue with \`grayctl resume\` or undo with \`grayctl rollback\``, fields };
+      return {
+        outcome: "interrupted",
+        exitCode: ExitCode.paused,
+        message: `${reason.message}: left as is (onInterrupt: leave); continue with \`grayctl resume\` or undo with \`grayctl rollback\``,
+        fields,
+      };
     }
     return rolledBack(ctx, state, `${reason.message} (onInterrupt: rollback)`, fields);
   }
-  if (error instanceof DeadlineError && state.phase !== "deploying") return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
+  if (error instanceof DeadlineError && state.phase !== "deploying")
+    return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
   throw error;
 }
 

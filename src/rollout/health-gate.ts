@@ -44,7 +44,8 @@ export class HealthGate implements Gate {
     const live = track.pods.filter((p) => !p.terminating);
     if (live.length === 0) return { gate: this.name, result: "failed", reason: "no canary pods are running" };
     const notReady = live.find((p) => !p.ready);
-    if (notReady) return { gate: this.name, result: "failed", reason: `pod ${notReady.name} is not ready`, pod: notReady.name };
+    if (notReady)
+      return { gate: this.name, result: "failed", reason: `pod ${notReady.name} is not ready`, pod: notReady.name };
     const answers = await mapLimited(live, this.options.concurrency, async (pod) => ({
       pod: pod.name,
       ...(await this.cluster.podProxyGet(pod.name, this.options.port, this.options.path, this.options.timeoutMs)),
@@ -52,7 +53,12 @@ export class HealthGate implements Gate {
     const bad = answers.find((a) => a.status !== 200);
     if (bad) {
       const answer = bad.status === 0 ? bad.body : `HTTP ${bad.status}`;
-      return { gate: this.name, result: "failed", reason: `${this.options.path} of pod ${bad.pod} answered ${answer}`, pod: bad.pod };
+      return {
+        gate: this.name,
+        result: "failed",
+        reason: `${this.options.path} of pod ${bad.pod} answered ${answer}`,
+        pod: bad.pod,
+      };
     }
     return {
       gate: this.name,

@@ -14,7 +14,8 @@ export async function loadManifest(path: string, config: Config): Promise<V1Depl
   }
   const docs = parseAllDocuments(text);
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    if (doc.errors.length) throw new UsageError(`deployment.manifest: ${path}: ${doc.errors[0].message.split("\n")[0]}`);
+    if (doc.errors.length)
+      throw new UsageError(`deployment.manifest: ${path}: ${doc.errors[0].message.split("\n")[0]}`);
     const value = doc.toJS() as V1Deployment | null;
     if (value?.kind === "Deployment") {
       if (!value.spec?.template?.spec?.containers?.length) {

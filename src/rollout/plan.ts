@@ -13,7 +13,8 @@ export interface Step {
 export function stepsOf(config: Config): Step[] {
   return config.rollout.steps.map((entry) => {
     if (typeof entry === "number") return { weight: entry };
-    const pause = entry.pause === undefined ? undefined : entry.pause === "manual" ? "manual" : parseDuration(entry.pause);
+    const pause =
+      entry.pause === undefined ? undefined : entry.pause === "manual" ? "manual" : parseDuration(entry.pause);
     return { weight: entry.weight, pause };
   });
 }
@@ -41,7 +42,11 @@ export type Verdict =
 export function judge(results: GateResult[], previous: Record<string, number>, limit: number): Verdict {
   const failed = results.find((r) => r.result === "failed");
   if (failed && failed.result === "failed") {
-    return { verdict: "fail", results, reason: `${named(failed.gate, failed.reason)}${failed.pod ? ` (pod ${failed.pod})` : ""}` };
+    return {
+      verdict: "fail",
+      results,
+      reason: `${named(failed.gate, failed.reason)}${failed.pod ? ` (pod ${failed.pod})` : ""}`,
+    };
   }
   const unsure = results.filter((r) => r.result === "inconclusive");
   if (unsure.length === 0) return { verdict: "pass", results };
@@ -67,6 +72,11 @@ function named(gate: string, text: string): string {
 }
 
 /** Milliseconds of the progress deadline left, counting time earlier processes spent. */
-export function deadlineLeft(progressDeadlineMs: number, activeMsBefore: number, runStartedAt: number, now: number): number {
+export function deadlineLeft(
+  progressDeadlineMs: number,
+  activeMsBefore: number,
+  runStartedAt: number,
+  now: number,
+): number {
   return progressDeadlineMs - activeMsBefore - (now - runStartedAt);
 }

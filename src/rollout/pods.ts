@@ -12,7 +12,14 @@ export interface PodSummary {
   image?: string;
 }
 
-const BAD_WAITING = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName", "RunContainerError"]);
+const BAD_WAITING = new Set([
+  "CrashLoopBackOff",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "CreateContainerConfigError",
+  "InvalidImageName",
+  "RunContainerError",
+]);
 
 export function summarizePod(pod: V1Pod): PodSummary {
   const statuses = pod.status?.containerStatuses ?? [];

@@ -14,7 +14,8 @@ import { releaseOf, type RolloutState } from "./state.ts";
 const who = (ctx: RolloutContext) => ({ actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() });
 
 export async function ensureServices(ctx: RolloutContext): Promise<void> {
-  for (const track of ["both", "stable", "canary"] as const) await ctx.cluster.createService(trackService(ctx.config, track));
+  for (const track of ["both", "stable", "canary"] as const)
+    await ctx.cluster.createService(trackService(ctx.config, track));
 }
 
 /** Traffic to stable first (a single router write), then the canary down. */
@@ -46,12 +47,19 @@ async function restoreStable(ctx: RolloutContext, state: RolloutState): Promise<
     const container = mainContainer(current, ctx.config.app);
     if (container.image === previous) return undefined;
     container.image = previous;
-    current.metadata = { ...current.metadata, annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: previous } };
+    current.metadata = {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: previous },
+    };
     return current;
   });
 }
 
-export async function promote(ctx: RolloutContext, state: RolloutState, deadline: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function promote(
+  ctx: RolloutContext,
+  state: RolloutState,
+  deadline: number,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const { app, deployment } = ctx.config;
   const n = names(app);
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "promoting" }));
@@ -67,7 +75,10 @@ export async function promote(ctx: RolloutContext, state: RolloutState, deadline
     if (container.image === state.image && current.spec?.replicas === deployment.replicas) return undefined;
     container.image = state.image;
     current.spec!.replicas = deployment.replicas;
-    current.metadata = { ...current.metadata, annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: state.image } };
+    current.metadata = {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: state.image },
+    };
     return current;
   });
   const rolled = await waitRolledOut(ctx, n.stable, deadline);

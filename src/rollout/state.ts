@@ -14,7 +14,14 @@ export type Phase =
   | "rolled-back" // terminal
   | "interrupted"; // cancelled with onInterrupt: leave; resumable
 
-export const IN_FLIGHT: ReadonlySet<Phase> = new Set(["deploying", "progressing", "paused", "promoting", "rolling-back", "interrupted"]);
+export const IN_FLIGHT: ReadonlySet<Phase> = new Set([
+  "deploying",
+  "progressing",
+  "paused",
+  "promoting",
+  "rolling-back",
+  "interrupted",
+]);
 
 export interface RolloutState {
   phase: Phase;
@@ -106,5 +113,15 @@ export function freshState(
   fields: Pick<RolloutState, "phase" | "revision" | "image" | "actor" | "owner"> & Partial<RolloutState>,
   now: string,
 ): RolloutState {
-  return { stepIndex: -1, weight: 0, targetWeight: 0, startedAt: now, updatedAt: now, gates: [], inconclusive: {}, activeMs: 0, ...fields };
+  return {
+    stepIndex: -1,
+    weight: 0,
+    targetWeight: 0,
+    startedAt: now,
+    updatedAt: now,
+    gates: [],
+    inconclusive: {},
+    activeMs: 0,
+    ...fields,
+  };
 }

@@ -19,10 +19,20 @@ async function podRefs(ctx: RolloutContext, track: Track): Promise<PodRef[]> {
   const pods = await ctx.cluster.listPods(trackSelector(ctx.config.app, track));
   return pods
     .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => ({ name: p.metadata?.name ?? "", namespace: ctx.config.namespace, track, port: ctx.config.deployment.port }));
+    .map((p) => ({
+      name: p.metadata?.name ?? "",
+      namespace: ctx.config.namespace,
+      track,
+      port: ctx.config.deployment.port,
+    }));
 }
 
-async function gateContext(ctx: RolloutContext, stepIndex: number, weight: number, windowStart: number): Promise<GateContext> {
+async function gateContext(
+  ctx: RolloutContext,
+  stepIndex: number,
+  weight: number,
+  windowStart: number,
+): Promise<GateContext> {
   return {
     app: ctx.config.app,
     namespace: ctx.config.namespace,
@@ -51,7 +61,14 @@ async function evaluateAll(ctx: RolloutContext, gateCtx: GateContext): Promise<G
 }
 
 /** Waits one window, checking for crash loops; returns a reason when the canary broke. */
-async function watchWindow(ctx: RolloutContext, step: Step, index: number, total: number, intervalMs: number, deadline: number) {
+async function watchWindow(
+  ctx: RolloutContext,
+  step: Step,
+  index: number,
+  total: number,
+  intervalMs: number,
+  deadline: number,
+) {
   const end = Math.min(ctx.clock.now() + intervalMs, deadline);
   const progress = ctx.reporter.start("step", `step ${index + 1}/${total}: ${step.weight}% to canary`);
   while (ctx.clock.now() < end) {
@@ -62,7 +79,8 @@ async function watchWindow(ctx: RolloutContext, step: Step, index: number, total
     // leaves its share of traffic with nowhere to go (ingress answers 503) until the
     // window ends, which is a minute in production. Leave now.
     const unready = canary.pods.find((pod) => !pod.terminating && !pod.ready);
-    const fast = failFastReason(canary) ?? (unready && `pod ${unready.name} stopped being ready at ${step.weight}% of traffic`);
+    const fast =
+      failFastReason(canary) ?? (unready && `pod ${unready.name} stopped being ready at ${step.weight}% of traffic`);
     if (fast) {
       progress.fail(`step ${index + 1}/${total}: ${fast}`);
       return fast;
@@ -85,23 +103,34 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
   for (let index = Math.max(0, state.stepIndex); index < steps.length; index++) {
     const step = steps[index];
     const plan = ctx.router.replicas(step.weight, total);
-    state = (await ctx.store.updateOwned(ctx.owner, (s) => ({
-      ...s,
-      phase: "progressing",
-      stepIndex: index,
-      targetWeight: step.weight,
-      stepStartedAt: new Date(ctx.clock.now()).toISOString(),
-    }))).state!;
+    state = (
+      await ctx.store.updateOwned(ctx.owner, (s) => ({
+        ...s,
+        phase: "progressing",
+        stepIndex: index,
+        targetWeight: step.weight,
+        stepStartedAt: new Date(ctx.clock.now()).toISOString(),
+      }))
+    ).state!;
     // Invariant 1: the canary is scaled and ready for its share before its weight grows.
     await ctx.cluster.scaleDeployment(names(ctx.config.app).canary, plan.canary);
     const ready = await waitCanaryReady(ctx, plan.canary, Math.min(deadline, ctx.clock.now() + readyTimeoutMs));
     if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
     await ctx.router.setCanaryWeight(step.weight);
     state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
-    const effective = plan.effectiveWeight !== step.weight ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)` : "";
+    const effective =
+      plan.effectiveWeight !== step.weight
+        ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)`
+        : "";
     ctx.reporter.event(
       "step",
-      { step: index + 1, of: steps.length, weight: step.weight, effectiveWeight: plan.effectiveWeight, canaryReplicas: plan.canary },
+      {
+        step: index + 1,
+        of: steps.length,
+        weight: step.weight,
+        effectiveWeight: plan.effectiveWeight,
+        canaryReplicas: plan.canary,
+      },
       `step ${index + 1}/${steps.length}: canary weight ${step.weight}%${effective}`,
     );
 
@@ -113,13 +142,19 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       const broke = await watchWindow(ctx, step, index, steps.length, intervalMs, deadline);
       if (broke) return { kind: "failed", reason: `health: ${broke}` };
       if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
-      const verdict = judge(await evaluateAll(ctx, await gateContext(ctx, index, step.weight, windowStart)), inconclusive, ctx.config.analysis.inconclusiveLimit);
+      const verdict = judge(
+        await evaluateAll(ctx, await gateContext(ctx, index, step.weight, windowStart)),
+        inconclusive,
+        ctx.config.analysis.inconclusiveLimit,
+      );
       for (const result of verdict.results) reportGate(ctx, result);
-      state = (await ctx.store.updateOwned(ctx.owner, (s) => ({
-        ...s,
-        gates: verdict.results,
-        inconclusive: verdict.verdict === "wait" ? verdict.inconclusive : {},
-      }))).state!;
+      state = (
+        await ctx.store.updateOwned(ctx.owner, (s) => ({
+          ...s,
+          gates: verdict.results,
+          inconclusive: verdict.verdict === "wait" ? verdict.inconclusive : {},
+        }))
+      ).state!;
       if (verdict.verdict === "fail") return { kind: "failed", reason: verdict.reason };
       if (verdict.verdict === "pass") break;
       inconclusive = verdict.inconclusive;
@@ -130,13 +165,18 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "paused", stepIndex: index }));
       return { kind: "paused", step: index };
     }
-    if (typeof step.pause === "number" && step.pause > 0) await ctx.clock.sleep(Math.min(step.pause, Math.max(0, deadline - ctx.clock.now())), ctx.signal);
+    if (typeof step.pause === "number" && step.pause > 0)
+      await ctx.clock.sleep(Math.min(step.pause, Math.max(0, deadline - ctx.clock.now())), ctx.signal);
   }
   return { kind: "done" };
 }
 
 function reportGate(ctx: RolloutContext, result: GateResult): void {
   const text =
-    result.result === "passed" ? result.summary : result.result === "failed" ? result.reason : `inconclusive: ${result.why}`;
+    result.result === "passed"
+      ? result.summary
+      : result.result === "failed"
+        ? result.reason
+        : `inconclusive: ${result.why}`;
   ctx.reporter.event("gate", { ...result }, `  ${result.gate}: ${result.result} — ${text}`);
 }

@@ -4,7 +4,9 @@ import type { Clock } from "./clock.ts";
 
 export class DeadlineError extends GrayctlError {
   constructor(what: string, lastSeen: string) {
-    super(`timed out waiting for ${what}${lastSeen ? ` (last seen: ${lastSeen})` : ""}`, { exitCode: ExitCode.timeout });
+    super(`timed out waiting for ${what}${lastSeen ? ` (last seen: ${lastSeen})` : ""}`, {
+      exitCode: ExitCode.timeout,
+    });
   }
 }
 

@@ -28,7 +28,9 @@ export class NginxRouter implements TrafficRouter {
   }
 
   private read(name: string): Promise<V1Ingress | undefined> {
-    return this.cluster.read(`read Ingress ${name}`, () => this.api.readNamespacedIngress({ name, namespace: this.cluster.namespace }));
+    return this.cluster.read(`read Ingress ${name}`, () =>
+      this.api.readNamespacedIngress({ name, namespace: this.cluster.namespace }),
+    );
   }
 
   private create(body: V1Ingress): Promise<V1Ingress> {
@@ -46,7 +48,11 @@ export class NginxRouter implements TrafficRouter {
       host: traffic.host,
       http: {
         paths: [
-          { path: traffic.path, pathType: "Prefix", backend: { service: { name: names(app).stableService, port: { number: 80 } } } },
+          {
+            path: traffic.path,
+            pathType: "Prefix",
+            backend: { service: { name: names(app).stableService, port: { number: 80 } } },
+          },
         ],
       },
     };
@@ -95,7 +101,9 @@ export class NginxRouter implements TrafficRouter {
     } else if (main.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "grayctl") {
       const backends = (main.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name);
       if (backends.some((b) => b !== names(app).stableService)) {
-        this.warn(`Ingress ${names(app).ingress} (adopted) routes to ${backends.join(", ")}, not ${names(app).stableService}: a Service selecting both tracks would let canary pods take main traffic`);
+        this.warn(
+          `Ingress ${names(app).ingress} (adopted) routes to ${backends.join(", ")}, not ${names(app).stableService}: a Service selecting both tracks would let canary pods take main traffic`,
+        );
       }
     }
     if (!(await this.read(names(app).canaryIngress))) await this.create(this.canaryIngress(main, 0));
@@ -105,7 +113,11 @@ export class NginxRouter implements TrafficRouter {
     const name = names(this.config.app).canaryIngress;
     await this.cluster.call(`set ${CANARY_WEIGHT}=${weight} on Ingress ${name}`, () =>
       this.api.patchNamespacedIngress(
-        { name, namespace: this.cluster.namespace, body: { metadata: { annotations: { [CANARY_WEIGHT]: String(weight) } } } },
+        {
+          name,
+          namespace: this.cluster.namespace,
+          body: { metadata: { annotations: { [CANARY_WEIGHT]: String(weight) } } },
+        },
         MERGE,
       ),
     );

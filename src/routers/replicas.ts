@@ -34,7 +34,9 @@ export class ReplicasRouter implements TrafficRouter {
   /** The share of ready pods that are canary pods: what the Service actually splits by. */
   async currentCanaryWeight(): Promise<number | undefined> {
     const [canary, stable] = await Promise.all(
-      (["canary", "stable"] as const).map(async (track) => summarizeTrack(await this.cluster.listPods(trackSelector(this.app, track)))),
+      (["canary", "stable"] as const).map(async (track) =>
+        summarizeTrack(await this.cluster.listPods(trackSelector(this.app, track))),
+      ),
     );
     const total = canary.ready + stable.ready;
     return total === 0 ? undefined : Math.round((1000 * canary.ready) / total) / 10;

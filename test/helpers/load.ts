@@ -87,7 +87,10 @@ export function tallyOf(events: LoadEvent[], skipped = 0): LoadTally {
     samples: [],
   };
   const spanOf = (event: LoadEvent) => {
-    tally.errorSpan = { first: Math.min(tally.errorSpan?.first ?? event.at, event.at), last: Math.max(tally.errorSpan?.last ?? 0, event.at) };
+    tally.errorSpan = {
+      first: Math.min(tally.errorSpan?.first ?? event.at, event.at),
+      last: Math.max(tally.errorSpan?.last ?? 0, event.at),
+    };
   };
   for (const event of events) {
     if (event.retried) tally.retried++;
@@ -145,7 +148,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
           res.on("end", () => {
             event.status = res.statusCode ?? 0;
             event.version = res.headers["x-version"] as string | undefined;
-            if (!event.version && options.versionFromBody && event.status < 300) event.version = body.trim().slice(0, 64);
+            if (!event.version && options.versionFromBody && event.status < 300)
+              event.version = body.trim().slice(0, 64);
             resolve();
           });
           res.on("error", (error) => {
@@ -199,7 +203,9 @@ export function startLoad(options: LoadOptions): RunningLoad {
 
   return {
     tally: (from = 0, to = Number.POSITIVE_INFINITY) =>
-      tallyOf(events.filter((event) => event.at >= from && event.at < to && (event.status !== undefined || event.error))),
+      tallyOf(
+        events.filter((event) => event.at >= from && event.at < to && (event.status !== undefined || event.error)),
+      ),
     stop: () => {
       stopped = true;
       return done;

@@ -31,7 +31,9 @@ export async function startSandboxApp(configYaml: string): Promise<SandboxApp> {
   const sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig") });
   const configPath = join(dir, "grayctl.yaml");
   const stateData = () =>
-    sandbox.store.get(R.configmaps, namespace(configYaml), `${appName(configYaml)}-grayctl`)?.data as Record<string, string> | undefined;
+    sandbox.store.get(R.configmaps, namespace(configYaml), `${appName(configYaml)}-grayctl`)?.data as
+      | Record<string, string>
+      | undefined;
   await writeFile(configPath, configYaml);
   return {
     sandbox,
@@ -67,7 +69,11 @@ const appName = (yaml: string) => /^app:\s*(\S+)/m.exec(yaml)?.[1] ?? "app";
 const namespace = (yaml: string) => /^namespace:\s*(\S+)/m.exec(yaml)?.[1] ?? "default";
 
 /** Polls a condition with a deadline; returns its value or throws naming what it waited for. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -40,10 +40,14 @@ export function watchTraffic(store: Store, namespace: string, app: string): Traf
     // A pod that crashes is the app's doing and grayctl reacts to it; a pod taken
     // away (terminating or deleted) while its track still has weight is grayctl's doing.
     store.watch(R.pods, namespace, undefined, (event) => {
-      if (event.type === "DELETED" || event.object.metadata.deletionTimestamp) check(`Pod ${event.object.metadata.name} ${event.type}`);
+      if (event.type === "DELETED" || event.object.metadata.deletionTimestamp)
+        check(`Pod ${event.object.metadata.name} ${event.type}`);
     }),
   ];
-  return { weights, violations, stop: () => {
+  return {
+    weights,
+    violations,
+    stop: () => {
       for (const stop of stops) stop();
     },
   };

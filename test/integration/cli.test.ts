@@ -70,7 +70,10 @@ test("a missing configuration names the way out", async () => {
 for (const router of ["nginx", "istio", "gateway-api", "replicas"]) {
   test(`init --router ${router} writes a config that validate accepts`, async () => {
     const workdir = await mkdtemp(join(dir, `init-${router}-`));
-    const init = await runCli(["init", "--app", "checkout", "--image", "localhost:5000/shop/checkout", "--router", router], { cwd: workdir });
+    const init = await runCli(
+      ["init", "--app", "checkout", "--image", "localhost:5000/shop/checkout", "--router", router],
+      { cwd: workdir },
+    );
     assert.equal(init.code, 0, init.stderr);
     const validate = await runCli(["validate", "--output", "json"], { cwd: workdir });
     assert.equal(validate.code, 0, validate.stdout + validate.stderr);

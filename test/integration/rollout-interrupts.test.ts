@@ -35,8 +35,14 @@ after(async () => {
   await app.stop();
 });
 
-const canaryWeight = () => Number(app.sandbox.store.get(R.ingresses, "default", "cart-canary")?.metadata.annotations?.["nginx.ingress.kubernetes.io/canary-weight"]);
-const stableImage = () => app.sandbox.store.get(R.deployments, "default", "cart")?.spec.template.spec.containers[0].image;
+const canaryWeight = () =>
+  Number(
+    app.sandbox.store.get(R.ingresses, "default", "cart-canary")?.metadata.annotations?.[
+      "nginx.ingress.kubernetes.io/canary-weight"
+    ],
+  );
+const stableImage = () =>
+  app.sandbox.store.get(R.deployments, "default", "cart")?.spec.template.spec.containers[0].image;
 
 test("two rollouts of one app at once: the second exits 5 naming the holder; SIGTERM then rolls the first back (exit 3)", async () => {
   const first = app.spawn(["rollout", "--image", demoImage("v2"), "-o", "json"]);
@@ -60,7 +66,11 @@ test("two rollouts of one app at once: the second exits 5 naming the holder; SIG
 
 test("SIGKILL in the middle of a step, then `grayctl rollout` again: it resumes from the recorded step and completes", async () => {
   const killed = app.spawn(["rollout", "--image", demoImage("v3")]);
-  await eventually("the rollout at its second step", () => app.state()?.stepIndex === 1 && app.state()?.weight === 50, 60_000);
+  await eventually(
+    "the rollout at its second step",
+    () => app.state()?.stepIndex === 1 && app.state()?.weight === 50,
+    60_000,
+  );
   killed.kill("SIGKILL");
   assert.equal((await killed.done).code, null);
   assert.equal(app.state()?.phase, "progressing", "the record survives the kill");
@@ -74,9 +84,16 @@ test("SIGKILL in the middle of a step, then `grayctl rollout` again: it resumes 
   const from = watcher.weights.length;
   const rerun = await app.grayctl(["rollout", "--image", demoImage("v3"), "-o", "json"]);
   assert.equal(rerun.code, 0, rerun.stderr + rerun.stdout);
-  const events = rerun.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const events = rerun.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   assert.equal(events.at(-1).outcome, "promoted");
-  assert.deepEqual(events.filter((e) => e.type === "step").map((e) => e.weight), [50, 100], "resumed at the recorded step");
+  assert.deepEqual(
+    events.filter((e) => e.type === "step").map((e) => e.weight),
+    [50, 100],
+    "resumed at the recorded step",
+  );
   // Re-applying 50 % is a no-op write (same value), so the next change the router sees is 100.
   assert.deepEqual(watcher.weights.slice(from), [100, 0]);
   assert.equal(stableImage(), demoImage("v3"));
@@ -96,7 +113,13 @@ test("a paused rollout of one image refuses another image unless --supersede", a
   assert.equal(superseded.code, 0, superseded.stderr);
   assert.equal(JSON.parse(superseded.stdout.trim().split("\n").at(-1)!).outcome, "promoted");
   const history = app.history();
-  assert.deepEqual(history.slice(-2).map((h) => [h.outcome, h.image]), [["rolled-back", demoImage("v4")], ["promoted", demoImage("v5")]]);
+  assert.deepEqual(
+    history.slice(-2).map((h) => [h.outcome, h.image]),
+    [
+      ["rolled-back", demoImage("v4")],
+      ["promoted", demoImage("v5")],
+    ],
+  );
   assert.match(history.at(-2)?.reason ?? "", /superseded by/);
 });
 

@@ -51,7 +51,8 @@ const events = (stdout: string) =>
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line));
-const stableImage = () => app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
+const stableImage = () =>
+  app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
 const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
 
 /** Runs one rollout with load flowing through the front door; returns its events and what users saw. */
@@ -84,7 +85,10 @@ for (const [tag, gate, numbers] of [
     );
     assert.equal(stableImage(), demoImage("v1"));
     assert.equal(canaryReplicas(), 0);
-    assert.ok((seen.versions[tag] ?? 0) > 20, `the canary served users during its step: ${JSON.stringify(seen.versions)}`);
+    assert.ok(
+      (seen.versions[tag] ?? 0) > 20,
+      `the canary served users during its step: ${JSON.stringify(seen.versions)}`,
+    );
     assert.equal(seen.failed, 0, `connection failures: ${JSON.stringify(seen.samples)}`);
     assert.equal(seen.routingErrors, 0, `5xx from no pod: ${JSON.stringify(seen.samples)}`);
     // After the rollback every answer comes from stable again.

@@ -35,7 +35,10 @@ test("replicas router: canary pods follow the steps, the effective split is repo
   const result = await app.grayctl(["rollout", "--image", demoImage("v2"), "-o", "json"]);
   stop();
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const events = result.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   const steps = events.filter((e) => e.type === "step");
   assert.deepEqual(
     steps.map((s) => [s.weight, s.effectiveWeight, s.canaryReplicas]),
@@ -46,15 +49,26 @@ test("replicas router: canary pods follow the steps, the effective split is repo
     ],
   );
   assert.ok(app.sandbox.store.get(R.ingresses, "default", "api") === undefined, "no Ingress is created");
-  assert.equal(app.sandbox.store.get(R.services, "default", "api")?.spec.selector.track, undefined, "the app Service selects both tracks");
+  assert.equal(
+    app.sandbox.store.get(R.services, "default", "api")?.spec.selector.track,
+    undefined,
+    "the app Service selects both tracks",
+  );
   assert.deepEqual(canaryScale.slice(-2), [4, 0], "scaled to full for promotion, then to 0");
-  assert.equal(app.sandbox.store.get(R.deployments, "default", "api")?.spec.template.spec.containers[0].image, demoImage("v2"));
+  assert.equal(
+    app.sandbox.store.get(R.deployments, "default", "api")?.spec.template.spec.containers[0].image,
+    demoImage("v2"),
+  );
   const manual = ["--set", "rollout.steps=[{weight: 5, pause: manual}, 100]"];
   const text = await app.grayctl(["rollout", "--image", demoImage("v3"), ...manual]);
   assert.equal(text.code, 4, text.stderr);
   assert.match(text.stderr, /canary weight 5% \(the replica ratio gives 20%: 1 canary \/ 4 stable pods\)/);
   const status = await app.grayctl(["status", "-o", "json"]);
-  const view = status.stdout.trim().split("\n").map((line) => JSON.parse(line)).find((e) => e.type === "status");
+  const view = status.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line))
+    .find((e) => e.type === "status");
   assert.equal(view.canaryWeight, 20, "status reports the split the pods give, not the requested 5 %");
   assert.equal((await app.grayctl(["promote"])).code, 0);
 });

@@ -33,7 +33,8 @@ after(async () => {
   await app.stop();
 });
 
-const stableImage = () => app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
+const stableImage = () =>
+  app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
 const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
 const liveStablePods = () =>
   app.sandbox.store
@@ -59,16 +60,28 @@ test("v2 is promoted through 5, 10, 25, 50, 100 with the router's weights equal 
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.equal(lastResult(result.stdout).outcome, "promoted");
   assert.deepEqual(watcher.weights.slice(from), [5, 10, 25, 50, 100, 0]);
-  const steps = result.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "step");
-  assert.deepEqual(steps.map((s) => s.weight), [5, 10, 25, 50, 100]);
+  const steps = result.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === "step");
+  assert.deepEqual(
+    steps.map((s) => s.weight),
+    [5, 10, 25, 50, 100],
+  );
   assert.equal(stableImage(), demoImage("v2"));
   assert.equal(canaryReplicas(), 0);
-  const audit = app.sandbox.store.list(R.events, "default").filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === "shop" && e.reason === "Promoted");
+  const audit = app.sandbox.store
+    .list(R.events, "default")
+    .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === "shop" && e.reason === "Promoted");
   assert.equal(audit.length, 1, "one Promoted Event on the stable Deployment");
   assert.match(audit[0].message as string, /test-runner/);
 });
 
-for (const [kind, tag] of [["failing /healthz (HEALTHZ_FAIL)", "v3-unhealthy"], ["crashing (CRASH_AFTER_S)", "v3-crash1"]] as const) {
+for (const [kind, tag] of [
+  ["failing /healthz (HEALTHZ_FAIL)", "v3-unhealthy"],
+  ["crashing (CRASH_AFTER_S)", "v3-crash1"],
+] as const) {
   test(`a ${kind} canary is rolled back at its first step, exit 3, stable untouched`, async () => {
     const stablePodsBefore = liveStablePods();
     const from = watcher.weights.length;
@@ -76,10 +89,22 @@ for (const [kind, tag] of [["failing /healthz (HEALTHZ_FAIL)", "v3-unhealthy"], 
     assert.equal(result.code, 3, result.stderr + result.stdout);
     const outcome = lastResult(result.stdout);
     assert.equal(outcome.outcome, "rolled-back");
-    assert.match(outcome.reason, tag.includes("unhealthy") ? /pod shop-canary-\S+ is not ready \(\/healthz answered HTTP 500\)/ : /pod shop-canary-\S+ (restarted|is CrashLoopBackOff)/);
-    const steps = result.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "step");
+    assert.match(
+      outcome.reason,
+      tag.includes("unhealthy")
+        ? /pod shop-canary-\S+ is not ready \(\/healthz answered HTTP 500\)/
+        : /pod shop-canary-\S+ (restarted|is CrashLoopBackOff)/,
+    );
+    const steps = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "step");
     assert.ok(steps.length <= 1, `rolled back at the first step, saw ${steps.length} steps`);
-    assert.ok(watcher.weights.slice(from).every((w) => w <= 5), `weights ${watcher.weights.slice(from)}`);
+    assert.ok(
+      watcher.weights.slice(from).every((w) => w <= 5),
+      `weights ${watcher.weights.slice(from)}`,
+    );
     assert.equal(stableImage(), demoImage("v2"));
     assert.equal(canaryReplicas(), 0);
     assert.deepEqual(liveStablePods(), stablePodsBefore, "stable pods were not touched");

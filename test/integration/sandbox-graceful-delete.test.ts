@@ -36,7 +36,8 @@ test("DELETE of a running pod: Terminating and unready first, then gone with its
   assert.ok(pid > 0, "the pod runs as a real process");
   const seen: { deleting: boolean; ready: boolean }[] = [];
   const stop = sandbox.store.watch(R.pods, "default", undefined, (event) => {
-    if (event.type === "MODIFIED") seen.push({ deleting: Boolean(event.object.metadata.deletionTimestamp), ready: isPodReady(event.object) });
+    if (event.type === "MODIFIED")
+      seen.push({ deleting: Boolean(event.object.metadata.deletionTimestamp), ready: isPodReady(event.object) });
   });
   const answer = await core.deleteNamespacedPod({ name: "web", namespace: "default" });
   assert.ok(answer.metadata?.deletionTimestamp, "the answer is the Terminating pod");

@@ -61,10 +61,15 @@ before(async () => {
   await requireDockerEngine();
   await requireRegistry();
   if (spawnSync("nginx", ["-v"]).error) assert.fail(`nginx is missing: run \`sudo ${realPartsScript}\``);
-  if (spawnSync("/bin/busybox", ["true"]).error) assert.fail(`/bin/busybox is missing: run \`sudo ${realPartsScript}\``);
+  if (spawnSync("/bin/busybox", ["true"]).error)
+    assert.fail(`/bin/busybox is missing: run \`sudo ${realPartsScript}\``);
   repo = await tempRepo("grayctl-e2e-");
   // Traffic is started here rather than by startSandbox, to get nginx's URL.
-  sandbox = await startSandbox({ kubeconfigPath: join(repo.dir, ".kubeconfig"), workloads: { docker: {} }, traffic: false });
+  sandbox = await startSandbox({
+    kubeconfigPath: join(repo.dir, ".kubeconfig"),
+    workloads: { docker: {} },
+    traffic: false,
+  });
   traffic = await startTraffic(sandbox.store, { nginx: {} });
   await repo.write(".gitignore", ".kubeconfig\n");
   await repo.write("grayctl.yaml", CONFIG);
@@ -107,13 +112,20 @@ const grayctl = () =>
 const lastEvent = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
 const stableImage = () => sandbox.store.get(R.deployments, "default", "e2e")?.spec.template.spec.containers[0].image;
 const phase = () => {
-  const raw = (sandbox.store.get(R.configmaps, "default", "e2e-grayctl")?.data as { state?: string } | undefined)?.state;
+  const raw = (sandbox.store.get(R.configmaps, "default", "e2e-grayctl")?.data as { state?: string } | undefined)
+    ?.state;
   return raw ? (JSON.parse(raw).phase as string) : undefined;
 };
 
 /** Runs grayctl with users' load through nginx; splits what they saw by the rollout's recorded phase. */
 async function releaseUnderLoad(label: string) {
-  const load = startLoad({ url: traffic.nginxUrl!, host: HOST, rate: RATE, durationMs: 230_000, versionFromBody: true });
+  const load = startLoad({
+    url: traffic.nginxUrl!,
+    host: HOST,
+    rate: RATE,
+    durationMs: 230_000,
+    versionFromBody: true,
+  });
   const phases: { phase: string; at: number }[] = [];
   const watch = setInterval(() => {
     const now = phase() ?? "none";
@@ -145,7 +157,13 @@ test("v1: grayctl rollout builds, pushes and deploys the commit by digest; nginx
   assert.ok(digest, "the image for the commit is in the registry");
   assert.equal(stableImage(), `${REPOSITORY}:${commit}@${digest}`);
   await traffic.settled();
-  const probe = await startLoad({ url: traffic.nginxUrl!, host: HOST, rate: 50, durationMs: 1_000, versionFromBody: true }).done;
+  const probe = await startLoad({
+    url: traffic.nginxUrl!,
+    host: HOST,
+    rate: 50,
+    durationMs: 1_000,
+    versionFromBody: true,
+  }).done;
   assert.deepEqual(Object.keys(probe.versions), [`v1-${run}`], describeTally("after deploy", probe));
   assert.equal(userErrors(probe), 0);
 });
@@ -162,7 +180,13 @@ test("v2: ramped 25 → 50 → 100 through nginx under load and promoted, no use
   assert.ok(total.sent >= RATE * 10, `load flowed: ${total.sent}`);
   for (const [name, tally] of Object.entries(byPhase))
     assert.equal(userErrors(tally), 0, `${describeTally(name, tally)} ${JSON.stringify(tally.samples)}`);
-  const tail = await startLoad({ url: traffic.nginxUrl!, host: HOST, rate: 50, durationMs: 1_000, versionFromBody: true }).done;
+  const tail = await startLoad({
+    url: traffic.nginxUrl!,
+    host: HOST,
+    rate: 50,
+    durationMs: 1_000,
+    versionFromBody: true,
+  }).done;
   assert.deepEqual(Object.keys(tail.versions), [`v2-${run}`], describeTally("after promotion", tail));
 });
 
@@ -202,7 +226,13 @@ test("v4 breaks after taking traffic: left within a watch tick, not at the windo
   console.log(`v4: ${userErrors(total)} user errors over ${span} ms, ${total.failed} connection failures`);
   assert.ok(span < 3_000, `users met errors for ${span} ms`);
   assert.equal(total.failed, 0, JSON.stringify(total.samples));
-  const tail = await startLoad({ url: traffic.nginxUrl!, host: HOST, rate: 50, durationMs: 1_000, versionFromBody: true }).done;
+  const tail = await startLoad({
+    url: traffic.nginxUrl!,
+    host: HOST,
+    rate: 50,
+    durationMs: 1_000,
+    versionFromBody: true,
+  }).done;
   assert.deepEqual(Object.keys(tail.versions), [`v2-${run}`], describeTally("after rollback", tail));
   assert.equal(userErrors(tail), 0, describeTally("after rollback", tail));
 });

@@ -52,7 +52,10 @@ before(async () => {
     assert.fail(`prometheus is missing on this machine: run \`sudo ${realPartsScript}\` to install the real parts`);
   dir = await mkdtemp(join(tmpdir(), "grayctl-rollout-prom-"));
   const targetsFile = join(dir, "targets.json");
-  sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig"), traffic: { prometheusTargetsFile: targetsFile } });
+  sandbox = await startSandbox({
+    kubeconfigPath: join(dir, "kubeconfig"),
+    traffic: { prometheusTargetsFile: targetsFile },
+  });
   prometheus = await startPrometheus({ targetsFile, scrapeIntervalSeconds: 1 });
   const first = await grayctl(demoImage("v1"));
   assert.equal(first.code, 0, first.stderr + first.stdout);
@@ -66,11 +69,24 @@ after(async () => {
 
 async function grayctl(image: string, configYaml = config(prometheus.url)) {
   await writeFile(join(dir, "grayctl.yaml"), configYaml);
-  return runCli(["--kubeconfig", sandbox.kubeconfigPath, "--config", join(dir, "grayctl.yaml"), "rollout", "--image", image, "-o", "json"], {
-    cwd: dir,
-    timeoutMs: 120_000,
-    env: { GRAYCTL_ACTOR: "test-runner" },
-  });
+  return runCli(
+    [
+      "--kubeconfig",
+      sandbox.kubeconfigPath,
+      "--config",
+      join(dir, "grayctl.yaml"),
+      "rollout",
+      "--image",
+      image,
+      "-o",
+      "json",
+    ],
+    {
+      cwd: dir,
+      timeoutMs: 120_000,
+      env: { GRAYCTL_ACTOR: "test-runner" },
+    },
+  );
 }
 
 const stableImage = () => sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
@@ -88,7 +104,13 @@ async function rolloutUnderLoad(tag: string, configYaml?: string) {
   const seen = await load.stop();
   console.log(describeTally(`users during ${tag}`, seen));
   const events = eventsOf(result.stdout);
-  return { result, seen, events, outcome: events.at(-1), weights: events.filter((e) => e.type === "step").map((e) => e.weight) };
+  return {
+    result,
+    seen,
+    events,
+    outcome: events.at(-1),
+    weights: events.filter((e) => e.type === "step").map((e) => e.weight),
+  };
 }
 
 for (const [tag, gate, numbers] of [
@@ -136,7 +158,10 @@ test("Prometheus unreachable: v3 is never promoted; it fails safe after the inco
   assert.deepEqual(weights, [20], "never went past the first step");
   const metricGates = events.filter((e) => e.type === "gate" && e.gate !== "health");
   assert.equal(metricGates.length, 6, "two metric gates × three windows");
-  assert.ok(metricGates.every((e) => e.result === "inconclusive"), JSON.stringify(metricGates));
+  assert.ok(
+    metricGates.every((e) => e.result === "inconclusive"),
+    JSON.stringify(metricGates),
+  );
   assert.match(result.stderr + result.stdout, /inconclusive/);
   assert.equal(stableImage(), demoImage("v2b"), "stable still runs the last promoted image");
   assert.equal(canaryReplicas(), 0);

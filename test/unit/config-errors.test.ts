@@ -4,7 +4,12 @@ import { parseConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { BROKEN_CONFIGS } from "../fixtures/broken-configs.ts";
 
-const options = (sets?: string[], env: Record<string, string> = {}) => ({ cwd: "/repo", env, file: "/repo/grayctl.yaml", sets });
+const options = (sets?: string[], env: Record<string, string> = {}) => ({
+  cwd: "/repo",
+  env,
+  file: "/repo/grayctl.yaml",
+  sets,
+});
 
 test(`the broken-config table has at least 25 entries (${BROKEN_CONFIGS.length})`, () => {
   assert.ok(BROKEN_CONFIGS.length >= 25);
@@ -19,7 +24,10 @@ for (const broken of BROKEN_CONFIGS) {
         assert.equal(error.exitCode, 2);
         const match = error.issues.find((issue) => issue.path === broken.path && issue.message.includes(broken.says));
         assert.ok(match, `no issue at ${broken.path} saying "${broken.says}" in:\n${error.message}`);
-        assert.ok(match.location?.startsWith(broken.location), `location ${match.location} does not start with ${broken.location}`);
+        assert.ok(
+          match.location?.startsWith(broken.location),
+          `location ${match.location} does not start with ${broken.location}`,
+        );
         return true;
       },
     );
@@ -37,14 +45,18 @@ test("a minimal config gets the documented defaults", () => {
 
 test("${ENV} interpolation, defaults and --set overrides apply before validation", () => {
   const yaml = "app: checkout\nimage:\n  repository: ${REGISTRY:-localhost:5000}/shop/${APP}\n";
-  const { config } = parseConfig(yaml, options(["rollout.steps=[10,100]", "deployment.replicas=3"], { APP: "checkout" }));
+  const { config } = parseConfig(
+    yaml,
+    options(["rollout.steps=[10,100]", "deployment.replicas=3"], { APP: "checkout" }),
+  );
   assert.equal(config.image?.repository, "localhost:5000/shop/checkout");
   assert.deepEqual(config.rollout.steps, [10, 100]);
   assert.equal(config.deployment.replicas, 3);
 });
 
 test("secrets in the configuration are returned for redaction", () => {
-  const yaml = "app: checkout\nanalysis:\n  metrics:\n    prometheus: { url: 'http://p:9090', bearerToken: '${TOKEN}' }\n";
+  const yaml =
+    "app: checkout\nanalysis:\n  metrics:\n    prometheus: { url: 'http://p:9090', bearerToken: '${TOKEN}' }\n";
   const { secrets } = parseConfig(yaml, options([], { TOKEN: "s3cr3t-token" }));
   assert.deepEqual(secrets, ["s3cr3t-token"]);
 });

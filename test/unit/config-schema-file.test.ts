@@ -9,9 +9,13 @@ test("schema/grayctl.schema.json equals the validator's schema (run `npm run sch
 });
 
 test("the JSON Schema describes the contract fields", () => {
-  const schema = configJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] };
+  const schema = configJsonSchema() as {
+    properties: Record<string, { properties?: Record<string, unknown> }>;
+    required: string[];
+  };
   assert.deepEqual(schema.required, ["app"]);
-  for (const field of ["app", "namespace", "image", "deployment", "traffic", "rollout", "analysis"]) assert.ok(schema.properties[field], field);
+  for (const field of ["app", "namespace", "image", "deployment", "traffic", "rollout", "analysis"])
+    assert.ok(schema.properties[field], field);
   assert.ok(schema.properties.rollout.properties?.steps);
   assert.ok(schema.properties.traffic.properties?.router);
 });

@@ -34,7 +34,11 @@ test("colour: NO_COLOR wins, FORCE_COLOR forces, TTY decides otherwise", () => {
   assert.equal(colorLevel({}, true), 2);
 });
 
-for (const [format, tty] of [["json", false], ["text", false], ["text", true]] as const) {
+for (const [format, tty] of [
+  ["json", false],
+  ["text", false],
+  ["text", true],
+] as const) {
   test(`secrets registered with redact() never reach ${format}${tty ? " (tty)" : ""} output`, () => {
     const { stdout, stderr, reporter } = setup(format, {}, tty);
     reporter.redact("hunter2-password");
@@ -58,8 +62,14 @@ test("json: every line parses, the result comes last, nothing goes to stderr", (
   reporter.info("hello", { step: 1 });
   reporter.start("build", "building").succeed("built");
   reporter.result("built", { image: "r/x:1@sha256:ab" }, "built r/x");
-  const events = stdout.text.trim().split("\n").map((line) => JSON.parse(line));
-  assert.deepEqual(events.map((e) => e.type), ["log", "progress", "progress", "result"]);
+  const events = stdout.text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["log", "progress", "progress", "result"],
+  );
   assert.equal(events[3].outcome, "built");
   assert.equal(events[3].time, "2026-11-22T10:00:00.000Z");
   assert.equal(stderr.text, "");
@@ -79,7 +89,11 @@ test("GitHub Actions: ::error annotations and a step summary", async () => {
   const { stderr, reporter } = setup("json", { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: summary });
   reporter.redact("s3cret-value");
   reporter.warn("slow registry");
-  reporter.result("rolled-back", { app: "checkout", reason: "error-rate s3cret-value" }, "rolled back: error-rate 5%\nsecond line");
+  reporter.result(
+    "rolled-back",
+    { app: "checkout", reason: "error-rate s3cret-value" },
+    "rolled back: error-rate 5%\nsecond line",
+  );
   assert.match(stderr.text, /^::warning::slow registry$/m);
   assert.match(stderr.text, /^::error::rolled back: error-rate 5%25%0Asecond line$/m);
   const markdown = await readFile(summary, "utf8");

@@ -57,10 +57,22 @@ test("rollout status follows kubectl's rule", () => {
     spec: { replicas: spec, selector: {}, template: {} },
     status,
   });
-  assert.equal(rolloutStatus(d(3, { observedGeneration: 1, updatedReplicas: 3, availableReplicas: 3, replicas: 3 })).done, false);
-  assert.equal(rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 2, replicas: 3 })).done, false);
-  assert.equal(rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 4 })).done, false);
-  assert.equal(rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 3 })).done, true);
+  assert.equal(
+    rolloutStatus(d(3, { observedGeneration: 1, updatedReplicas: 3, availableReplicas: 3, replicas: 3 })).done,
+    false,
+  );
+  assert.equal(
+    rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 2, replicas: 3 })).done,
+    false,
+  );
+  assert.equal(
+    rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 4 })).done,
+    false,
+  );
+  assert.equal(
+    rolloutStatus(d(3, { observedGeneration: 2, updatedReplicas: 3, availableReplicas: 3, replicas: 3 })).done,
+    true,
+  );
 });
 
 test("fail fast on crash loops and restarts, not on terminating pods", () => {
@@ -68,9 +80,23 @@ test("fail fast on crash loops and restarts, not on terminating pods", () => {
     metadata: { name, deletionTimestamp: deleting ? new Date() : undefined },
     status,
   });
-  const ready = { conditions: [{ type: "Ready", status: "True" }], containerStatuses: [{ name: "a", image: "x", imageID: "", ready: true, restartCount: 0 }] };
+  const ready = {
+    conditions: [{ type: "Ready", status: "True" }],
+    containerStatuses: [{ name: "a", image: "x", imageID: "", ready: true, restartCount: 0 }],
+  };
   assert.equal(failFastReason(summarizeTrack([pod("a", ready)])), undefined);
-  const crashing = { containerStatuses: [{ name: "a", image: "x", imageID: "", ready: false, restartCount: 2, state: { waiting: { reason: "CrashLoopBackOff" } } }] };
+  const crashing = {
+    containerStatuses: [
+      {
+        name: "a",
+        image: "x",
+        imageID: "",
+        ready: false,
+        restartCount: 2,
+        state: { waiting: { reason: "CrashLoopBackOff" } },
+      },
+    ],
+  };
   assert.match(failFastReason(summarizeTrack([pod("b", crashing)])) ?? "", /pod b is CrashLoopBackOff \(restarts: 2\)/);
   assert.equal(failFastReason(summarizeTrack([pod("c", crashing, true)])), undefined);
 });

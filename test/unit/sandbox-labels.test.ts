@@ -22,5 +22,8 @@ test("label selector strings match as in Kubernetes", () => {
 
 test("structured selectors honour matchExpressions", () => {
   assert.equal(matchesLabelSelector(labels, { matchLabels: { app: "checkout" } }), true);
-  assert.equal(matchesLabelSelector(labels, { matchExpressions: [{ key: "track", operator: "NotIn", values: ["canary"] }] }), false);
+  assert.equal(
+    matchesLabelSelector(labels, { matchExpressions: [{ key: "track", operator: "NotIn", values: ["canary"] }] }),
+    false,
+  );
 });

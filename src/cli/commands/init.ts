@@ -31,7 +31,8 @@ function templateUrl(): URL {
 
 export async function initCommand(ctx: CommandContext, options: InitOptions): Promise<number> {
   const router = (options.router ?? "replicas") as Router;
-  if (!ROUTERS.includes(router)) throw new UsageError(`--router: "${options.router}" is not one of ${ROUTERS.join(", ")}`);
+  if (!ROUTERS.includes(router))
+    throw new UsageError(`--router: "${options.router}" is not one of ${ROUTERS.join(", ")}`);
   const app = options.app ?? defaultApp(ctx.cwd);
   const file = resolve(ctx.cwd, ctx.globals.config ?? ctx.env.GRAYCTL_CONFIG ?? "grayctl.yaml");
   if (!options.force && (await exists(file))) {
@@ -49,13 +50,20 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   // Refuse to write a file that would not validate (e.g. an --app that is not a DNS label).
   parseConfig(text, { cwd: ctx.cwd, env: {}, file });
   await writeFile(file, text, { flag: options.force ? "w" : "wx" });
-  ctx.reporter.result("written", { file, app, router }, `wrote ${file} (app ${app}, router ${router}); check it with \`grayctl validate\``);
+  ctx.reporter.result(
+    "written",
+    { file, app, router },
+    `wrote ${file} (app ${app}, router ${router}); check it with \`grayctl validate\``,
+  );
   return ExitCode.ok;
 }
 
 function defaultApp(cwd: string): string {
   const base = cwd.split("/").filter(Boolean).pop() ?? "app";
-  const cleaned = base.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  const cleaned = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return cleaned || "app";
 }
 

@@ -28,9 +28,18 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     const { resolveImageDigest } = await import("../../build/resolve-digest.ts");
     image = await resolveImageDigest(options.image, { env: ctx.env, reporter: ctx.reporter, signal: ctx.signal });
   } else {
-    if (!config.image) throw new UsageError("no --image given and no image section in the configuration", "Pass --image REF or add image.repository.");
+    if (!config.image)
+      throw new UsageError(
+        "no --image given and no image section in the configuration",
+        "Pass --image REF or add image.repository.",
+      );
     const { buildOrReuseImage } = await import("../../build/index.ts");
-    const built = await buildOrReuseImage(imageSettings(config.image, ctx.cwd), { cwd: ctx.cwd, env: ctx.env, reporter: ctx.reporter, signal: ctx.signal });
+    const built = await buildOrReuseImage(imageSettings(config.image, ctx.cwd), {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      reporter: ctx.reporter,
+      signal: ctx.signal,
+    });
     image = built.image;
     commit = built.revision.commit;
   }
@@ -50,7 +59,11 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     const event = AUDIT[outcome.outcome];
     // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a superseded process writes nothing.
     if (event && !superseded) {
-      await audit(session.rollout, { ...event, action: `${outcome.outcome} ${image}`, why: outcome.fields.reason as string | undefined });
+      await audit(session.rollout, {
+        ...event,
+        action: `${outcome.outcome} ${image}`,
+        why: outcome.fields.reason as string | undefined,
+      });
     }
     ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
     return outcome.exitCode;

@@ -34,7 +34,8 @@ export async function metricGates(config: Config, cluster: Cluster, clock: Clock
   const { createMetricGates } = await import("../../analysis/metric-gates.ts");
   const scrapePod = async (pod: PodRef) => {
     const answer = await cluster.podProxyGet(pod.name, pod.port, "/metrics", 5_000);
-    if (answer.status !== 200) throw new Error(`GET /metrics of pod ${pod.name} answered ${answer.status || answer.body}`);
+    if (answer.status !== 200)
+      throw new Error(`GET /metrics of pod ${pod.name} answered ${answer.status || answer.body}`);
     return answer.body;
   };
   return createMetricGates(settings, { clock, scrapePod });

@@ -23,7 +23,12 @@ export interface Session {
 }
 
 export async function openSession(cmd: CommandContext, config: Config): Promise<Session> {
-  const clients = connect({ kubeconfig: cmd.globals.kubeconfig, context: cmd.globals.context, env: cmd.env, redact: (s) => cmd.reporter.redact(s) });
+  const clients = connect({
+    kubeconfig: cmd.globals.kubeconfig,
+    context: cmd.globals.context,
+    env: cmd.env,
+    redact: (s) => cmd.reporter.redact(s),
+  });
   const clock = systemClock;
   const abort = new AbortController();
   // The user's SIGINT/SIGTERM becomes an Interrupted reason the engine acts on at a safe point.

@@ -17,7 +17,7 @@ import {
 import { GrayctlError } from "../errors.ts";
 import type { Clock } from "../rollout/clock.ts";
 import type { KubeClients } from "./client.ts";
-import { describeApiError, isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
+import { describeApiError, isAlreadyExists, isConflict, isNotFound, isStatusBody } from "./errors.ts";
 import { withRetry } from "./retry.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -56,8 +56,16 @@ export class Cluster {
     this.callBudgetMs = callBudgetMs;
   }
 
+  /** Told about retries of transient failures (the CLI warns once, so a silent wait never looks like a hang). */
+  onRetry?: (message: string, attempt: number) => void;
+
   call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return withRetry(operation, { clock: this.clock, what, deadline: this.clock.now() + this.callBudgetMs });
+    return withRetry(operation, {
+      clock: this.clock,
+      what,
+      deadline: this.clock.now() + this.callBudgetMs,
+      onRetry: this.onRetry,
+    });
   }
 
   /** Reads, or undefined on 404. */
@@ -148,22 +156,35 @@ export class Cluster {
     path: string,
     timeoutMs: number,
   ): Promise<{ status: number; body: string }> {
-    const relative = path.replace(/^\//, "");
+    const deadline = this.clock.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.podProxyOnce(pod, port, path, Math.max(100, deadline - this.clock.now()));
+      // Only the API server's own failures are retried: a pod that answers 500 has answered.
+      if (!answer.apiFailure || this.clock.now() + 150 > deadline) return { status: answer.status, body: answer.body };
+      await this.clock.sleep(Math.min(100 * 2 ** attempt, 500));
+    }
+  }
+
+  private async podProxyOnce(pod: string, port: number, path: string, timeoutMs: number) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
       const body = await Promise.race([
         this.clients.core.connectGetNamespacedPodProxyWithPath(
-          { name: `${pod}:${port}`, namespace: this.namespace, path: relative },
+          { name: `${pod}:${port}`, namespace: this.namespace, path: path.replace(/^\//, "") },
           TEXT_UNLESS_TYPED,
         ),
-        this.clock.sleep(timeoutMs).then(() => {
-          throw new Error(`no answer within ${timeoutMs} ms`);
-        }),
+        timeout,
       ]);
-      return { status: 200, body: String(body) };
+      return { status: 200, body: String(body), apiFailure: false };
     } catch (error) {
       const failure = describeApiError(error);
-      if (failure.code !== undefined) return { status: failure.code, body: failure.message };
-      return { status: 0, body: failure.message };
+      const apiFailure = failure.transient && (failure.code === undefined || isStatusBody(error));
+      return { status: failure.code ?? 0, body: failure.message, apiFailure };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -68,3 +68,10 @@ export const isAlreadyExists = (error: unknown) => {
   const failure = describeApiError(error);
   return failure.code === 409 && failure.reason === "AlreadyExists";
 };
+
+/** The API server answered for itself (a Status object), as opposed to relaying a pod's own answer. */
+export function isStatusBody(error: unknown): boolean {
+  const body = (error as { body?: unknown })?.body;
+  const parsed = typeof body === "string" ? parseBody(body) : body;
+  return (parsed as { kind?: string } | undefined)?.kind === "Status";
+}

@@ -11,6 +11,8 @@ export interface RetryOptions {
   deadline?: number;
   signal?: AbortSignal;
   what: string;
+  /** Told about each retry, e.g. to say once that the API is not answering. */
+  onRetry?: (message: string, attempt: number) => void;
   baseDelayMs?: number;
   maxDelayMs?: number;
 }
@@ -36,7 +38,18 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
           },
         );
       }
+      options.onRetry?.(`${options.what}: ${failure.message}; retrying until the deadline`, attempt + 1);
       await options.clock.sleep(delay, options.signal);
     }
   }
+}
+
+/** A retry listener that speaks once per process: the first retry names the server, later ones stay quiet. */
+export function warnOnce(server: string, warn: (message: string) => void): (message: string, attempt: number) => void {
+  let warned = false;
+  return (message) => {
+    if (warned) return;
+    warned = true;
+    warn(`the Kubernetes API at ${server} is not answering as it should (${message})`);
+  };
 }

@@ -5,6 +5,7 @@
 import type { Config } from "../config/schema.ts";
 import { connect } from "../kube/client.ts";
 import { Cluster } from "../kube/cluster.ts";
+import { warnOnce } from "../kube/retry.ts";
 import { Lease } from "../kube/lease.ts";
 import { StateStore } from "../kube/state-store.ts";
 import type { Reporter } from "../output/types.ts";
@@ -44,6 +45,7 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
   if (options.signal.aborted) onSignal();
   else options.signal.addEventListener("abort", onSignal, { once: true });
   const cluster = new Cluster(clients, config.namespace, clock, abort.signal);
+  cluster.onRetry = warnOnce(clients.server, (message) => options.reporter.warn(message));
   const ctx: RolloutContext = {
     config,
     cluster,

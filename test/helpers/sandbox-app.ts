@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
 import { R } from "../../sandbox/resources.ts";
 import { type CliResult, type RunningCli, runCli, spawnCli } from "./cli.ts";
 
@@ -26,9 +26,12 @@ export interface SandboxApp {
   stop(): Promise<void>;
 }
 
-export async function startSandboxApp(configYaml: string): Promise<SandboxApp> {
+export async function startSandboxApp(
+  configYaml: string,
+  options: Omit<SandboxOptions, "kubeconfigPath"> = {},
+): Promise<SandboxApp> {
   const dir = await mkdtemp(join(tmpdir(), "grayctl-it-"));
-  const sandbox = await startSandbox({ kubeconfigPath: join(dir, "kubeconfig") });
+  const sandbox = await startSandbox({ ...options, kubeconfigPath: join(dir, "kubeconfig") });
   const configPath = join(dir, "grayctl.yaml");
   const stateData = () =>
     sandbox.store.get(R.configmaps, namespace(configYaml), `${appName(configYaml)}-grayctl`)?.data as

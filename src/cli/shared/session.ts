@@ -4,6 +4,7 @@ import type { Gate } from "../../analysis/types.ts";
 import type { Config } from "../../config/schema.ts";
 import { connect } from "../../kube/client.ts";
 import { Cluster } from "../../kube/cluster.ts";
+import { warnOnce } from "../../kube/retry.ts";
 import { Lease } from "../../kube/lease.ts";
 import { StateStore } from "../../kube/state-store.ts";
 import { createRouter } from "../../routers/index.ts";
@@ -36,6 +37,7 @@ export async function openSession(cmd: CommandContext, config: Config): Promise<
   if (cmd.signal.aborted) onSignal();
   else cmd.signal.addEventListener("abort", onSignal, { once: true });
   const cluster = new Cluster(clients, config.namespace, clock, abort.signal);
+  cluster.onRetry = warnOnce(clients.server, (message) => cmd.reporter.warn(message));
   const actor = actorFrom(cmd.env);
   const owner = ownerId(actor, process.pid);
   const durations = durationsOf(config);

@@ -1,0 +1,96 @@
+// templates/rbac.yaml is the Role users give grayctl. Every API request that
+// grayctl makes in a first deploy, a promoted canary, a rolled-back canary,
+// status, history and rollback is recorded on the sandbox and checked against it.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+import { parseAllDocuments } from "yaml";
+import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const CONFIG = `app: rbac
+traffic:
+  router: nginx
+  host: rbac.local
+rollout:
+  steps: [50, 100]
+  interval: 1s
+  readyTimeout: 6s
+`;
+
+const requests: { method: string; url: string }[] = [];
+let app: SandboxApp;
+before(async () => {
+  app = await startSandboxApp(CONFIG, { onRequest: (method, url) => requests.push({ method, url }) });
+});
+after(async () => {
+  await app.stop();
+});
+
+/** (group, resource[/subresource], verb) of a resource request; undefined for discovery. */
+export function classify(method: string, url: string) {
+  const [path, query = ""] = url.split("?");
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(
+    path,
+  );
+  if (!match) return undefined;
+  const [, group = "", resource, name, sub] = match;
+  const subresource = sub ? `${resource}/${sub}` : resource;
+  const watch = /(^|&)watch=(1|true)/.test(query);
+  const verb = {
+    GET: name ? "get" : watch ? "watch" : "list",
+    POST: "create",
+    PUT: "update",
+    PATCH: "patch",
+    DELETE: "delete",
+  }[method];
+  return { group, resource: subresource, verb: verb ?? method.toLowerCase() };
+}
+
+test("templates/rbac.yaml allows every request grayctl makes", async () => {
+  const run = async (args: string[], expected: number) => {
+    const result = await app.grayctl(args);
+    assert.equal(result.code, expected, `${args.join(" ")}: ${result.stderr}`);
+  };
+  await run(["rollout", "--image", demoImage("v1")], 0);
+  await run(["rollout", "--image", demoImage("v2")], 0);
+  await run(["rollout", "--image", demoImage("v3-unhealthy")], 3);
+  await run(["status"], 0);
+  await run(["history"], 0);
+  await run(["rollback"], 0); // the last rollout was already rolled back: a no-op that says how to go further
+  await run(["rollback", "--to-revision", "1"], 3);
+
+  const docs = parseAllDocuments(await readFile(new URL("../../templates/rbac.yaml", import.meta.url), "utf8"));
+  const role = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS()).find((d) => d?.kind === "Role");
+  const rules = role.rules as Rule[];
+  const allowed = (group: string, resource: string, verb: string) =>
+    rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+
+  const seen = new Set<string>();
+  for (const { method, url } of requests) {
+    const call = classify(method, url);
+    if (!call) continue;
+    seen.add(`${call.group}/${call.resource}:${call.verb}`);
+    assert.ok(
+      allowed(call.group, call.resource, call.verb),
+      `the Role does not allow ${call.verb} ${call.group || "core"}/${call.resource} (${method} ${url})`,
+    );
+  }
+  // The check is only as good as what it saw: the main kinds of request were made.
+  for (const expected of [
+    "apps/deployments:create",
+    "apps/deployments:patch",
+    "/configmaps:update",
+    "coordination.k8s.io/leases:update",
+    "/pods/proxy:get",
+    "networking.k8s.io/ingresses:patch",
+    "/events:create",
+  ]) {
+    assert.ok(seen.has(expected), `grayctl was seen making ${expected}; saw ${[...seen].join(", ")}`);
+  }
+});

@@ -1,0 +1,134 @@
+// The parts of an HTTPRoute's `rules` that grayctl owns, as pure functions of
+// the current rules: two header rules (`<header>: always` to the canary Service,
+// `never` to stable) and the weights of the stable and canary backendRefs in
+// the app's weighted rule. Every other rule, and every other field of the
+// weighted rule, is the team's and is kept as it is. Rule order does not decide
+// precedence in Gateway API (a rule with more header matches wins on the same
+// path), but the header rules go just before the weighted rule for the reader.
+import { GrayctlError } from "../errors.ts";
+import type { Split } from "./route-object.ts";
+
+interface HeaderMatch {
+  type?: string;
+  name: string;
+  value: string;
+}
+interface RouteMatch {
+  path?: { type?: string; value?: string };
+  headers?: HeaderMatch[];
+  [field: string]: unknown;
+}
+interface BackendRef {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+  weight?: number;
+  [field: string]: unknown;
+}
+export interface RouteRule {
+  matches?: RouteMatch[];
+  backendRefs?: BackendRef[];
+  [field: string]: unknown;
+}
+export interface HttpRouteSpec {
+  hostnames?: string[];
+  parentRefs?: { name: string; [field: string]: unknown }[];
+  rules?: RouteRule[];
+  [field: string]: unknown;
+}
+
+type Track = "stable" | "canary";
+const PIN = { canary: "always", stable: "never" } as const;
+
+function trackOf(ref: BackendRef, split: Split): Track | undefined {
+  if ((ref.group ?? "") !== "" || (ref.kind ?? "Service") !== "Service") return undefined;
+  if ((ref.namespace ?? split.namespace) !== split.namespace) return undefined;
+  return ref.name === split.stable ? "stable" : ref.name === split.canary ? "canary" : undefined;
+}
+
+const isOurHeader = (h: HeaderMatch, header: string) =>
+  h.name.toLowerCase() === header.toLowerCase() && (h.type ?? "Exact") === "Exact";
+
+/** A rule that pins by grayctl's header (ours, or an equivalent the team wrote): rebuilt, never kept twice. */
+function isHeaderRule(rule: RouteRule, header: string): boolean {
+  const matches = rule.matches ?? [];
+  return (
+    matches.length > 0 &&
+    matches.every((m) =>
+      (m.headers ?? []).some((h) => isOurHeader(h, header) && (h.value === PIN.canary || h.value === PIN.stable)),
+    )
+  );
+}
+
+function weightedRuleIndex(rules: RouteRule[], split: Split): number {
+  const index = rules.findIndex(
+    (r) => !isHeaderRule(r, split.header) && (r.backendRefs ?? []).some((b) => trackOf(b, split) !== undefined),
+  );
+  if (index < 0) {
+    throw new GrayctlError(`no rule of the HTTPRoute sends traffic to ${split.stable}`, {
+      hint: `Add a rule with backendRef ${split.stable} where the app's traffic should be split, or delete the HTTPRoute and let grayctl create it.`,
+    });
+  }
+  const foreign = (rules[index].backendRefs ?? []).filter((b) => trackOf(b, split) === undefined);
+  if (foreign.length > 0) {
+    throw new GrayctlError(
+      `the HTTPRoute rule to ${split.stable} also sends traffic to ${foreign.map((b) => b.name).join(", ")}: grayctl splits only a rule of its two Services`,
+      { hint: `Give ${split.stable} a rule of its own.` },
+    );
+  }
+  return index;
+}
+
+/** The canary's share in percent: Gateway API weights are proportional (a missing weight is 1). */
+export function canaryWeightOf(rules: RouteRule[], split: Split): number {
+  const refs = rules[weightedRuleIndex(rules, split)].backendRefs ?? [];
+  const weightOf = (track: Track) =>
+    refs.filter((b) => trackOf(b, split) === track).reduce((sum, b) => sum + (b.weight ?? 1), 0);
+  const total = weightOf("stable") + weightOf("canary");
+  return total === 0 ? 0 : Math.round((1000 * weightOf("canary")) / total) / 10;
+}
+
+/**
+ * The rules with grayctl's parts in place and the canary at `weight` percent
+ * (undefined: keep the share the rules give now). Weights are written as percentages.
+ */
+export function withCanaryWeight(rules: RouteRule[], split: Split, weight?: number): RouteRule[] {
+  const canaryWeight = weight ?? canaryWeightOf(rules, split);
+  const weighted = rules[weightedRuleIndex(rules, split)];
+  const existing = (track: Track) => weighted.backendRefs?.find((b) => trackOf(b, split) === track);
+  // A missing backendRef is modelled on the other one (same port).
+  const ref = (track: Track): BackendRef => ({
+    ...(existing(track) ?? { ...existing(track === "stable" ? "canary" : "stable"), name: split[track] }),
+  });
+  const backendRefs = [
+    { ...ref("stable"), weight: 100 - canaryWeight },
+    { ...ref("canary"), weight: canaryWeight },
+  ];
+  const pinned = (track: Track): RouteRule => ({
+    // The weighted rule's own conditions plus the header: the header pins only requests the app would get.
+    matches: (weighted.matches?.length ? weighted.matches : [{ path: { type: "PathPrefix", value: "/" } }]).map(
+      (m) => ({
+        ...m,
+        headers: [
+          ...(m.headers ?? []).filter((h) => !isOurHeader(h, split.header)),
+          { type: "Exact", name: split.header, value: PIN[track] },
+        ],
+      }),
+    ),
+    // weight 1 written out: the API server defaults it, and a defaulted field must not look like a change.
+    backendRefs: [{ ...ref(track), weight: 1 }],
+  });
+  const rest = rules.filter((r) => !isHeaderRule(r, split.header));
+  return rest.flatMap((r) => (r === weighted ? [pinned("canary"), pinned("stable"), { ...r, backendRefs }] : [r]));
+}
+
+/** The rules of an HTTPRoute grayctl creates: everything under traffic.path, all to stable. */
+export function initialRules(split: Split, path: string): RouteRule[] {
+  const weighted: RouteRule = {
+    matches: [{ path: { type: "PathPrefix", value: path } }],
+    backendRefs: [{ name: split.stable, port: 80, weight: 100 }],
+  };
+  return withCanaryWeight([weighted], split, 0);
+}

@@ -1,0 +1,109 @@
+// The istio router against the sandbox, run as the built binary: the shared
+// acceptance (ramp, rollback, header pinning, measured split, invariant 1) and
+// what is Istio's own: the VirtualService grayctl creates, and one it adopts.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { R } from "../../sandbox/resources.ts";
+import { demoImage, startSandboxApp } from "../helpers/sandbox-app.ts";
+import { weightedRouterSuite } from "../helpers/weighted-router-suite.ts";
+
+const pin = (value: string, host: string) => ({
+  match: [{ headers: { "x-canary": { exact: value } } }],
+  route: [{ destination: { host, port: { number: 80 } } }],
+});
+
+describe("istio rollout", () => {
+  weightedRouterSuite("istio", (app) => {
+    const vs = app.sandbox.store.get(R.virtualservices, "default", "shop");
+    assert.ok(vs, "VirtualService shop was created");
+    assert.equal(vs.apiVersion, "networking.istio.io/v1");
+    assert.equal(vs.metadata.labels?.["app.kubernetes.io/managed-by"], "grayctl");
+    assert.deepEqual(vs.spec.hosts, ["shop.local"]);
+    assert.deepEqual(vs.spec.gateways, ["shop-gateway"]);
+    assert.deepEqual(vs.spec.http, [
+      { name: "grayctl-canary-by-header", ...pin("always", "shop-canary") },
+      { name: "grayctl-stable-by-header", ...pin("never", "shop-stable") },
+      {
+        name: "grayctl-split",
+        route: [
+          { destination: { host: "shop-stable", port: { number: 80 } }, weight: 100 },
+          { destination: { host: "shop-canary", port: { number: 80 } }, weight: 0 },
+        ],
+      },
+    ]);
+  });
+});
+
+const ADOPTED = `app: books
+namespace: default
+deployment:
+  replicas: 2
+traffic:
+  router: istio
+  host: books.local
+rollout:
+  steps: [{weight: 50, pause: manual}, 100]
+  interval: 1s
+  readyTimeout: 6s
+`;
+
+const admin = {
+  name: "admin",
+  match: [{ uri: { prefix: "/admin" } }],
+  route: [{ destination: { host: "books-admin", port: { number: 8080 } } }],
+};
+const docs = { name: "docs", match: [{ uri: { prefix: "/docs" } }], route: [{ destination: { host: "wiki" } }] };
+
+test("istio: an adopted VirtualService keeps the team's routes and fields through a promotion, even one added mid-rollout", async () => {
+  const app = await startSandboxApp(ADOPTED);
+  try {
+    const { store } = app.sandbox;
+    store.create(R.virtualservices, "default", {
+      metadata: { name: "books", labels: { team: "books" } },
+      spec: {
+        hosts: ["books.local"],
+        gateways: ["istio-system/public"],
+        http: [
+          admin,
+          {
+            name: "main",
+            timeout: "5s",
+            route: [{ destination: { host: "books-stable.default.svc.cluster.local", port: { number: 80 } } }],
+          },
+        ],
+      },
+    });
+    const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
+    assert.equal(first.code, 0, first.stderr);
+    const paused = await app.grayctl(["rollout", "--image", demoImage("v2")]);
+    assert.equal(paused.code, 4, paused.stderr);
+    // The team edits its VirtualService while the canary is paused at 50 %.
+    store.mutate(R.virtualservices, "default", "books", (vs) => {
+      vs.spec.http.splice(1, 0, docs);
+    });
+    const promoted = await app.grayctl(["promote"]);
+    assert.equal(promoted.code, 0, promoted.stderr);
+
+    const vs = store.get(R.virtualservices, "default", "books")!;
+    assert.deepEqual(vs.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");
+    assert.deepEqual(vs.spec.hosts, ["books.local"]);
+    assert.deepEqual(vs.spec.gateways, ["istio-system/public"]);
+    const fqdn = (track: string) => `books-${track}.default.svc.cluster.local`;
+    assert.deepEqual(vs.spec.http, [
+      admin,
+      docs,
+      { name: "grayctl-canary-by-header", ...pin("always", fqdn("canary")) },
+      { name: "grayctl-stable-by-header", ...pin("never", fqdn("stable")) },
+      {
+        name: "main",
+        timeout: "5s",
+        route: [
+          { destination: { host: fqdn("stable"), port: { number: 80 } }, weight: 100 },
+          { destination: { host: fqdn("canary"), port: { number: 80 } }, weight: 0 },
+        ],
+      },
+    ]);
+  } finally {
+    await app.stop();
+  }
+});

@@ -92,19 +92,24 @@ export function canaryWeightOf(rules: RouteRule[], split: Split): number {
 
 /**
  * The rules with grayctl's parts in place and the canary at `weight` percent
- * (undefined: keep the share the rules give now). Weights are written as percentages.
+ * (undefined: keep the weights the rules have now). Weights are written as percentages.
  */
 export function withCanaryWeight(rules: RouteRule[], split: Split, weight?: number): RouteRule[] {
-  const canaryWeight = weight ?? canaryWeightOf(rules, split);
   const weighted = rules[weightedRuleIndex(rules, split)];
   const existing = (track: Track) => weighted.backendRefs?.find((b) => trackOf(b, split) === track);
   // A missing backendRef is modelled on the other one (same port).
   const ref = (track: Track): BackendRef => ({
     ...(existing(track) ?? { ...existing(track === "stable" ? "canary" : "stable"), name: split[track] }),
   });
+  // Without a weight the team's proportions stay as written (2:1 is not rewritten as 66.7:33.3,
+  // which the API would refuse: weights are integers); a missing backendRef joins at 0.
+  const kept = (track: Track) => {
+    const own = existing(track);
+    return own ? (own.weight ?? 1) : 0;
+  };
   const backendRefs = [
-    { ...ref("stable"), weight: 100 - canaryWeight },
-    { ...ref("canary"), weight: canaryWeight },
+    { ...ref("stable"), weight: weight === undefined ? kept("stable") : 100 - weight },
+    { ...ref("canary"), weight: weight === undefined ? kept("canary") : weight },
   ];
   const pinned = (track: Track): RouteRule => ({
     // The weighted rule's own conditions plus the header: the header pins only requests the app would get.

@@ -1,11 +1,13 @@
 // The acceptance every weight-and-header router (istio, gateway-api) meets
 // against the sandbox, run as the built binary: the ramp writes the plan's
 // weights, a bad canary ends at 0 %, the header pins requests through the front
-// door, a paused 25 % step measures as 25 % over 1,000 requests, and invariant 1
-// holds throughout. Router-specific checks (the object's shape, adoption) live
+// door, a paused 25 % step measures as 25 % over 1,000 requests, invariant 1
+// holds throughout, and templates/rbac.yaml allows every request made. Router-specific checks (the object's shape, adoption) live
 // in each router's own test file.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
+import { parseAllDocuments } from "yaml";
 import { R } from "../../sandbox/resources.ts";
 import { sendLoad, sharePercent } from "../../sandbox/traffic/load.ts";
 import { watchRouteWeights } from "./route-watcher.ts";
@@ -44,6 +46,7 @@ export function weightedRouterSuite(
 ): { app: () => SandboxApp } {
   let app: SandboxApp;
   let watcher: TrafficWatcher;
+  const requests: { method: string; url: string }[] = [];
   const stableImage = () =>
     app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
   const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
@@ -51,7 +54,7 @@ export function weightedRouterSuite(
     sendLoad({ url: app.sandbox.frontDoorUrl!, host: HOST, count, concurrency: 16, headers });
 
   before(async () => {
-    app = await startSandboxApp(suiteConfig(router));
+    app = await startSandboxApp(suiteConfig(router), { onRequest: (method, url) => requests.push({ method, url }) });
     watcher = watchRouteWeights(app.sandbox.store, router, { namespace: "default", app: "shop", host: HOST });
   });
   after(async () => {
@@ -129,5 +132,49 @@ export function weightedRouterSuite(
     assert.deepEqual(watcher.violations, []);
   });
 
+  test(`${router}: templates/rbac.yaml allows every request grayctl made`, async () => {
+    const rules = await roleRules();
+    const denied = new Set<string>();
+    for (const { method, url } of requests) {
+      const call = resourceRequest(method, url);
+      if (!call) continue;
+      const allowed = rules.some(
+        (r) => r.apiGroups.includes(call.group) && r.resources.includes(call.resource) && r.verbs.includes(call.verb),
+      );
+      if (!allowed) denied.add(`${call.verb} ${call.resource} (${call.group || "core"})`);
+    }
+    assert.ok(
+      requests.some((r) => /virtualservices|httproutes/.test(r.url)),
+      "the routing object was requested",
+    );
+    assert.deepEqual([...denied], []);
+  });
+
   return { app: () => app };
+}
+
+async function roleRules(): Promise<{ apiGroups: string[]; resources: string[]; verbs: string[] }[]> {
+  const text = await readFile(new URL("../../templates/rbac.yaml", import.meta.url), "utf8");
+  return parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .find((d) => d?.kind === "Role").rules;
+}
+
+/** (group, resource, verb) of a namespaced resource request; undefined for discovery. */
+function resourceRequest(method: string, url: string) {
+  const [path, query = ""] = url.split("?");
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(
+    path,
+  );
+  if (!match) return undefined;
+  const [, group = "", resource, name, sub] = match;
+  const watch = /(^|&)watch=(1|true)/.test(query);
+  const verbs: Record<string, string> = {
+    GET: name ? "get" : watch ? "watch" : "list",
+    POST: "create",
+    PUT: "update",
+    PATCH: "patch",
+    DELETE: "delete",
+  };
+  return { group, resource: sub ? `${resource}/${sub}` : resource, verb: verbs[method] ?? method.toLowerCase() };
 }

@@ -54,7 +54,7 @@ const admin = {
 };
 const docs = { name: "docs", match: [{ uri: { prefix: "/docs" } }], route: [{ destination: { host: "wiki" } }] };
 
-test("istio: an adopted VirtualService keeps the team's routes and fields through a promotion, even one added mid-rollout", async () => {
+test("istio: an adopted VirtualService keeps the team's routes and fields through a promotion, even one added mid-rollout and under 409s", async () => {
   const app = await startSandboxApp(ADOPTED);
   try {
     const { store } = app.sandbox;
@@ -81,8 +81,13 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     store.mutate(R.virtualservices, "default", "books", (vs) => {
       vs.spec.http.splice(1, 0, docs);
     });
+    // And the API server answers the first two weight writes with 409 Conflict: re-read, re-applied.
+    app.sandbox.faults.set([
+      { name: "409", verbs: ["update"], path: /virtualservices/, action: { type: "conflict" }, limit: 2 },
+    ]);
     const promoted = await app.grayctl(["promote"]);
     assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal(app.sandbox.faults.count("409"), 2);
 
     const vs = store.get(R.virtualservices, "default", "books")!;
     assert.deepEqual(vs.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");

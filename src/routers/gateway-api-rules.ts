@@ -5,7 +5,7 @@
 // weighted rule, is the team's and is kept as it is. Rule order does not decide
 // precedence in Gateway API (a rule with more header matches wins on the same
 // path), but the header rules go just before the weighted rule for the reader.
-import { GrayctlError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { Split } from "./route-object.ts";
 
 interface HeaderMatch {
@@ -62,32 +62,43 @@ function isHeaderRule(rule: RouteRule, header: string): boolean {
   );
 }
 
-function weightedRuleIndex(rules: RouteRule[], split: Split): number {
-  const index = rules.findIndex(
+/** The app's weighted rule: the first rule, other than the header rules, to either track (-1: none). */
+function findWeightedRule(rules: RouteRule[], split: Split): number {
+  return rules.findIndex(
     (r) => !isHeaderRule(r, split.header) && (r.backendRefs ?? []).some((b) => trackOf(b, split) !== undefined),
   );
+}
+
+/** The weighted rule, or a usage error naming what grayctl cannot split in an adopted HTTPRoute. */
+function weightedRuleIndex(rules: RouteRule[], split: Split): number {
+  const index = findWeightedRule(rules, split);
   if (index < 0) {
-    throw new GrayctlError(`no rule of the HTTPRoute sends traffic to ${split.stable}`, {
-      hint: `Add a rule with backendRef ${split.stable} where the app's traffic should be split, or delete the HTTPRoute and let grayctl create it.`,
-    });
+    throw new UsageError(
+      `no rule of the HTTPRoute sends traffic to ${split.stable}`,
+      `Add a rule with backendRef ${split.stable} where the app's traffic should be split, or delete the HTTPRoute and let grayctl create it.`,
+    );
   }
   const foreign = (rules[index].backendRefs ?? []).filter((b) => trackOf(b, split) === undefined);
   if (foreign.length > 0) {
-    throw new GrayctlError(
+    throw new UsageError(
       `the HTTPRoute rule to ${split.stable} also sends traffic to ${foreign.map((b) => b.name).join(", ")}: grayctl splits only a rule of its two Services`,
-      { hint: `Give ${split.stable} a rule of its own.` },
+      `Give ${split.stable} a rule of its own.`,
     );
   }
   return index;
 }
 
-/** The canary's share in percent: Gateway API weights are proportional (a missing weight is 1). */
+/**
+ * The canary's share in percent: Gateway API weights are proportional (a missing
+ * weight is 1); 0 when no rule sends traffic to the app's tracks.
+ */
 export function canaryWeightOf(rules: RouteRule[], split: Split): number {
-  const refs = rules[weightedRuleIndex(rules, split)].backendRefs ?? [];
-  const weightOf = (track: Track) =>
-    refs.filter((b) => trackOf(b, split) === track).reduce((sum, b) => sum + (b.weight ?? 1), 0);
-  const total = weightOf("stable") + weightOf("canary");
-  return total === 0 ? 0 : Math.round((1000 * weightOf("canary")) / total) / 10;
+  const index = findWeightedRule(rules, split);
+  if (index < 0) return 0;
+  const refs = rules[index].backendRefs ?? [];
+  const canary = refs.filter((b) => trackOf(b, split) === "canary").reduce((sum, b) => sum + (b.weight ?? 1), 0);
+  const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
+  return total === 0 ? 0 : Math.round((1000 * canary) / total) / 10;
 }
 
 /**

@@ -4,7 +4,7 @@
 // route, and the weights of the stable and canary destinations in that route.
 // Every other route, and every other field of the weighted route, is the team's
 // and is kept as it is.
-import { GrayctlError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { Split } from "./route-object.ts";
 
 interface StringMatch {
@@ -57,28 +57,40 @@ function isHeaderRoute(route: HttpRoute, header: string): boolean {
   );
 }
 
-function weightedRouteIndex(http: HttpRoute[], split: Split): number {
-  const index = http.findIndex(
+/** The app's weighted route: the first route, other than the header routes, to either track (-1: none). */
+function findWeightedRoute(http: HttpRoute[], split: Split): number {
+  return http.findIndex(
     (r) => !isHeaderRoute(r, split.header) && (r.route ?? []).some((d) => trackOf(d, split) !== undefined),
   );
+}
+
+/** The weighted route, or a usage error naming what grayctl cannot split in an adopted VirtualService. */
+function weightedRouteIndex(http: HttpRoute[], split: Split): number {
+  const index = findWeightedRoute(http, split);
   if (index < 0) {
-    throw new GrayctlError(`no route of the VirtualService sends traffic to ${split.stable}`, {
-      hint: `Add a route with destination host ${split.stable} where the app's traffic should be split, or delete the VirtualService and let grayctl create it.`,
-    });
+    throw new UsageError(
+      `no route of the VirtualService sends traffic to ${split.stable}`,
+      `Add a route with destination host ${split.stable} where the app's traffic should be split, or delete the VirtualService and let grayctl create it.`,
+    );
   }
   const foreign = (http[index].route ?? []).filter((d) => trackOf(d, split) === undefined);
   if (foreign.length > 0) {
-    throw new GrayctlError(
+    throw new UsageError(
       `the VirtualService route to ${split.stable} also sends traffic to ${foreign.map((d) => d.destination?.host).join(", ")}: grayctl splits only a route of its two Services`,
-      { hint: `Give ${split.stable} a route of its own.` },
+      `Give ${split.stable} a route of its own.`,
     );
   }
   return index;
 }
 
-/** The canary's share of the weighted route (Istio: a lone destination without weight takes everything). */
+/**
+ * The canary's share of the weighted route (Istio: a lone destination without
+ * weight takes everything); 0 when no route sends traffic to the app's tracks.
+ */
 export function canaryWeightOf(http: HttpRoute[], split: Split): number {
-  const route = http[weightedRouteIndex(http, split)].route ?? [];
+  const index = findWeightedRoute(http, split);
+  if (index < 0) return 0;
+  const route = http[index].route ?? [];
   const canary = route.find((d) => trackOf(d, split) === "canary");
   if (!canary) return 0;
   return canary.weight ?? (route.length === 1 ? 100 : 0);

@@ -112,3 +112,29 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     await app.stop();
   }
 });
+
+test("istio: an adopted VirtualService grayctl cannot split stops the first deploy with exit 2 naming it; fixed, `grayctl resume` finishes", async () => {
+  const app = await startSandboxApp(ADOPTED);
+  try {
+    const { store } = app.sandbox;
+    // The team's route goes to the Service selecting both tracks: splitting it would not split anything.
+    store.create(R.virtualservices, "default", {
+      metadata: { name: "books" },
+      spec: { hosts: ["books.local"], http: [{ route: [{ destination: { host: "books" } }] }] },
+    });
+    const refused = await app.grayctl(["rollout", "--image", demoImage("v1")]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /no route of the VirtualService sends traffic to books-stable/);
+    assert.match(refused.stderr, /Add a route with destination host books-stable/);
+    const status = await app.grayctl(["status"]);
+    assert.match(status.stdout, /canary weight 0%/);
+    store.mutate(R.virtualservices, "default", "books", (vs) => {
+      vs.spec.http[0].route[0].destination.host = "books-stable";
+    });
+    const resumed = await app.grayctl(["resume"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(store.get(R.virtualservices, "default", "books")!.spec.http.length, 3);
+  } finally {
+    await app.stop();
+  }
+});

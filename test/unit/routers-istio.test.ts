@@ -2,6 +2,7 @@
 // re-applied (no change), and the adopted shapes it refuses to split.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { UsageError } from "../../src/errors.ts";
 import { canaryWeightOf, type HttpRoute, initialRoutes, withCanaryWeight } from "../../src/routers/istio-routes.ts";
 import { sameSpec, type Split } from "../../src/routers/route-object.ts";
 
@@ -85,13 +86,22 @@ test("a header route the team wrote for the same header is replaced, not duplica
   ]);
 });
 
-test("adopted shapes grayctl cannot split are refused with what to do", () => {
+test("adopted shapes grayctl cannot split are refused with what to do (exit 2); reading them is not", () => {
   const cases: [string, HttpRoute[], RegExp][] = [
     ["no route to stable", [{ route: [to("web")] }], /no route of the VirtualService sends traffic to web-stable/],
     ["stable in another namespace", [{ route: [to("web-stable.other")] }], /no route/],
     ["a shared route", [{ route: [to("web-stable", 80), to("legacy", 20)] }], /also sends traffic to legacy/],
   ];
+  assert.equal(
+    canaryWeightOf([{ route: [to("web")] }], split),
+    0,
+    "reading never refuses: no route to the tracks is 0 %",
+  );
   for (const [name, http, message] of cases) {
-    assert.throws(() => withCanaryWeight(http, split, 10), message, name);
+    assert.throws(
+      () => withCanaryWeight(http, split, 10),
+      (error) => error instanceof UsageError && error.exitCode === 2 && message.test(error.message),
+      name,
+    );
   }
 });

@@ -41,6 +41,7 @@ const liveStablePods = () =>
     .list(R.pods, "default", "app=shop,track=stable")
     .filter((p) => !p.metadata.deletionTimestamp)
     .map((p) => p.metadata.name);
+const watcherWeight = () => watcher.weights.at(-1);
 const lastResult = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
 
 test("first deploy goes straight to stable and records revision 1", async () => {
@@ -110,6 +111,18 @@ for (const [kind, tag] of [
     assert.deepEqual(liveStablePods(), stablePodsBefore, "stable pods were not touched");
   });
 }
+
+test("a rollout that outlives rollout.progressDeadline is rolled back (exit 3) and says so", async () => {
+  const slow = ["--set", "rollout.progressDeadline=4s", "--set", "rollout.interval=3s"];
+  const result = await app.grayctl(["rollout", "--image", demoImage("v4"), "-o", "json", ...slow]);
+  assert.equal(result.code, 3, result.stderr + result.stdout);
+  const outcome = lastResult(result.stdout);
+  assert.equal(outcome.outcome, "rolled-back");
+  assert.match(outcome.reason, /progress deadline exceeded/);
+  assert.equal(stableImage(), demoImage("v2"));
+  assert.equal(canaryReplicas(), 0);
+  assert.equal(watcherWeight(), 0);
+});
 
 test("the watcher never saw weight on a track without ready pods", () => {
   assert.ok(watcher.weights.length >= 6, "the watcher observed the ramp");

@@ -12,6 +12,7 @@ import { APPLY_PATCH, applyPatch, mediaType, mergePatch } from "./patch.ts";
 import { checkLabelSelector, matchesFields, parseFieldSelector } from "./selectors.ts";
 import { apiError, badRequest, methodNotAllowed, sendJson, successStatus } from "./status.ts";
 import { strategicMerge } from "./strategic.ts";
+import { tableFor } from "./table.ts";
 import { serveWatch } from "./watch.ts";
 
 /** Types whose DELETE answers the deleted object rather than a Status, as in Kubernetes. */
@@ -34,7 +35,11 @@ export async function handleCollection(ctx: RequestContext): Promise<void> {
         });
         return;
       }
-      return sendJson(res, 200, listOf(store, route.type, route.namespace, labelSelector, query.get("fieldSelector")));
+      {
+        const list = listOf(store, route.type, route.namespace, labelSelector, query.get("fieldSelector"));
+        const table = tableFor(req, query, route.type, list.items, list.metadata.resourceVersion);
+        return sendJson(res, 200, table ?? list);
+      }
     case "POST": {
       const obj = requireObject(await readParsedBody(req)) as KubeObject;
       checkIdentity(route.type, obj, route.namespace);
@@ -78,8 +83,10 @@ export async function handleObject(ctx: RequestContext): Promise<void> {
   const name = route.name as string;
   const dryRun = query.has("dryRun");
   switch (req.method) {
-    case "GET":
-      return sendJson(res, 200, store.mustGet(t, route.namespace, name));
+    case "GET": {
+      const obj = store.mustGet(t, route.namespace, name);
+      return sendJson(res, 200, tableFor(req, query, t, [obj], obj.metadata.resourceVersion) ?? obj);
+    }
     case "PUT": {
       const obj = requireObject(await readParsedBody(req)) as KubeObject;
       checkIdentity(t, obj, route.namespace, name);

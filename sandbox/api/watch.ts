@@ -7,6 +7,7 @@ import { matchesSelectorString } from "../labels.ts";
 import { ALL_TYPES, apiVersionOf, type ResourceType } from "../resources.ts";
 import type { KubeObject, Store, WatchEvent } from "../store.ts";
 import { matchesFields, parseFieldSelector } from "./selectors.ts";
+import { tableFor } from "./table.ts";
 
 const HISTORY_PER_TYPE = 5000;
 const BOOKMARK_INTERVAL_MS = 10_000;
@@ -72,7 +73,9 @@ export function serveWatch(
     if (rv <= lastSent && event.type !== "ADDED") return;
     if (!wanted(event.object)) return;
     lastSent = Math.max(lastSent, rv);
-    write(event);
+    // `kubectl get -w` asks for Tables here too; one-row Tables keep its columns lined up.
+    const table = tableFor(req, w.query, w.type, [event.object], event.object.metadata.resourceVersion);
+    write(table ? { type: event.type, object: table } : event);
   };
   const bookmark = (annotations?: Record<string, string>) =>
     write({

@@ -3,6 +3,8 @@
 // answers, reset connections), with counters so a test can assert what clients
 // actually saw. A seed makes the random draws repeatable.
 
+import { seededRandom } from "../src/analysis/random.ts";
+
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection" | "proxy";
 
 export type FaultAction =
@@ -31,17 +33,8 @@ export interface FaultRequest {
   path: string;
 }
 
-/** mulberry32: tiny, good enough for test sampling, and repeatable from a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One seeded generator for the whole project (mulberry32), shared with the simulation.
+export { seededRandom };
 
 export class Faults {
   private rules: FaultRule[] = [];

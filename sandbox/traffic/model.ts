@@ -4,6 +4,7 @@
 // rule splits traffic between Service backends by weight. Kind-specific ordering
 // (longest path, Gateway API precedence, VirtualService order) is applied when
 // compiling, so matching here is a plain first-match scan.
+import { seededRandom } from "../../src/analysis/random.ts";
 
 export type RouterKind = "ingress" | "istio" | "gateway-api";
 
@@ -122,14 +123,5 @@ export function normaliseHost(host: string | undefined): string {
   return withoutPort.toLowerCase().replace(/\.$/, "");
 }
 
-/** A seeded generator (mulberry32) so split tests are reproducible; production draws use Math.random. */
-export function seededRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator so split tests are reproducible; production draws use Math.random. */
+export const seededRng: (seed: number) => Rng = seededRandom;

@@ -12,6 +12,7 @@
 import { type Bucket, histogramQuantile } from "./histogram.ts";
 import { parseMetricsText, parseNumber, type Sample, seriesKey } from "./metrics-text.ts";
 import type { GateContext, PodRef } from "./types.ts";
+import { mapLimited } from "../util/map-limited.ts";
 
 export type ScrapePod = (pod: PodRef, signal?: AbortSignal) => Promise<string>;
 
@@ -50,26 +51,13 @@ export const defaultMetricNames: MetricNames = {
 
 const podKey = (pod: PodRef) => `${pod.namespace}/${pod.name}`;
 
-async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export async function scrapeAll(
   pods: PodRef[],
   scrapePod: ScrapePod,
   options: { timeoutMs: number; concurrency: number; signal?: AbortSignal },
 ): Promise<Snapshot> {
   const snapshot: Snapshot = { pods: new Map(), failures: new Map() };
-  await mapBounded(pods, options.concurrency, async (pod) => {
+  await mapLimited(pods, options.concurrency, async (pod) => {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {

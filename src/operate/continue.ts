@@ -6,6 +6,7 @@ import type { Outcome, RolloutContext } from "../rollout/context.ts";
 import { runRollout } from "../rollout/engine.ts";
 import { IN_FLIGHT } from "../rollout/state.ts";
 import { audit } from "./audit.ts";
+import { withLease } from "./lease-hold.ts";
 
 export interface ContinueRequest {
   mode: "promote" | "resume";
@@ -45,42 +46,36 @@ export async function continueRollout(
     throw new UsageError(`${where}, paused at a manual step`, "Continue it with `grayctl promote`.");
   }
 
-  const acquired = await session.lease.acquire({ force: request.force });
-  if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
-  let superseded = false;
-  session.lease.keepAlive((lost) => {
-    superseded = true;
-    session.abort.abort(lost);
-  });
-  try {
-    const action =
-      request.mode === "resume"
-        ? `resumed the rollout of ${state.image} at step ${state.stepIndex + 1}`
-        : request.full
-          ? `promoting ${state.image} now, skipping the remaining steps`
-          : `continued the rollout of ${state.image} after step ${state.stepIndex + 1}`;
-    await audit(ctx, { reason: request.mode === "resume" ? "RolloutResumed" : "PromotionContinued", action });
-    const outcome = await runRollout(ctx, {
-      image: state.image,
-      commit: state.commit,
-      continueFromPause: request.mode === "promote",
-      skipSteps: request.full,
-    });
-    superseded ||= outcome.outcome === "superseded";
-    if (outcome.outcome === "promoted")
-      await audit(ctx, { reason: "Promoted", action: `promoted revision ${state.revision} (${state.image})` });
-    if (outcome.outcome === "rolled-back") {
-      await audit(ctx, {
-        reason: "RolledBack",
-        action: `rolled back revision ${state.revision} (${state.image})`,
-        why: String(outcome.fields.reason ?? ""),
-        warning: true,
+  const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
+  return withLease(
+    holder,
+    request.force,
+    async () => {
+      const action =
+        request.mode === "resume"
+          ? `resumed the rollout of ${state.image} at step ${state.stepIndex + 1}`
+          : request.full
+            ? `promoting ${state.image} now, skipping the remaining steps`
+            : `continued the rollout of ${state.image} after step ${state.stepIndex + 1}`;
+      await audit(ctx, { reason: request.mode === "resume" ? "RolloutResumed" : "PromotionContinued", action });
+      const outcome = await runRollout(ctx, {
+        image: state.image,
+        commit: state.commit,
+        continueFromPause: request.mode === "promote",
+        skipSteps: request.full,
       });
-    }
-    return outcome;
-  } finally {
-    session.lease.stop();
-    // A process that lost the rollout to someone else writes nothing more, not even the Lease.
-    if (!superseded) await session.lease.release().catch(() => {});
-  }
+      if (outcome.outcome === "promoted")
+        await audit(ctx, { reason: "Promoted", action: `promoted revision ${state.revision} (${state.image})` });
+      if (outcome.outcome === "rolled-back") {
+        await audit(ctx, {
+          reason: "RolledBack",
+          action: `rolled back revision ${state.revision} (${state.image})`,
+          why: String(outcome.fields.reason ?? ""),
+          warning: true,
+        });
+      }
+      return outcome;
+    },
+    (outcome) => outcome.outcome === "superseded",
+  );
 }

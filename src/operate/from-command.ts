@@ -5,7 +5,11 @@ import { actorFrom, ownerId } from "../cli/shared/actor.ts";
 import type { Config } from "../config/schema.ts";
 import { type OperateSession, openOperateSession } from "./session.ts";
 
-export function sessionFor(ctx: CommandContext, config: Config): OperateSession {
+export function sessionFor(
+  ctx: CommandContext,
+  config: Config,
+  interrupt?: (reason: unknown) => unknown,
+): OperateSession {
   const actor = actorFrom(ctx.env);
   return openOperateSession(config, {
     kubeconfig: ctx.globals.kubeconfig,
@@ -15,5 +19,6 @@ export function sessionFor(ctx: CommandContext, config: Config): OperateSession 
     actor,
     owner: ownerId(actor, process.pid),
     signal: ctx.signal,
+    interrupt,
   });
 }

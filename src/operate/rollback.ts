@@ -8,6 +8,7 @@ import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { durationsOf } from "../rollout/plan.ts";
 import { freshState, IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
 import { audit } from "./audit.ts";
+import { withLease as holdLease } from "./lease-hold.ts";
 import { planRollback } from "./lineage.ts";
 import type { OperateSession } from "./session.ts";
 import { claim, type UndoState, undo } from "./undo.ts";
@@ -158,26 +159,24 @@ function nothing(session: OperateSession, message: string, stored: StoredState):
   };
 }
 
-/**
- * Holds the Lease around `act`. A process that loses it (someone forced a
- * takeover) stops at once and writes nothing more, not even the Lease.
- */
-async function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
+/** Holds the Lease around `act`; a takeover or Ctrl-C ends it as an outcome, not an error. */
+function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
   const { ctx, lease, abort } = session;
-  const acquired = await lease.acquire({ force });
-  ctx.reporter.debug(`Lease taken at ${Math.round(performance.now())} ms`);
-  if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
-  let lost = false;
-  lease.keepAlive((error) => {
-    lost = true;
-    abort.abort(error);
-  });
+  return holdLease(
+    { lease, abort, reporter: ctx.reporter },
+    force,
+    () => endedAsOutcome(session, act),
+    (o) => o.outcome === "superseded",
+  );
+}
+
+async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcome>): Promise<Outcome> {
+  const { ctx } = session;
   try {
     return await act();
   } catch (error) {
     const why = ctx.signal.aborted ? ctx.signal.reason : error;
     if (why instanceof LeaseLostError || why instanceof SupersededError) {
-      lost = true;
       const by = why instanceof LeaseLostError ? why.holder : why.by;
       return {
         outcome: "superseded",
@@ -196,8 +195,5 @@ async function withLease(session: OperateSession, force: boolean, act: () => Pro
       };
     }
     throw error;
-  } finally {
-    lease.stop();
-    if (!lost) await lease.release().catch(() => {});
   }
 }

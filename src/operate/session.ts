@@ -1,7 +1,7 @@
 // A light cluster session for the operate commands (rollback, abort, status,
 // history): connection, state store, router and Lease, but no gates. Rollback
 // is the incident command, so it loads only what it needs before its first write;
-// promote and resume need gates and use the full session (cli/shared/session.ts).
+// rollout, promote and resume add their gates (cli/shared/session.ts).
 import type { Config } from "../config/schema.ts";
 import { connect } from "../kube/client.ts";
 import { Cluster } from "../kube/cluster.ts";
@@ -23,6 +23,8 @@ export interface OperateOptions {
   owner: string;
   /** The user's cancellation (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /** What the session's signal aborts with when the user cancels (default: the user's reason). */
+  interrupt?: (reason: unknown) => unknown;
 }
 
 export interface OperateSession {
@@ -41,7 +43,8 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
   });
   const clock = systemClock;
   const abort = new AbortController();
-  const onSignal = () => abort.abort(options.signal.reason);
+  const onSignal = () =>
+    abort.abort(options.interrupt ? options.interrupt(options.signal.reason) : options.signal.reason);
   if (options.signal.aborted) onSignal();
   else options.signal.addEventListener("abort", onSignal, { once: true });
   const cluster = new Cluster(clients, config.namespace, clock, abort.signal);

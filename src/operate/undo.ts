@@ -9,8 +9,7 @@
 //   5. record the rolled-back release in the history.
 import { isNotFound } from "../kube/errors.ts";
 import type { RolloutContext } from "../rollout/context.ts";
-import { rolloutStatus, waitRolledOut } from "../rollout/deployments.ts";
-import { IMAGE_ANNOTATION, mainContainer } from "../rollout/manifests.ts";
+import { rolloutStatus, setStableImage, waitRolledOut } from "../rollout/deployments.ts";
 import { names } from "../rollout/names.ts";
 import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
@@ -58,17 +57,8 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
   let waitFailed: string | undefined;
   const previous = state.previousImage;
   if (previous) {
-    const updated = await ctx.cluster.updateDeployment(n.stable, (current) => {
-      const container = mainContainer(current, ctx.config.app);
-      if (container.image === previous) return undefined;
-      container.image = previous;
-      current.metadata = {
-        ...current.metadata,
-        annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: previous },
-      };
-      stableChanged = true;
-      return current;
-    });
+    const { changed, deployment: updated } = await setStableImage(ctx, previous);
+    stableChanged = changed;
     // A stable still rolling out from an earlier, interrupted rollback is waited for too.
     if (options.wait && (stableChanged || !rolloutStatus(updated).done)) {
       const rolled = await waitRolledOut(ctx, n.stable, options.deadline);

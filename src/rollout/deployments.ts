@@ -101,3 +101,29 @@ export async function ensureCanary(
     return current;
   });
 }
+
+/**
+ * Points stable's main container at `image` (and, when given, sets its replica
+ * count) in one conditional write; no write when it already matches.
+ */
+export async function setStableImage(
+  ctx: RolloutContext,
+  image: string,
+  replicas?: number,
+): Promise<{ changed: boolean; deployment: V1Deployment }> {
+  let changed = false;
+  const deployment = await ctx.cluster.updateDeployment(names(ctx.config.app).stable, (current) => {
+    const container = mainContainer(current, ctx.config.app);
+    const sameReplicas = replicas === undefined || current.spec?.replicas === replicas;
+    if (container.image === image && sameReplicas) return undefined;
+    container.image = image;
+    if (replicas !== undefined) current.spec!.replicas = replicas;
+    current.metadata = {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: image },
+    };
+    changed = true;
+    return current;
+  });
+  return { changed, deployment };
+}

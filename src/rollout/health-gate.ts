@@ -3,6 +3,7 @@
 // from CI and laptops without network access to pods), a few pods at a time.
 import type { Gate, GateContext, GateResult } from "../analysis/types.ts";
 import type { Cluster } from "../kube/cluster.ts";
+import { mapLimited } from "../util/map-limited.ts";
 import { trackSelector } from "./names.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 
@@ -11,19 +12,6 @@ export interface HealthGateOptions {
   port: number;
   timeoutMs: number;
   concurrency: number;
-}
-
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export class HealthGate implements Gate {

@@ -6,8 +6,8 @@
 //   first deploy: straight to stable, wait until rolled out, record revision 1.
 import { ExitCode } from "../errors.ts";
 import type { RolloutContext } from "./context.ts";
-import { waitCanaryReady, waitRolledOut } from "./deployments.ts";
-import { IMAGE_ANNOTATION, mainContainer, stableDeployment, trackService } from "./manifests.ts";
+import { setStableImage, waitCanaryReady, waitRolledOut } from "./deployments.ts";
+import { stableDeployment, trackService } from "./manifests.ts";
 import { names } from "./names.ts";
 import { releaseOf, type RolloutState } from "./state.ts";
 
@@ -43,16 +43,7 @@ export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState,
 async function restoreStable(ctx: RolloutContext, state: RolloutState): Promise<void> {
   const previous = state.previousImage;
   if (!previous) return;
-  await ctx.cluster.updateDeployment(names(ctx.config.app).stable, (current) => {
-    const container = mainContainer(current, ctx.config.app);
-    if (container.image === previous) return undefined;
-    container.image = previous;
-    current.metadata = {
-      ...current.metadata,
-      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: previous },
-    };
-    return current;
-  });
+  await setStableImage(ctx, previous);
 }
 
 export async function promote(
@@ -70,17 +61,7 @@ export async function promote(
   if (!ready.ok) return ready;
   await ctx.router.setCanaryWeight(100);
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: 100, targetWeight: 100 }));
-  await ctx.cluster.updateDeployment(n.stable, (current) => {
-    const container = mainContainer(current, app);
-    if (container.image === state.image && current.spec?.replicas === deployment.replicas) return undefined;
-    container.image = state.image;
-    current.spec!.replicas = deployment.replicas;
-    current.metadata = {
-      ...current.metadata,
-      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: state.image },
-    };
-    return current;
-  });
+  await setStableImage(ctx, state.image, deployment.replicas);
   const rolled = await waitRolledOut(ctx, n.stable, deadline);
   if (!rolled.ok) return rolled;
   await retreat(ctx);

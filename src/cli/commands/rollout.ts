@@ -45,33 +45,32 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
   }
   const { openSession } = await import("../shared/session.ts");
   const session = await openSession(ctx, config);
-  const acquired = await session.lease.acquire({ force: options.force });
-  if (acquired.tookOverFrom) ctx.reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
+  const [{ audit }, { withLease, leaseLost }] = await Promise.all([
+    import("../../operate/audit.ts"),
+    import("../../operate/lease-hold.ts"),
+  ]);
+  const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
   let superseded = false;
-  session.lease.keepAlive((lost) => {
-    superseded = true;
-    session.abort.abort(lost);
-  });
-  try {
-    const { audit } = await import("../../operate/audit.ts");
-    const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
-    superseded ||= outcome.outcome === "superseded";
-    const event = AUDIT[outcome.outcome];
-    // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a superseded process writes nothing.
-    if (event && !superseded) {
-      await audit(session.rollout, {
-        ...event,
-        action: `${outcome.outcome} ${image}`,
-        why: outcome.fields.reason as string | undefined,
-      });
-    }
-    ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
-    return outcome.exitCode;
-  } finally {
-    session.lease.stop();
-    // A process that lost the rollout to someone else writes nothing more, not even the Lease.
-    if (!superseded) await session.lease.release().catch(() => {});
-  }
+  return withLease(
+    holder,
+    Boolean(options.force),
+    async () => {
+      const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
+      superseded = outcome.outcome === "superseded" || leaseLost(session.abort);
+      const event = AUDIT[outcome.outcome];
+      // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a superseded process writes nothing.
+      if (event && !superseded) {
+        await audit(session.rollout, {
+          ...event,
+          action: `${outcome.outcome} ${image}`,
+          why: outcome.fields.reason as string | undefined,
+        });
+      }
+      ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
+      return outcome.exitCode;
+    },
+    () => superseded,
+  );
 }
 
 export { ExitCode };

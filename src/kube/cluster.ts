@@ -15,7 +15,7 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { GrayctlError } from "../errors.ts";
-import type { Clock } from "../rollout/clock.ts";
+import type { Clock } from "./clock.ts";
 import type { KubeClients } from "./client.ts";
 import { describeApiError, isAlreadyExists, isConflict, isNotFound, isStatusBody } from "./errors.ts";
 import { withRetry } from "./retry.ts";

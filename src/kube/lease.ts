@@ -3,8 +3,8 @@
 // killed) is taken over; a live one is only taken with --force.
 import type { V1Lease } from "@kubernetes/client-node";
 import { ExitCode, GrayctlError } from "../errors.ts";
-import type { Clock } from "../rollout/clock.ts";
-import { MANAGED_BY, names } from "../rollout/names.ts";
+import type { Clock } from "./clock.ts";
+import { MANAGED_BY, names } from "./names.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 

@@ -2,7 +2,7 @@
 // connections) with exponential backoff, jitter and a deadline. Conflicts are
 // not retried here: the caller must re-read before writing again.
 import { GrayctlError, ExitCode } from "../errors.ts";
-import type { Clock } from "../rollout/clock.ts";
+import type { Clock } from "./clock.ts";
 import { describeApiError } from "./errors.ts";
 
 export interface RetryOptions {

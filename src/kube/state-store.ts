@@ -1,7 +1,7 @@
 // Reads and writes the rollout state ConfigMap with optimistic concurrency.
 // Every write carries the resourceVersion it read; a 409 re-reads and re-applies.
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { MANAGED_BY, names } from "../rollout/names.ts";
+import { MANAGED_BY, names } from "./names.ts";
 import type { Release, RolloutState, StoredState } from "../rollout/state.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";

@@ -10,7 +10,7 @@ import { Lease } from "../kube/lease.ts";
 import { StateStore } from "../kube/state-store.ts";
 import type { Reporter } from "../output/types.ts";
 import { createRouter } from "../routers/index.ts";
-import { systemClock } from "../rollout/clock.ts";
+import { systemClock } from "../kube/clock.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { durationsOf } from "../rollout/plan.ts";
 

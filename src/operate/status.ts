@@ -7,7 +7,7 @@ import type { GateResult } from "../analysis/types.ts";
 import { leaseInfo } from "../kube/lease.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { imageOf } from "../rollout/manifests.ts";
-import { names } from "../rollout/names.ts";
+import { names } from "../kube/names.ts";
 import { stepsOf } from "../rollout/plan.ts";
 import { IN_FLIGHT, type Phase, type RolloutState } from "../rollout/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";

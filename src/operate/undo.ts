@@ -10,7 +10,7 @@
 import { isNotFound } from "../kube/errors.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { rolloutStatus, setStableImage, waitRolledOut } from "../rollout/deployments.ts";
-import { names } from "../rollout/names.ts";
+import { names } from "../kube/names.ts";
 import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
 /** The state of a rollback in progress; restoreRevision is kept so a resumed rollback records it. */

@@ -1,7 +1,7 @@
 // `grayctl status --watch`: polls and hands on every change until the rollout
 // ends, the user presses Ctrl-C, or the deadline passes. Polling (not a watch
 // stream) because status combines four objects and a poll survives API restarts.
-import type { Clock } from "../rollout/clock.ts";
+import type { Clock } from "../kube/clock.ts";
 import type { StatusView } from "./status.ts";
 
 export type WatchEnd = "ended" | "not-in-flight" | "interrupted" | "timeout";

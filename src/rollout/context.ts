@@ -6,7 +6,7 @@ import type { Cluster } from "../kube/cluster.ts";
 import type { StateStore } from "../kube/state-store.ts";
 import type { Reporter } from "../output/types.ts";
 import type { TrafficRouter } from "../routers/types.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../kube/clock.ts";
 
 export interface RolloutContext {
   config: Config;

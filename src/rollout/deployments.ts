@@ -3,7 +3,7 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { RolloutContext } from "./context.ts";
 import { canaryDeployment, IMAGE_ANNOTATION, mainContainer } from "./manifests.ts";
-import { names, trackSelector } from "./names.ts";
+import { names, trackSelector } from "../kube/names.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
 

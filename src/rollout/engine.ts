@@ -8,7 +8,7 @@ import { ownedRouter } from "../operate/owned-router.ts";
 import type { Outcome, RolloutContext } from "./context.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
-import { names } from "./names.ts";
+import { names } from "../kube/names.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";

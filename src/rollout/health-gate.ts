@@ -4,7 +4,7 @@
 import type { Gate, GateContext, GateResult } from "../analysis/types.ts";
 import type { Cluster } from "../kube/cluster.ts";
 import { mapLimited } from "../util/map-limited.ts";
-import { trackSelector } from "./names.ts";
+import { trackSelector } from "../kube/names.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 
 export interface HealthGateOptions {

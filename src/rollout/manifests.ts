@@ -3,7 +3,7 @@
 // the Services per track.
 import type { V1Container, V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
-import { MANAGED_BY, names, type Track, trackLabels } from "./names.ts";
+import { MANAGED_BY, names, type Track, trackLabels } from "../kube/names.ts";
 
 export const IMAGE_ANNOTATION = "grayctl.dev/image";
 

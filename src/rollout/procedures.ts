@@ -8,7 +8,7 @@ import { ExitCode } from "../errors.ts";
 import type { RolloutContext } from "./context.ts";
 import { setStableImage, waitCanaryReady, waitRolledOut } from "./deployments.ts";
 import { stableDeployment, trackService } from "./manifests.ts";
-import { names } from "./names.ts";
+import { names } from "../kube/names.ts";
 import { releaseOf, type RolloutState } from "./state.ts";
 
 const who = (ctx: RolloutContext) => ({ actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() });

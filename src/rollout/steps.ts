@@ -5,7 +5,7 @@ import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
-import { names, type Track, trackSelector } from "./names.ts";
+import { names, type Track, trackSelector } from "../kube/names.ts";
 import { durationsOf, judge, type Step, stepsOf } from "./plan.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 import type { RolloutState } from "./state.ts";

@@ -1,6 +1,6 @@
 // The one polling loop: every wait names what it waits for and has a deadline.
 import { ExitCode, GrayctlError } from "../errors.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../kube/clock.ts";
 
 export class DeadlineError extends GrayctlError {
   constructor(what: string, lastSeen: string) {

@@ -5,7 +5,7 @@
 // grayctl's parts of it change (src/routers/gateway-api-rules.ts).
 import type { Config } from "../config/schema.ts";
 import type { Cluster } from "../kube/cluster.ts";
-import { MANAGED_BY, names } from "../rollout/names.ts";
+import { MANAGED_BY, names } from "../kube/names.ts";
 import { canaryWeightOf, type HttpRouteSpec, initialRules, withCanaryWeight } from "./gateway-api-rules.ts";
 import { type RouteObject, RouteObjects, type Split, sameSpec } from "./route-object.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";

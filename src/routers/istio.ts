@@ -5,7 +5,7 @@
 // change (src/routers/istio-routes.ts).
 import type { Config } from "../config/schema.ts";
 import type { Cluster } from "../kube/cluster.ts";
-import { MANAGED_BY, names } from "../rollout/names.ts";
+import { MANAGED_BY, names } from "../kube/names.ts";
 import { canaryWeightOf, initialRoutes, type VirtualServiceSpec, withCanaryWeight } from "./istio-routes.ts";
 import { type RouteObject, RouteObjects, type Split, sameSpec } from "./route-object.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";

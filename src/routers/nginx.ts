@@ -5,7 +5,7 @@
 import type { V1Ingress, V1IngressRule } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
 import { type Cluster, MERGE } from "../kube/cluster.ts";
-import { MANAGED_BY, names } from "../rollout/names.ts";
+import { MANAGED_BY, names } from "../kube/names.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";
 
 const PREFIX = "nginx.ingress.kubernetes.io";

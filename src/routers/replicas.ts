@@ -2,7 +2,7 @@
 // of ready pods. Stable keeps all its replicas (so rolling back never lacks
 // capacity); the canary adds pods to approach the requested share.
 import type { Cluster } from "../kube/cluster.ts";
-import { trackSelector } from "../rollout/names.ts";
+import { trackSelector } from "../kube/names.ts";
 import { summarizeTrack } from "../rollout/pods.ts";
 import type { ReplicaPlan, TrafficRouter } from "./types.ts";
 

@@ -5,7 +5,7 @@ import type { MetricsSettings } from "../../analysis/settings.ts";
 import { parseDuration } from "../../config/duration.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Cluster } from "../../kube/cluster.ts";
-import type { Clock } from "../../rollout/clock.ts";
+import type { Clock } from "../../kube/clock.ts";
 import { durationsOf } from "../../rollout/plan.ts";
 
 export function metricsSettings(config: Config): MetricsSettings | undefined {

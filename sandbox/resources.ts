@@ -98,6 +98,16 @@ export const R = {
     tracksGeneration: false,
     shortNames: ["ep"],
   }),
+  endpointslices: type({
+    group: "discovery.k8s.io",
+    version: "v1",
+    kind: "EndpointSlice",
+    plural: "endpointslices",
+    namespaced: true,
+    builtin: true,
+    statusSubresource: false,
+    tracksGeneration: true,
+  }),
   deployments: type({
     group: "apps",
     version: "v1",
@@ -164,7 +174,16 @@ export const R = {
   }),
 } as const;
 
-export const ALL_TYPES: ResourceType[] = Object.values(R);
+/**
+ * Types known to the sandbox but not served by its API: EndpointSlices exist
+ * only in stores mirrored from a real API server (sandbox/mirror.ts), where the
+ * real EndpointSlice controller publishes them. The sandbox has no such
+ * controller, and an always-empty collection would say "no endpoints" wrongly.
+ */
+export const NOT_SERVED: ReadonlySet<ResourceType> = new Set([R.endpointslices]);
+
+/** The types the sandbox's API serves (discovery, routes, watch history). */
+export const ALL_TYPES: ResourceType[] = Object.values(R).filter((t) => !NOT_SERVED.has(t));
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group === "" ? t.version : `${t.group}/${t.version}`;

@@ -260,6 +260,44 @@ export class Store {
     return clone(gone);
   }
 
+  /**
+   * For a store that mirrors a real API server (sandbox/mirror.ts): keeps the
+   * object exactly as given (uid, resourceVersion, generation, status: nothing
+   * assigned here, the store's own resourceVersion untouched) and emits ADDED,
+   * or MODIFIED when it replaces a different copy. Returns the event emitted;
+   * undefined when the stored copy has the same resourceVersion (or, without
+   * one, the same content).
+   */
+  putVerbatim(t: ResourceType, object: KubeObject): WatchEventType | undefined {
+    const name = object.metadata?.name;
+    if (!name) throw new StoreError(422, "Invalid", `${t.kind} is invalid: metadata.name: Required value`);
+    const id = this.id(t, object.metadata.namespace, name);
+    const current = this.bucket(t).get(id);
+    if (current) {
+      const version = object.metadata.resourceVersion;
+      if (version ? version === current.metadata.resourceVersion : JSON.stringify(object) === JSON.stringify(current))
+        return undefined;
+    }
+    const next = clone(object);
+    this.bucket(t).set(id, next);
+    const type = current ? "MODIFIED" : "ADDED";
+    this.emit(t, type, next);
+    return type;
+  }
+
+  /**
+   * The mirror's deletion: removes the object and emits DELETED carrying
+   * `object` verbatim (the server's last state of it). False if it was not here.
+   */
+  removeVerbatim(t: ResourceType, object: KubeObject): boolean {
+    const name = object.metadata?.name;
+    if (!name) return false;
+    const id = this.id(t, object.metadata.namespace, name);
+    if (!this.bucket(t).delete(id)) return false;
+    this.emit(t, "DELETED", clone(object));
+    return true;
+  }
+
   /** Subscribes to changes of one type; namespace undefined watches all namespaces. */
   watch(
     t: ResourceType,

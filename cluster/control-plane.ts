@@ -3,7 +3,7 @@
 // authorization and static tokens, kube-controller-manager and kube-scheduler
 // under their own bootstrap identities. Flags follow what controller-runtime's
 // envtest and kwok use for a one-node local control plane.
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort } from "../sandbox/runtime/ports.ts";
 import { type ApiTarget, apiCall, waitFor } from "./api.ts";
@@ -50,6 +50,18 @@ function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
     "--unsafe-no-fsync",
     "--log-level=warn",
   ];
+}
+
+/**
+ * The CA of the bundle kube-apiserver wrote (its serving certificate first, the
+ * self-signed CA after it): what clients trust, and what the controller
+ * manager publishes as the root CA (a serving certificate there is rejected
+ * by the ClusterTrustBundle publisher: "does not have the CA bit set").
+ */
+function caOf(bundle: string): string {
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length < 2) throw new Error("kube-apiserver's certificate bundle has no CA");
+  return `${blocks.at(-1)}\n`;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -110,15 +122,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const caPem = await timed("kube-apiserver", async () => {
       const pem = await waitFor("kube-apiserver to write its serving certificate", 60_000, async () => {
         await Promise.race([apiserver.exited, new Promise((r) => setTimeout(r, 0))]);
-        return readFile(join(certDir, "apiserver.crt"), "utf8").catch(() => undefined);
+        const bundle = await readFile(join(certDir, "apiserver.crt"), "utf8").catch(() => "");
+        return (bundle.match(/-----END CERTIFICATE-----/g)?.length ?? 0) >= 2 ? bundle : undefined;
       });
       const target = { server, caPem: pem, token: admin.token };
       await waitFor("kube-apiserver /readyz", 90_000, async () => {
         await Promise.race([apiserver.exited, new Promise((r) => setTimeout(r, 0))]);
         return (await apiCall(target, "GET", "/readyz", undefined, 5000)).status === 200 ? true : undefined;
       });
-      return pem;
+      return caOf(pem);
     });
+    const caFile = join(dir, "ca.crt");
+    await writeFile(caFile, caPem);
     const adminTarget: ApiTarget = { server, caPem, token: admin.token };
 
     const kubeconfigFor = (id: Identity) =>
@@ -135,7 +150,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       "--secure-port=0",
       "--use-service-account-credentials=true",
       `--service-account-private-key-file=${keys.privateKey}`,
-      `--root-ca-file=${join(certDir, "apiserver.crt")}`,
+      `--root-ca-file=${caFile}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
     ]);
     launch("kube-scheduler", [

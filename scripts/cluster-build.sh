@@ -16,5 +16,13 @@ bash scripts/cluster-replace.sh --check
 start=$(date +%s)
 # -trimpath keeps the build cache keyed independently of the checkout's path, so
 # a fresh clone elsewhere reuses a warm cache.
-(cd cluster && go build -trimpath -o ../.cluster-bin/grayctl-cluster .)
-echo "cluster-build: .cluster-bin/grayctl-cluster ($(du -h .cluster-bin/grayctl-cluster | cut -f1)) in $(($(date +%s) - start)) s"
+# The version the components report (kubectl version, /version), as Kubernetes'
+# own hack/lib/version.sh stamps it; a plain go build would say v0.0.0-master.
+version=$(cd cluster && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+minor=$(cut -d. -f2 <<<"$version")
+ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+(cd cluster && go build -trimpath -ldflags "$ldflags" -o ../.cluster-bin/grayctl-cluster .)
+echo "cluster-build: .cluster-bin/grayctl-cluster, Kubernetes $version ($(du -h .cluster-bin/grayctl-cluster | cut -f1)) in $(($(date +%s) - start)) s"

@@ -3,7 +3,7 @@
 // runtime's annotation). `kubectl get --raw .../pods/NAME:8080/proxy/healthz`
 // reaches the real process this way.
 import { request } from "node:http";
-import { hostPortOf, serviceEndpoints } from "../endpoints.ts";
+import { hostAndPort, hostPortOf, serviceEndpoints } from "../endpoints.ts";
 import { R } from "../resources.ts";
 import type { RequestContext } from "./context.ts";
 import { apiError, sendError } from "./status.ts";
@@ -28,7 +28,8 @@ function splitTarget(target: string): { name: string; port?: string } {
 
 const unavailable = (message: string) => apiError(503, "ServiceUnavailable", message);
 
-function resolvePort(ctx: RequestContext): number {
+/** The sandbox pod (127.0.0.1 and its host port) or Service endpoint a proxy request goes to. */
+function resolveTarget(ctx: RequestContext): { host: string; port: number } {
   const { route, store } = ctx;
   const { name, port } = splitTarget(route.name as string);
   const namespace = route.namespace ?? "default";
@@ -41,7 +42,7 @@ function resolvePort(ctx: RequestContext): number {
     );
     if (hostPort === undefined)
       throw unavailable(`pod "${name}" is not running (no process serves port ${containerPort})`);
-    return hostPort;
+    return { host: "127.0.0.1", port: hostPort };
   }
   store.mustGet(R.services, namespace, name);
   const endpoints = serviceEndpoints(
@@ -51,25 +52,26 @@ function resolvePort(ctx: RequestContext): number {
     port === undefined ? undefined : /^\d+$/.test(port) ? Number(port) : port,
   );
   if (endpoints.length === 0) throw unavailable(`no endpoints available for service "${name}"`);
-  return endpoints[Math.floor(Math.random() * endpoints.length)].hostPort;
+  const endpoint = endpoints[Math.floor(Math.random() * endpoints.length)];
+  return { host: endpoint.host, port: endpoint.port };
 }
 
 export function handleProxy(ctx: RequestContext): void {
   const { route, req, res } = ctx;
   if (route.type !== R.pods && route.type !== R.services)
     throw apiError(404, "NotFound", `${route.type.plural} have no proxy subresource`);
-  const hostPort = resolvePort(ctx);
+  const target = resolveTarget(ctx);
   const search = new URL(req.url ?? "/", "http://sandbox").search;
   const headers: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_BY_HOP.has(key) || key === "authorization" || key === "host") continue;
     headers[key] = value;
   }
-  headers.host = `127.0.0.1:${hostPort}`;
+  headers.host = hostAndPort(target);
   const upstream = request(
     {
-      host: "127.0.0.1",
-      port: hostPort,
+      host: target.host,
+      port: target.port,
       method: req.method,
       path: `${route.rest ?? "/"}${search}`,
       headers,

@@ -1,9 +1,11 @@
 // The sandbox's own ingress: a node:http reverse proxy on 127.0.0.1 that routes
-// each request as the route table says, picks a ready pod round robin and proxies
-// the request to the pod's loopback host port. Responses carry x-sandbox-service
-// and x-sandbox-pod so tests and demos can see where a request went.
+// each request as the route table says, picks a ready endpoint round robin and
+// proxies the request to it (a sandbox pod's loopback host port, or a real
+// cluster's pod IP and port). Responses carry x-sandbox-service and
+// x-sandbox-pod so tests and demos can see where a request went.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostAndPort } from "../endpoints.ts";
 import { backendKey, type Rng } from "./model.ts";
 import { resolveRoute } from "./routes.ts";
 import type { TrafficState } from "./state.ts";
@@ -65,8 +67,8 @@ export async function startFrontDoor(
     const key = backendKey(backend);
     const turn = turns.get(key) ?? 0;
     turns.set(key, turn + 1);
-    const { pod, hostPort } = endpoints[turn % endpoints.length];
-    const podName = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const endpoint = endpoints[turn % endpoints.length];
+    const podName = endpoint.name;
 
     const headers = withoutHopByHop(req.headers);
     const forwardedFor = req.headers["x-forwarded-for"];
@@ -75,8 +77,8 @@ export async function startFrontDoor(
       : req.socket.remoteAddress;
     headers["x-forwarded-host"] = req.headers.host;
     const upstream = http.request({
-      host: "127.0.0.1",
-      port: hostPort,
+      host: endpoint.host,
+      port: endpoint.port,
       method: req.method,
       path: req.url,
       headers,
@@ -95,7 +97,7 @@ export async function startFrontDoor(
     });
     upstream.on("error", (error) => {
       if (res.headersSent) res.destroy(error);
-      else answer(res, 502, `sandbox: pod ${podName} (127.0.0.1:${hostPort}) failed: ${error.message}`);
+      else answer(res, 502, `sandbox: pod ${podName} (${hostAndPort(endpoint)}) failed: ${error.message}`);
     });
     // A client that goes away mid-request should not leave the pod working for nobody.
     res.on("close", () => {

@@ -7,9 +7,10 @@
 // of its conditions' concatenation, and the host's rule is the first "1" in the
 // concatenation of its rules. Weights are `split_clients` keyed on $request_id, a
 // fresh random value per request, i.e. a random draw as the real controllers do.
-// Upstreams list the ready pods' loopback host ports; a backend without endpoints
+// Upstreams list the ready endpoints (sandbox pods' loopback host ports, or a
+// real cluster's pod IPs and ports); a backend without endpoints
 // answers 503, no matching rule 404, mirroring the front door.
-import type { Endpoint } from "../endpoints.ts";
+import { type Endpoint, hostAndPort } from "../endpoints.ts";
 import { type Backend, backendKey, type HeaderMatch, type HostRoutes, type PathMatch, type Rule } from "./model.ts";
 import type { RouteTable } from "./routes.ts";
 
@@ -148,9 +149,10 @@ class Renderer {
     for (const { name, backend, endpoints } of this.upstreams.values()) {
       if (endpoints.length === 0) continue;
       out.push(`  upstream ${name} {`);
-      for (const { pod, hostPort } of endpoints) {
-        out.push(`    server 127.0.0.1:${hostPort};`);
-        pods.push(`    ${quote(`127.0.0.1:${hostPort}`)} ${quote(`${pod.metadata.namespace}/${pod.metadata.name}`)};`);
+      for (const endpoint of endpoints) {
+        const address = hostAndPort(endpoint);
+        out.push(`    server ${address};`);
+        pods.push(`    ${quote(address)} ${quote(endpoint.name)};`);
       }
       out.push("    keepalive 16;", "  }");
       services.push(`    ${name} ${quote(`${backend.namespace}/${backend.service}`)};`);

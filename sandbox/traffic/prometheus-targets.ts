@@ -1,8 +1,9 @@
-// Prometheus file_sd targets for every ready pod that listens on a host port, kept
+// Prometheus file_sd targets for every ready pod that can be reached (a sandbox
+// pod's loopback host port, a real cluster's pod IP and container port), kept
 // current from pod changes. The file is replaced atomically (temp file + rename)
 // so Prometheus never reads half a file.
 import { rename, writeFile } from "node:fs/promises";
-import { HOST_PORTS_ANNOTATION, hostPortOf, isPodReady } from "../endpoints.ts";
+import { HOST_PORTS_ANNOTATION, hostAndPort, isPodReady, podAddress } from "../endpoints.ts";
 import type { KubeObject } from "../store.ts";
 
 export interface TargetGroup {
@@ -17,26 +18,26 @@ export function sanitiseLabelName(name: string): string {
 }
 
 /**
- * The port to scrape: `prometheus.io/port` when set, else the first declared
- * container port, else the lowest host port the runtime recorded.
+ * The address to scrape: port `prometheus.io/port` when set, else the first
+ * declared container port, else (sandbox) the lowest host port the runtime recorded.
  */
-function scrapePortOf(pod: KubeObject): number | undefined {
+function scrapeAddressOf(pod: KubeObject): { host: string; port: number } | undefined {
   const annotated = pod.metadata.annotations?.["prometheus.io/port"];
-  if (annotated) return hostPortOf(pod, annotated);
+  if (annotated) return podAddress(pod, annotated);
   const declared = pod.spec?.containers?.flatMap((c: { ports?: { containerPort: number }[] }) => c.ports ?? [])[0];
-  if (declared) return hostPortOf(pod, declared.containerPort);
+  if (declared) return podAddress(pod, declared.containerPort);
   const raw = pod.metadata.annotations?.[HOST_PORTS_ANNOTATION];
   if (!raw) return undefined;
   const ports = Object.values(JSON.parse(raw) as Record<string, number>);
-  return ports.length ? Math.min(...ports) : undefined;
+  return ports.length ? { host: "127.0.0.1", port: Math.min(...ports) } : undefined;
 }
 
 export function targetGroups(pods: KubeObject[]): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const pod of pods) {
     if (!isPodReady(pod)) continue;
-    const port = scrapePortOf(pod);
-    if (port === undefined) continue;
+    const address = scrapeAddressOf(pod);
+    if (address === undefined) continue;
     const labels: Record<string, string> = {};
     for (const [name, value] of Object.entries(pod.metadata.labels ?? {})) labels[sanitiseLabelName(name)] = value;
     labels.namespace = pod.metadata.namespace ?? "default";
@@ -45,7 +46,7 @@ export function targetGroups(pods: KubeObject[]): TargetGroup[] {
     labels.track = pod.metadata.labels?.track ?? "";
     const path = pod.metadata.annotations?.["prometheus.io/path"];
     if (path) labels.__metrics_path__ = path; // honoured by Prometheus when set in file_sd labels
-    groups.push({ targets: [`127.0.0.1:${port}`], labels });
+    groups.push({ targets: [hostAndPort(address)], labels });
   }
   return groups.sort((a, b) =>
     `${a.labels.namespace}/${a.labels.pod}`.localeCompare(`${b.labels.namespace}/${b.labels.pod}`),

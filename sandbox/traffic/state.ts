@@ -18,7 +18,7 @@ export class TrafficState {
   constructor(store: Store) {
     this.store = store;
     const routing = [R.ingresses, R.virtualservices, R.httproutes];
-    const backends = [R.services, R.pods];
+    const backends = [R.services, R.pods, R.endpointslices];
     this.unwatch = [
       ...routing.map((type) => store.watch(type, undefined, undefined, () => this.changed(true))),
       ...backends.map((type) => store.watch(type, undefined, undefined, () => this.changed(false))),

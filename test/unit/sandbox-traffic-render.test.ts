@@ -12,9 +12,10 @@ import { sanitiseLabelName, targetGroups } from "../../sandbox/traffic/prometheu
 import { buildRouteTable, type RouteSources } from "../../sandbox/traffic/routes.ts";
 
 const endpointsFor = (ports: Record<string, number[]>) => (backend: Backend) =>
-  (ports[backend.service] ?? []).map((hostPort, i) => ({
-    hostPort,
-    pod: { metadata: { namespace: backend.namespace, name: `${backend.service}-${i}` } } as KubeObject,
+  (ports[backend.service] ?? []).map((port, i) => ({
+    host: "127.0.0.1",
+    port,
+    name: `${backend.namespace}/${backend.service}-${i}`,
   }));
 
 function render(sources: Partial<RouteSources>, ports: Record<string, number[]>): string {

@@ -1,12 +1,15 @@
 // The sandbox's stand-in application: what a pod of `sandbox.local/demo-app:TAG`
 // runs. Run as `node sandbox/demo-app/server.ts` with PORT and IMAGE (or VERSION)
-// in the environment; see config.ts for the faults it can be told to have.
+// in the environment; see config.ts for the faults it can be told to have. HOST
+// is the address to listen on: loopback in the sandbox, 0.0.0.0 in a pod's own
+// network namespace on the real cluster's node (where it is reached at the pod IP).
 import { createServer } from "node:http";
 import { demoAppConfig } from "./config.ts";
 import { RequestMetrics } from "./metrics.ts";
 
 const config = demoAppConfig(process.env);
 const port = Number(process.env.PORT);
+const host = process.env.HOST || "127.0.0.1";
 if (!Number.isInteger(port) || port <= 0) throw new Error(`PORT=${JSON.stringify(process.env.PORT)} is not a port`);
 const metrics = new RequestMetrics();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,8 +43,8 @@ const server = createServer(async (req, res) => {
   res.end(code === 200 ? `${config.version}\n` : `error from ${config.version}\n`);
 });
 
-server.listen(port, "127.0.0.1", () => {
-  console.log(`demo-app ${config.version} listening on 127.0.0.1:${port} ${JSON.stringify(config)}`);
+server.listen(port, host, () => {
+  console.log(`demo-app ${config.version} listening on ${host}:${port} ${JSON.stringify(config)}`);
 });
 
 if (config.crashAfterS !== undefined) {

@@ -1,5 +1,5 @@
 // One container of a pod through its life: pull/start, probes, exits,
-// restarts with exponential back-off (restartPolicy Always), stop. Its state
+// restarts with exponential back-off (as restartPolicy says), stop. Its state
 // is kept in the shape of a Kubernetes ContainerStatus; the pod runner turns
 // changes into status writes.
 import type { ContainerDriver, ContainerLaunch, RunningContainer } from "./driver.ts";
@@ -14,7 +14,16 @@ export interface BackoffMs {
 type State =
   | { waiting: { reason: string; message?: string } }
   | { running: { startedAt: string } }
-  | { terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt: string } };
+  | { terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt: string; containerID?: string } };
+
+export type RestartPolicy = "Always" | "OnFailure" | "Never";
+
+export interface ContainerRunnerOptions {
+  /** Where probes connect: loopback in the sandbox, the pod IP on a node. */
+  probeHost?: string;
+  /** The pod's restartPolicy; the sandbox's pods all restart (Always). */
+  restartPolicy?: RestartPolicy;
+}
 
 export interface ContainerSpec {
   name: string;
@@ -30,6 +39,8 @@ export class ContainerRunner {
   restartCount = 0;
   ready = false;
   started = false;
+  /** Exited and will not be restarted (restartPolicy Never/OnFailure). */
+  finished = false;
   containerID: string | undefined;
   imageID = "";
   private current: RunningContainer | undefined;
@@ -41,6 +52,7 @@ export class ContainerRunner {
   private readonly resolvePort: ResolvePort;
   private readonly backoff: BackoffMs;
   private readonly onChange: () => void;
+  private readonly options: ContainerRunnerOptions;
   readonly done: Promise<void>;
 
   constructor(
@@ -50,6 +62,7 @@ export class ContainerRunner {
     resolvePort: ResolvePort,
     backoff: BackoffMs,
     onChange: () => void,
+    options: ContainerRunnerOptions = {},
   ) {
     this.spec = spec;
     this.driver = driver;
@@ -57,6 +70,7 @@ export class ContainerRunner {
     this.resolvePort = resolvePort;
     this.backoff = backoff;
     this.onChange = onChange;
+    this.options = options;
     this.done = this.loop();
   }
 
@@ -117,15 +131,22 @@ export class ContainerRunner {
       this.stopProbes();
       this.ready = false;
       if (this.stopped) return;
-      this.restartCount++;
-      this.lastState = {
-        terminated: {
-          exitCode,
-          reason: exitCode === 0 ? "Completed" : "Error",
-          startedAt: startedAt.toISOString(),
-          finishedAt: new Date().toISOString(),
-        },
+      // Kubelet reports started=false once the container is no longer running.
+      this.started = false;
+      const terminated = {
+        exitCode,
+        reason: exitCode === 0 ? "Completed" : "Error",
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        ...(this.containerID ? { containerID: this.containerID } : {}),
       };
+      if (!this.restarts(exitCode)) {
+        this.finished = true;
+        this.set({ terminated });
+        return;
+      }
+      this.restartCount++;
+      this.lastState = { terminated };
       // A container that ran well for a while starts its back-off afresh, as kubelet does.
       if (Date.now() - startedAt.getTime() > this.backoff.max * 2) delay = this.backoff.initial;
       this.set({
@@ -139,13 +160,24 @@ export class ContainerRunner {
     }
   }
 
+  private restarts(exitCode: number): boolean {
+    const policy = this.options.restartPolicy ?? "Always";
+    return policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
+  }
+
   private startProbes(): void {
     const readiness = this.spec.readinessProbe;
     if (readiness) {
-      const prober = new Prober(readiness, this.resolvePort, false, (ok) => {
-        this.ready = ok;
-        this.onChange();
-      });
+      const prober = new Prober(
+        readiness,
+        this.resolvePort,
+        false,
+        (ok) => {
+          this.ready = ok;
+          this.onChange();
+        },
+        this.options.probeHost,
+      );
       this.probers.push(prober);
       prober.start();
     } else {
@@ -153,10 +185,16 @@ export class ContainerRunner {
     }
     const liveness = this.spec.livenessProbe;
     if (liveness) {
-      const prober = new Prober(liveness, this.resolvePort, true, (ok) => {
-        // Kubelet kills a container that fails liveness; the loop then restarts it.
-        if (!ok) void this.current?.stop(1000);
-      });
+      const prober = new Prober(
+        liveness,
+        this.resolvePort,
+        true,
+        (ok) => {
+          // Kubelet kills a container that fails liveness; the loop then restarts it.
+          if (!ok) void this.current?.stop(1000);
+        },
+        this.options.probeHost,
+      );
       this.probers.push(prober);
       prober.start();
     }

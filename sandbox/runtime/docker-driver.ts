@@ -1,6 +1,8 @@
-// Runs images as real containers on the Docker Engine. There is no bridge on
-// these machines, so containers share the host network and are told their
-// port through PORT, exactly like the local processes.
+// Runs images as real containers on the Docker Engine. In the sandbox there is
+// no bridge, so containers share the host network and are told their port
+// through PORT, exactly like the local processes. On a node (launch.network set)
+// each container gets the network mode the pod asks for and, once running, is
+// handed back by PID so the pod's network can be wired into its namespace.
 import { createWriteStream } from "node:fs";
 import Docker from "dockerode";
 import { type ContainerDriver, type ContainerLaunch, ImagePullError, type RunningContainer } from "./driver.ts";
@@ -52,11 +54,15 @@ export class DockerDriver implements ContainerDriver {
         [POD_LABEL]: `${launch.namespace}/${launch.podName}`,
         "sandbox.grayctl.dev/container": launch.containerName,
       },
-      HostConfig: { NetworkMode: "host" },
+      HostConfig: { NetworkMode: launch.network?.dockerNetworkMode(launch.containerName) ?? "host" },
     });
     this.running.add(container);
     try {
       await container.start();
+      if (launch.network) {
+        const inspected = await container.inspect();
+        await launch.network.attach(launch.containerName, inspected.State.Pid, container.id);
+      }
     } catch (err) {
       this.running.delete(container);
       await container.remove({ force: true }).catch(() => {});

@@ -11,6 +11,20 @@ export interface ContainerLaunch {
   args?: string[];
   /** Append stdout and stderr here, if set. */
   logFile?: string;
+  /** The pod's own network namespace (the node agent); unset = the host's network, as in the sandbox. */
+  network?: PodNetwork;
+}
+
+/**
+ * How a container joins its pod's network. A local process runs inside the named
+ * namespace (`ip netns exec`). Docker cannot join a named namespace, so a Docker
+ * container is created with the mode given here and, once it runs, handed to
+ * `attach` with its PID so the pod's network can be wired into its namespace.
+ */
+export interface PodNetwork {
+  netns: string;
+  dockerNetworkMode(containerName: string): string;
+  attach(containerName: string, pid: number, containerId: string): Promise<void>;
 }
 
 export interface RunningContainer {

@@ -19,6 +19,9 @@ export interface PodStatusInput {
   terminating: boolean;
   startTime: string;
   now: Date;
+  /** The pod's and its node's addresses; loopback (the sandbox's) when unset. */
+  podIP?: string;
+  hostIP?: string;
 }
 
 function condition(
@@ -40,22 +43,36 @@ function condition(
   return result;
 }
 
+/**
+ * Pending until every container has started; Succeeded or Failed once all have
+ * exited for good (restartPolicy Never/OnFailure), by their exit codes; else Running.
+ */
+function phaseOf(containers: ContainerRunner[]): string {
+  if (containers.length > 0 && containers.every((c) => c.finished)) {
+    const failed = containers.some((c) => "terminated" in c.state && c.state.terminated.exitCode !== 0);
+    return failed ? "Failed" : "Succeeded";
+  }
+  return containers.every((c) => c.started || c.finished || c.restartCount > 0) ? "Running" : "Pending";
+}
+
 export function buildPodStatus(input: PodStatusInput) {
   const { previous, containers, terminating, now } = input;
   const conditions: Condition[] | undefined = previous?.conditions;
   const notReady = containers.filter((c) => !c.ready).map((c) => c.spec.name);
   const containersReady = notReady.length === 0;
   const message = `containers with unready status: [${notReady.join(" ")}]`;
-  const allStarted = containers.every((c) => c.started);
+  const podIP = input.podIP ?? "127.0.0.1";
+  const hostIP = input.hostIP ?? "127.0.0.1";
   return {
     ...previous,
-    phase: allStarted ? "Running" : "Pending",
-    hostIP: "127.0.0.1",
-    hostIPs: [{ ip: "127.0.0.1" }],
-    podIP: "127.0.0.1",
-    podIPs: [{ ip: "127.0.0.1" }],
+    phase: phaseOf(containers),
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    podIP,
+    podIPs: [{ ip: podIP }],
     startTime: input.startTime,
-    qosClass: "BestEffort",
+    // Set by the API server from the resources at creation and immutable there.
+    qosClass: previous?.qosClass ?? "BestEffort",
     conditions: [
       condition(conditions, "PodScheduled", true, now),
       condition(conditions, "Initialized", true, now),

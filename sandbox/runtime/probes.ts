@@ -5,7 +5,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 
 export interface ProbeSpec {
-  httpGet?: { path?: string; port: number | string; httpHeaders?: { name: string; value: string }[] };
+  httpGet?: { host?: string; path?: string; port: number | string; httpHeaders?: { name: string; value: string }[] };
   tcpSocket?: { port: number | string };
   exec?: unknown;
   initialDelaySeconds?: number;
@@ -17,9 +17,15 @@ export interface ProbeSpec {
 
 export type ResolvePort = (port: number | string) => number | undefined;
 
-function httpProbe(port: number, path: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
+function httpProbe(
+  host: string,
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path, headers, timeout: timeoutMs }, (res) => {
+    const req = request({ host, port, path, headers, timeout: timeoutMs }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       resolve(status >= 200 && status < 400);
@@ -30,9 +36,9 @@ function httpProbe(port: number, path: string, headers: Record<string, string>, 
   });
 }
 
-function tcpProbe(port: number, timeoutMs: number): Promise<boolean> {
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port, timeout: timeoutMs });
+    const socket = connect({ host, port, timeout: timeoutMs });
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);
@@ -45,18 +51,22 @@ function tcpProbe(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** One probe attempt. exec probes cannot run against a process; they pass. */
-export async function probeOnce(spec: ProbeSpec, resolvePort: ResolvePort): Promise<boolean> {
+/**
+ * One probe attempt. exec probes cannot run against a process; they pass.
+ * `host` is where the container listens: loopback in the sandbox, the pod IP on a
+ * node (kubelet probes the pod IP unless httpGet.host says otherwise).
+ */
+export async function probeOnce(spec: ProbeSpec, resolvePort: ResolvePort, host = "127.0.0.1"): Promise<boolean> {
   const timeoutMs = (spec.timeoutSeconds ?? 1) * 1000;
   if (spec.httpGet) {
     const port = resolvePort(spec.httpGet.port);
     if (port === undefined) return false;
     const headers = Object.fromEntries((spec.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
-    return httpProbe(port, spec.httpGet.path ?? "/", headers, timeoutMs);
+    return httpProbe(spec.httpGet.host || host, port, spec.httpGet.path ?? "/", headers, timeoutMs);
   }
   if (spec.tcpSocket) {
     const port = resolvePort(spec.tcpSocket.port);
-    return port === undefined ? false : tcpProbe(port, timeoutMs);
+    return port === undefined ? false : tcpProbe(host, port, timeoutMs);
   }
   return true;
 }
@@ -74,12 +84,20 @@ export class Prober {
   private readonly spec: ProbeSpec;
   private readonly resolvePort: ResolvePort;
   private readonly onChange: (ok: boolean) => void;
+  private readonly host: string;
 
-  constructor(spec: ProbeSpec, resolvePort: ResolvePort, initial: boolean, onChange: (ok: boolean) => void) {
+  constructor(
+    spec: ProbeSpec,
+    resolvePort: ResolvePort,
+    initial: boolean,
+    onChange: (ok: boolean) => void,
+    host = "127.0.0.1",
+  ) {
     this.spec = spec;
     this.resolvePort = resolvePort;
     this.result = initial;
     this.onChange = onChange;
+    this.host = host;
   }
 
   start(): void {
@@ -97,7 +115,7 @@ export class Prober {
   }
 
   private async tick(): Promise<void> {
-    const ok = await probeOnce(this.spec, this.resolvePort);
+    const ok = await probeOnce(this.spec, this.resolvePort, this.host);
     if (this.stopped) return;
     if (ok) {
       this.successes++;

@@ -3,12 +3,14 @@
 // image this driver knows, which the pod sees as a failed pull.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type ContainerDriver, type ContainerLaunch, ImagePullError, type RunningContainer } from "./driver.ts";
 
 const DEMO_APP = fileURLToPath(new URL("../demo-app/server.ts", import.meta.url));
 export const LOCAL_REGISTRY = "sandbox.local/";
+// By absolute path: the app's environment has no PATH, and spawn looks commands up in it.
+const IP_COMMAND = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((path) => existsSync(path)) ?? "ip";
 
 export function isLocalImage(image: string): boolean {
   return image.startsWith(LOCAL_REGISTRY);
@@ -44,7 +46,12 @@ export class ProcessDriver implements ContainerDriver {
     }
     const logFd = launch.logFile ? openSync(launch.logFile, "a") : undefined;
     const output = logFd ?? "ignore";
-    const child = spawn(process.execPath, [DEMO_APP], {
+    // `ip netns exec` enters the namespace and execs the command in place (no fork),
+    // so the child's PID is the app's own and signals reach it directly.
+    const [command, args]: [string, string[]] = launch.network
+      ? [IP_COMMAND, ["netns", "exec", launch.network.netns, process.execPath, DEMO_APP]]
+      : [process.execPath, [DEMO_APP]];
+    const child = spawn(command, args, {
       env: { ...launch.env, IMAGE: launch.image },
       stdio: ["ignore", output, output],
     });

@@ -2,16 +2,16 @@
 // subresource or the proxy, after the bearer-token check and fault injection.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { FaultAction, Faults, Verb } from "../faults.ts";
+import type { Faults } from "../faults.ts";
 import type { Store } from "../store.ts";
 import type { RequestContext } from "./context.ts";
 import { coreVersions, groupInfo, groupList, resourceList, versionInfo } from "./discovery.ts";
 import { openApiGroupVersion, openApiRoot } from "./openapi.ts";
+import { inject, verbOf } from "./fault-injection.ts";
 import { handleCollection, handleObject } from "./handlers.ts";
 import { handleLogs } from "./logs.ts";
 import { handleProxy } from "./proxy.ts";
-import { parseResourcePath, type ResourceRoute } from "./routes.ts";
+import { parseResourcePath } from "./routes.ts";
 import { apiError, notFoundPath, sendError, sendJson } from "./status.ts";
 import { handleScale, handleStatus } from "./subresources.ts";
 import { WatchHistory } from "./watch.ts";
@@ -32,72 +32,6 @@ export interface ApiServer {
   url: string;
   port: number;
   stop(): Promise<void>;
-}
-
-function verbOf(method: string, route: ResourceRoute | undefined, query: URLSearchParams): Verb | "discovery" {
-  if (!route) return "discovery";
-  if (route.subresource === "proxy") return "proxy";
-  switch (method) {
-    case "GET":
-      if (query.get("watch") === "1" || query.get("watch") === "true") return "watch";
-      return route.name === undefined ? "list" : "get";
-    case "POST":
-      return "create";
-    case "PUT":
-      return "update";
-    case "PATCH":
-      return "patch";
-    case "DELETE":
-      return route.name === undefined ? "deletecollection" : "delete";
-    default:
-      return "get";
-  }
-}
-
-/** Answers with the injected failure; false when the request should proceed. */
-async function inject(actions: FaultAction[], req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  for (const action of actions) {
-    switch (action.type) {
-      case "latency":
-        await sleep(action.ms);
-        break;
-      case "error":
-        sendError(
-          res,
-          apiError(
-            action.code,
-            action.code === 503 ? "ServiceUnavailable" : "InternalError",
-            "injected fault: internal error",
-          ),
-        );
-        return true;
-      case "throttle":
-        sendJson(
-          res,
-          429,
-          {
-            ...apiError(429, "TooManyRequests", "injected fault: too many requests, please try again later").toStatus(),
-            details: { retryAfterSeconds: action.retryAfterSeconds },
-          },
-          { "Retry-After": String(action.retryAfterSeconds) },
-        );
-        return true;
-      case "conflict":
-        sendError(
-          res,
-          apiError(
-            409,
-            "Conflict",
-            "injected fault: the object has been modified; please apply your changes to the latest version and try again",
-          ),
-        );
-        return true;
-      case "reset":
-        req.socket.resetAndDestroy();
-        return true;
-    }
-  }
-  return false;
 }
 
 function discovery(pathname: string, host: string): unknown {

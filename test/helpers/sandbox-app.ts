@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
 import { R } from "../../sandbox/resources.ts";
 import { type CliResult, type RunningCli, runCli, spawnCli } from "./cli.ts";
+import { clusterKubeconfig, startClusterSandbox, testNamespace } from "./cluster-sandbox.ts";
 
 /** Demo-app images by digest, as grayctl deploys them: sandbox.local/demo-app:TAG@sha256:… */
 export function demoImage(tag: string): string {
@@ -15,6 +16,10 @@ export function demoImage(tag: string): string {
 
 export interface SandboxApp {
   sandbox: Sandbox;
+  /** The app's namespace: "default" on the sandbox, a fresh one per app on the real cluster. */
+  namespace: string;
+  /** True when the suite runs against the real control plane (npm run test:cluster). */
+  onCluster: boolean;
   dir: string;
   configPath: string;
   grayctl(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
@@ -31,23 +36,33 @@ export async function startSandboxApp(
   options: Omit<SandboxOptions, "kubeconfigPath"> = {},
 ): Promise<SandboxApp> {
   const dir = await mkdtemp(join(tmpdir(), "grayctl-it-"));
-  const sandbox = await startSandbox({ ...options, kubeconfigPath: join(dir, "kubeconfig") });
+  const kubeconfigPath = join(dir, "kubeconfig");
+  const onCluster = clusterKubeconfig() !== undefined;
+  // On the real cluster every app gets a namespace of its own, so suites can run side by side.
+  const ns = onCluster ? testNamespace(appName(configYaml)) : namespace(configYaml);
+  if (onCluster) configYaml = withNamespace(configYaml, ns);
+  const cluster = onCluster ? await startClusterSandbox(ns, kubeconfigPath, options) : undefined;
+  const sandbox = cluster ?? (await startSandbox({ ...options, kubeconfigPath }));
   const configPath = join(dir, "grayctl.yaml");
   const stateData = () =>
-    sandbox.store.get(R.configmaps, namespace(configYaml), `${appName(configYaml)}-grayctl`)?.data as
-      | Record<string, string>
-      | undefined;
+    sandbox.store.get(R.configmaps, ns, `${appName(configYaml)}-grayctl`)?.data as Record<string, string> | undefined;
   await writeFile(configPath, configYaml);
   return {
     sandbox,
+    namespace: ns,
+    onCluster,
     dir,
     configPath,
-    grayctl: (args, options = {}) =>
-      runCli(["--kubeconfig", sandbox.kubeconfigPath, "--config", configPath, ...args], {
+    grayctl: async (args, options = {}) => {
+      const result = await runCli(["--kubeconfig", sandbox.kubeconfigPath, "--config", configPath, ...args], {
         cwd: dir,
         timeoutMs: options.timeoutMs ?? 120_000,
         env: { GRAYCTL_ACTOR: "test-runner", ...options.env },
-      }),
+      });
+      // The suites read the cluster synchronously next: let the mirror catch up first.
+      await cluster?.settle();
+      return result;
+    },
     spawn: (args, options = {}) =>
       spawnCli(["--kubeconfig", sandbox.kubeconfigPath, "--config", configPath, ...args], {
         cwd: dir,
@@ -66,6 +81,10 @@ export async function startSandboxApp(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+function withNamespace(yaml: string, ns: string): string {
+  return /^namespace:/m.test(yaml) ? yaml.replace(/^namespace:.*$/m, `namespace: ${ns}`) : `namespace: ${ns}\n${yaml}`;
 }
 
 const appName = (yaml: string) => /^app:\s*(\S+)/m.exec(yaml)?.[1] ?? "app";

@@ -49,8 +49,8 @@ export function weightedRouterSuite(
   let watcher: TrafficWatcher;
   const requests: { method: string; url: string }[] = [];
   const stableImage = () =>
-    app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
-  const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
+    app.sandbox.store.get(R.deployments, app.namespace, "shop")?.spec.template.spec.containers[0].image;
+  const canaryReplicas = () => app.sandbox.store.get(R.deployments, app.namespace, "shop-canary")?.spec.replicas;
   const load = (count: number, headers?: Record<string, string>) =>
     sendLoad({ url: app.sandbox.frontDoorUrl!, host: HOST, count, concurrency: 16, headers });
 
@@ -61,7 +61,7 @@ export function weightedRouterSuite(
       // (unseeded, 1,000 requests at 25 % land outside ±4 points about 0.4 % of the time).
       traffic: { rng: seededRandom(1) },
     });
-    watcher = watchRouteWeights(app.sandbox.store, router, { namespace: "default", app: "shop", host: HOST });
+    watcher = watchRouteWeights(app.sandbox.store, router, { namespace: app.namespace, app: "shop", host: HOST });
   });
   after(async () => {
     watcher.stop();

@@ -27,7 +27,7 @@ let app: SandboxApp;
 let watcher: TrafficWatcher;
 before(async () => {
   app = await startSandboxApp(CONFIG);
-  watcher = watchTraffic(app.sandbox.store, "default", "cart");
+  watcher = watchTraffic(app.sandbox.store, app.namespace, "cart");
 });
 after(async () => {
   watcher.stop();
@@ -35,7 +35,7 @@ after(async () => {
 });
 
 const store = () => app.sandbox.store;
-const stableImage = () => store().get(R.deployments, "default", "cart")?.spec.template.spec.containers[0].image;
+const stableImage = () => store().get(R.deployments, app.namespace, "cart")?.spec.template.spec.containers[0].image;
 const lines = (stdout: string) =>
   stdout
     .trim()
@@ -48,7 +48,7 @@ function recordWrites() {
   // biome-ignore lint/suspicious/noExplicitAny: raw objects as the sandbox stores them
   const writes: { kind: string; name: string; object: any }[] = [];
   const stops = [R.ingresses, R.deployments, R.configmaps, R.leases].map((type) =>
-    store().watch(type, "default", undefined, (event) =>
+    store().watch(type, app.namespace, undefined, (event) =>
       writes.push({ kind: type.kind, name: event.object.metadata.name ?? "", object: event.object }),
     ),
   );
@@ -105,7 +105,7 @@ test("a rollout in one process, `rollback --force` in another: one router write 
   const canarySpecs = recorder.writes.filter((w) => w.kind === "Deployment" && w.name === "cart-canary");
   const generations = [...new Set(canarySpecs.map((w) => w.object.metadata.generation))];
   assert.equal(generations.length, 1, `one spec change of the canary (scale to 0), saw generations ${generations}`);
-  assert.equal(store().get(R.deployments, "default", "cart-canary")?.spec.replicas, 0);
+  assert.equal(store().get(R.deployments, app.namespace, "cart-canary")?.spec.replicas, 0);
   const canaryScaledAt = recorder.writes.findIndex((w) => w.kind === "Deployment" && w.name === "cart-canary");
   const routedAt = recorder.writes.findIndex((w) => w.kind === "Ingress" && w.name === "cart-canary");
   assert.ok(routedAt < canaryScaledAt, "traffic moved to stable before the canary was scaled down");
@@ -133,7 +133,7 @@ test("a rollout in one process, `rollback --force` in another: one router write 
   );
   assert.equal(holders.at(-1), "", "the rollback released the Lease");
 
-  assert.equal(Number(store().get(R.ingresses, "default", "cart-canary")?.metadata.annotations?.[WEIGHT]), 0);
+  assert.equal(Number(store().get(R.ingresses, app.namespace, "cart-canary")?.metadata.annotations?.[WEIGHT]), 0);
   assert.equal(stableImage(), demoImage("v1"));
   assert.equal(app.state()?.phase, "rolled-back");
   const last = app.history().at(-1);
@@ -143,12 +143,12 @@ test("a rollout in one process, `rollback --force` in another: one router write 
 
   // biome-ignore lint/suspicious/noExplicitAny: core/v1 Event fields
   const events: any[] = store()
-    .list(R.events, "default")
+    .list(R.events, app.namespace)
     .filter((e) => e.reason === "RolledBack");
   assert.equal(events.length, 1);
   assert.equal(events[0].involvedObject.kind, "Deployment");
   assert.equal(events[0].involvedObject.name, "cart");
-  assert.equal(events[0].involvedObject.uid, store().get(R.deployments, "default", "cart")?.metadata.uid);
+  assert.equal(events[0].involvedObject.uid, store().get(R.deployments, app.namespace, "cart")?.metadata.uid);
   assert.equal(events[0].source.component, "grayctl");
   assert.match(events[0].message, /by oncall-alice: pager: checkout errors/);
 });
@@ -176,7 +176,7 @@ test("after v3 is promoted over v1, rollback brings stable back to v1's digest; 
   const result = lines(rollback.stdout).at(-1);
   assert.equal(result.restoredRevision, 1);
   assert.equal(stableImage(), demoImage("v1"));
-  const stable = store().get(R.deployments, "default", "cart");
+  const stable = store().get(R.deployments, app.namespace, "cart");
   assert.equal(stable?.status.updatedReplicas, 2, "waited until stable rolled out");
   assert.equal(stable?.status.readyReplicas, 2);
   assert.deepEqual(watcher.weights.slice(from), [], "traffic stayed 100 % on stable");

@@ -28,7 +28,7 @@ let app: SandboxApp;
 let watcher: TrafficWatcher;
 before(async () => {
   app = await startSandboxApp(CONFIG);
-  watcher = watchTraffic(app.sandbox.store, "default", "web");
+  watcher = watchTraffic(app.sandbox.store, app.namespace, "web");
   const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(first.code, 0, first.stderr);
 });
@@ -56,7 +56,7 @@ async function kubectl() {
       "--kubeconfig",
       app.sandbox.kubeconfigPath,
       "-n",
-      "default",
+      app.namespace,
       ...args,
       "-o",
       "json",
@@ -108,7 +108,7 @@ test("a manual pause: rollout exits 4, status agrees with kubectl, `grayctl prom
   assert.equal(promoted.code, 0, promoted.stderr + promoted.stdout);
   assert.equal(lines(promoted.stdout).at(-1).outcome, "promoted");
   assert.equal(
-    app.sandbox.store.get(R.deployments, "default", "web")?.spec.template.spec.containers[0].image,
+    app.sandbox.store.get(R.deployments, app.namespace, "web")?.spec.template.spec.containers[0].image,
     demoImage("v2"),
   );
   assert.deepEqual(
@@ -124,7 +124,7 @@ test("a manual pause: rollout exits 4, status agrees with kubectl, `grayctl prom
   const weights = events.filter((e) => e.type === "status").map((e) => e.canaryWeight);
   assert.ok(weights.includes(50) && weights.includes(100), `watch saw the weights change: ${weights}`);
   assert.equal(events.at(-1).end, "ended");
-  const reasons = app.sandbox.store.list(R.events, "default").map((e) => e.reason);
+  const reasons = app.sandbox.store.list(R.events, app.namespace).map((e) => e.reason);
   assert.ok(reasons.includes("PromotionContinued") && reasons.includes("Promoted"), `events: ${reasons}`);
 });
 

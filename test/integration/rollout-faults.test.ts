@@ -43,7 +43,7 @@ let app: SandboxApp;
 let watcher: TrafficWatcher;
 before(async () => {
   app = await startSandboxApp(CONFIG, { faultSeed: 7 });
-  watcher = watchTraffic(app.sandbox.store, "default", "pay");
+  watcher = watchTraffic(app.sandbox.store, app.namespace, "pay");
   assert.equal((await app.grayctl(["rollout", "--image", demoImage("v1")])).code, 0);
   app.sandbox.faults.set(FLAKY, 7);
 });
@@ -59,7 +59,7 @@ test("under API faults a good canary is promoted with the planned weights", asyn
   assert.equal(JSON.parse(result.stdout.trim().split("\n").at(-1)!).outcome, "promoted");
   assert.deepEqual(watcher.weights.slice(from), [10, 50, 100, 0]);
   assert.equal(
-    app.sandbox.store.get(R.deployments, "default", "pay")?.spec.template.spec.containers[0].image,
+    app.sandbox.store.get(R.deployments, app.namespace, "pay")?.spec.template.spec.containers[0].image,
     demoImage("v2"),
   );
   for (const name of ["500", "409"]) assert.ok(app.sandbox.faults.count(name) > 0, `the ${name} rule fired`);
@@ -73,7 +73,7 @@ test("under API faults a crashing canary is still rolled back, and traffic ends 
   assert.equal(result.code, 3, result.stderr);
   assert.equal(JSON.parse(result.stdout.trim().split("\n").at(-1)!).outcome, "rolled-back");
   assert.equal(watcher.weights.at(-1), 0);
-  assert.equal(app.sandbox.store.get(R.deployments, "default", "pay-canary")?.spec.replicas, 0);
+  assert.equal(app.sandbox.store.get(R.deployments, app.namespace, "pay-canary")?.spec.replicas, 0);
 });
 
 test("no track ever had weight without ready pods", () => {

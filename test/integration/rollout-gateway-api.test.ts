@@ -14,7 +14,7 @@ const pin = (value: string, service: string, path = "/") => ({
 
 describe("gateway-api rollout", () => {
   weightedRouterSuite("gateway-api", (app) => {
-    const route = app.sandbox.store.get(R.httproutes, "default", "shop");
+    const route = app.sandbox.store.get(R.httproutes, app.namespace, "shop");
     assert.ok(route, "HTTPRoute shop was created");
     assert.equal(route.apiVersion, "gateway.networking.k8s.io/v1");
     assert.equal(route.metadata.labels?.["app.kubernetes.io/managed-by"], "grayctl");
@@ -62,7 +62,7 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
       timeouts: { request: "5s" },
       backendRefs: [{ name: "books-stable", port: 80 }],
     };
-    store.create(R.httproutes, "default", {
+    store.create(R.httproutes, app.namespace, {
       metadata: { name: "books", labels: { team: "books" } },
       spec: {
         parentRefs: [{ name: "public", namespace: "gateways", sectionName: "https" }],
@@ -75,7 +75,7 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
     const paused = await app.grayctl(["rollout", "--image", demoImage("v2")]);
     assert.equal(paused.code, 4, paused.stderr);
     // The team edits its HTTPRoute while the canary is paused at 50 %.
-    store.mutate(R.httproutes, "default", "books", (route) => {
+    store.mutate(R.httproutes, app.namespace, "books", (route) => {
       route.spec.rules.unshift(docs);
     });
     // And the API server answers the first two weight writes with 409 Conflict: re-read, re-applied.
@@ -86,7 +86,7 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
     assert.equal(promoted.code, 0, promoted.stderr);
     assert.equal(app.sandbox.faults.count("409"), 2);
 
-    const route = store.get(R.httproutes, "default", "books")!;
+    const route = store.get(R.httproutes, app.namespace, "books")!;
     assert.deepEqual(route.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");
     assert.deepEqual(route.spec.parentRefs, [{ name: "public", namespace: "gateways", sectionName: "https" }]);
     assert.deepEqual(route.spec.hostnames, ["books.local", "www.books.local"]);

@@ -26,7 +26,7 @@ let app: SandboxApp;
 let watcher: TrafficWatcher;
 before(async () => {
   app = await startSandboxApp(CONFIG);
-  watcher = watchTraffic(app.sandbox.store, "default", "cart");
+  watcher = watchTraffic(app.sandbox.store, app.namespace, "cart");
   const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(first.code, 0, first.stderr);
 });
@@ -37,12 +37,12 @@ after(async () => {
 
 const canaryWeight = () =>
   Number(
-    app.sandbox.store.get(R.ingresses, "default", "cart-canary")?.metadata.annotations?.[
+    app.sandbox.store.get(R.ingresses, app.namespace, "cart-canary")?.metadata.annotations?.[
       "nginx.ingress.kubernetes.io/canary-weight"
     ],
   );
 const stableImage = () =>
-  app.sandbox.store.get(R.deployments, "default", "cart")?.spec.template.spec.containers[0].image;
+  app.sandbox.store.get(R.deployments, app.namespace, "cart")?.spec.template.spec.containers[0].image;
 
 test("two rollouts of one app at once: the second exits 5 naming the holder; SIGTERM then rolls the first back (exit 3)", async () => {
   const first = app.spawn(["rollout", "--image", demoImage("v2"), "-o", "json"]);
@@ -58,7 +58,7 @@ test("two rollouts of one app at once: the second exits 5 naming the holder; SIG
   assert.equal(outcome.outcome, "rolled-back");
   assert.match(outcome.reason, /SIGTERM.*onInterrupt: rollback/);
   assert.equal(canaryWeight(), 0);
-  assert.equal(app.sandbox.store.get(R.deployments, "default", "cart-canary")?.spec.replicas, 0);
+  assert.equal(app.sandbox.store.get(R.deployments, app.namespace, "cart-canary")?.spec.replicas, 0);
   assert.equal(stableImage(), demoImage("v1"));
   assert.equal(app.history().at(-1)?.outcome, "rolled-back");
   assert.equal(app.state()?.phase, "rolled-back");
@@ -77,7 +77,7 @@ test("SIGKILL in the middle of a step, then `grayctl rollout` again: it resumes 
   assert.equal(canaryWeight(), 50, "traffic stays where it was");
   // The killed holder's Lease expires after leaseDuration (2 s); until then a re-run is refused.
   await eventually("the killed process's Lease to expire", async () => {
-    const lease = app.sandbox.store.get(R.leases, "default", "cart-grayctl");
+    const lease = app.sandbox.store.get(R.leases, app.namespace, "cart-grayctl");
     const renewed = new Date(lease?.spec.renewTime).getTime();
     return Date.now() > renewed + lease?.spec.leaseDurationSeconds * 1000 + 100;
   });

@@ -14,7 +14,7 @@ const pin = (value: string, host: string) => ({
 
 describe("istio rollout", () => {
   weightedRouterSuite("istio", (app) => {
-    const vs = app.sandbox.store.get(R.virtualservices, "default", "shop");
+    const vs = app.sandbox.store.get(R.virtualservices, app.namespace, "shop");
     assert.ok(vs, "VirtualService shop was created");
     assert.equal(vs.apiVersion, "networking.istio.io/v1");
     assert.equal(vs.metadata.labels?.["app.kubernetes.io/managed-by"], "grayctl");
@@ -58,7 +58,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
   const app = await startSandboxApp(ADOPTED);
   try {
     const { store } = app.sandbox;
-    store.create(R.virtualservices, "default", {
+    store.create(R.virtualservices, app.namespace, {
       metadata: { name: "books", labels: { team: "books" } },
       spec: {
         hosts: ["books.local"],
@@ -78,7 +78,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     const paused = await app.grayctl(["rollout", "--image", demoImage("v2")]);
     assert.equal(paused.code, 4, paused.stderr);
     // The team edits its VirtualService while the canary is paused at 50 %.
-    store.mutate(R.virtualservices, "default", "books", (vs) => {
+    store.mutate(R.virtualservices, app.namespace, "books", (vs) => {
       vs.spec.http.splice(1, 0, docs);
     });
     // And the API server answers the first two weight writes with 409 Conflict: re-read, re-applied.
@@ -89,7 +89,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     assert.equal(promoted.code, 0, promoted.stderr);
     assert.equal(app.sandbox.faults.count("409"), 2);
 
-    const vs = store.get(R.virtualservices, "default", "books")!;
+    const vs = store.get(R.virtualservices, app.namespace, "books")!;
     assert.deepEqual(vs.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");
     assert.deepEqual(vs.spec.hosts, ["books.local"]);
     assert.deepEqual(vs.spec.gateways, ["istio-system/public"]);
@@ -118,7 +118,7 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
   try {
     const { store } = app.sandbox;
     // The team's route goes to the Service selecting both tracks: splitting it would not split anything.
-    store.create(R.virtualservices, "default", {
+    store.create(R.virtualservices, app.namespace, {
       metadata: { name: "books" },
       spec: { hosts: ["books.local"], http: [{ route: [{ destination: { host: "books" } }] }] },
     });
@@ -128,12 +128,12 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
     assert.match(refused.stderr, /Add a route with destination host books-stable/);
     const status = await app.grayctl(["status"]);
     assert.match(status.stdout, /canary weight 0%/);
-    store.mutate(R.virtualservices, "default", "books", (vs) => {
+    store.mutate(R.virtualservices, app.namespace, "books", (vs) => {
       vs.spec.http[0].route[0].destination.host = "books-stable";
     });
     const resumed = await app.grayctl(["resume"]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.equal(store.get(R.virtualservices, "default", "books")!.spec.http.length, 3);
+    assert.equal(store.get(R.virtualservices, app.namespace, "books")!.spec.http.length, 3);
   } finally {
     await app.stop();
   }

@@ -52,8 +52,8 @@ const events = (stdout: string) =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line));
 const stableImage = () =>
-  app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
-const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
+  app.sandbox.store.get(R.deployments, app.namespace, "shop")?.spec.template.spec.containers[0].image;
+const canaryReplicas = () => app.sandbox.store.get(R.deployments, app.namespace, "shop-canary")?.spec.replicas;
 
 /** Runs one rollout with load flowing through the front door; returns its events and what users saw. */
 async function rolloutUnderLoad(tag: string) {

@@ -27,7 +27,7 @@ after(async () => {
 test("replicas router: canary pods follow the steps, the effective split is reported, then promoted", async () => {
   assert.equal((await app.grayctl(["rollout", "--image", demoImage("v1")])).code, 0);
   const canaryScale: number[] = [];
-  const stop = app.sandbox.store.watch(R.deployments, "default", undefined, (event) => {
+  const stop = app.sandbox.store.watch(R.deployments, app.namespace, undefined, (event) => {
     if (event.object.metadata.name !== "api-canary") return;
     const replicas = event.object.spec.replicas as number;
     if (canaryScale.at(-1) !== replicas) canaryScale.push(replicas);
@@ -48,15 +48,15 @@ test("replicas router: canary pods follow the steps, the effective split is repo
       [100, 50, 4],
     ],
   );
-  assert.ok(app.sandbox.store.get(R.ingresses, "default", "api") === undefined, "no Ingress is created");
+  assert.ok(app.sandbox.store.get(R.ingresses, app.namespace, "api") === undefined, "no Ingress is created");
   assert.equal(
-    app.sandbox.store.get(R.services, "default", "api")?.spec.selector.track,
+    app.sandbox.store.get(R.services, app.namespace, "api")?.spec.selector.track,
     undefined,
     "the app Service selects both tracks",
   );
   assert.deepEqual(canaryScale.slice(-2), [4, 0], "scaled to full for promotion, then to 0");
   assert.equal(
-    app.sandbox.store.get(R.deployments, "default", "api")?.spec.template.spec.containers[0].image,
+    app.sandbox.store.get(R.deployments, app.namespace, "api")?.spec.template.spec.containers[0].image,
     demoImage("v2"),
   );
   const manual = ["--set", "rollout.steps=[{weight: 5, pause: manual}, 100]"];

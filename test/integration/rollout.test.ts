@@ -25,7 +25,7 @@ let watcher: TrafficWatcher;
 
 before(async () => {
   app = await startSandboxApp(CONFIG);
-  watcher = watchTraffic(app.sandbox.store, "default", "shop");
+  watcher = watchTraffic(app.sandbox.store, app.namespace, "shop");
 });
 
 after(async () => {
@@ -34,11 +34,11 @@ after(async () => {
 });
 
 const stableImage = () =>
-  app.sandbox.store.get(R.deployments, "default", "shop")?.spec.template.spec.containers[0].image;
-const canaryReplicas = () => app.sandbox.store.get(R.deployments, "default", "shop-canary")?.spec.replicas;
+  app.sandbox.store.get(R.deployments, app.namespace, "shop")?.spec.template.spec.containers[0].image;
+const canaryReplicas = () => app.sandbox.store.get(R.deployments, app.namespace, "shop-canary")?.spec.replicas;
 const liveStablePods = () =>
   app.sandbox.store
-    .list(R.pods, "default", "app=shop,track=stable")
+    .list(R.pods, app.namespace, "app=shop,track=stable")
     .filter((p) => !p.metadata.deletionTimestamp)
     .map((p) => p.metadata.name);
 const watcherWeight = () => watcher.weights.at(-1);
@@ -51,7 +51,7 @@ test("first deploy goes straight to stable and records revision 1", async () => 
   assert.equal(outcome.outcome, "deployed");
   assert.equal(outcome.revision, 1);
   assert.equal(stableImage(), demoImage("v1"));
-  const ready = app.sandbox.store.get(R.deployments, "default", "shop")?.status.readyReplicas;
+  const ready = app.sandbox.store.get(R.deployments, app.namespace, "shop")?.status.readyReplicas;
   assert.equal(ready, 3);
 });
 
@@ -73,7 +73,7 @@ test("v2 is promoted through 5, 10, 25, 50, 100 with the router's weights equal 
   assert.equal(stableImage(), demoImage("v2"));
   assert.equal(canaryReplicas(), 0);
   const audit = app.sandbox.store
-    .list(R.events, "default")
+    .list(R.events, app.namespace)
     .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === "shop" && e.reason === "Promoted");
   assert.equal(audit.length, 1, "one Promoted Event on the stable Deployment");
   assert.match(audit[0].message as string, /test-runner/);

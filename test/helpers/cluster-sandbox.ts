@@ -1,0 +1,153 @@
+// The real control plane (npm run cluster) in the shape of a sandbox, so the
+// integration suites run unchanged against it when GRAYCTL_TEST_CLUSTER names
+// its admin kubeconfig (npm run test:cluster sets it). Each app gets a fresh
+// namespace with templates/rbac.yaml applied, and grayctl authenticates as that
+// Role's ServiceAccount, never as admin, so the real authorizer judges the
+// Role. Requests go through a fault proxy (sandbox/api-proxy.ts) that injects
+// the failures a stressed API server produces and records each request; the
+// suites read the cluster through a mirror (sandbox/mirror.ts), and traffic
+// goes through the same front door, routed by the cluster's own objects and
+// EndpointSlices.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { type ApiTarget, apiCall, waitFor } from "../../cluster/api.ts";
+import { writeClusterKubeconfig } from "../../cluster/kubeconfig.ts";
+import { startApiProxy } from "../../sandbox/api-proxy.ts";
+import { Faults, type Sandbox, type SandboxOptions } from "../../sandbox/index.ts";
+import { writeKubeconfig } from "../../sandbox/kubeconfig.ts";
+import { startClusterTraffic } from "../../sandbox/traffic/cluster.ts";
+
+const RBAC = new URL("../../templates/rbac.yaml", import.meta.url);
+const run = promisify(execFile);
+
+/** The admin kubeconfig of a running `npm run cluster`, when the suites run against it. */
+export const clusterKubeconfig = (): string | undefined => process.env.GRAYCTL_TEST_CLUSTER || undefined;
+
+export async function adminTarget(kubeconfigPath: string): Promise<ApiTarget> {
+  const config = parse(await readFile(kubeconfigPath, "utf8"));
+  const cluster = config.clusters[0].cluster;
+  return {
+    server: cluster.server,
+    caPem: Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8"),
+    token: config.users[0].user.token,
+  };
+}
+
+async function ok(what: string, answer: Promise<{ status: number; body: string }>, accept = [200, 201]) {
+  const { status, body } = await answer;
+  if (!accept.includes(status)) throw new Error(`${what}: HTTP ${status} ${body.slice(0, 300)}`);
+  return JSON.parse(body || "{}");
+}
+
+/** A fresh namespace with the Role's ServiceAccount; returns a token for it. */
+export async function namespaceWithRole(
+  admin: ApiTarget,
+  adminKubeconfig: string,
+  namespace: string,
+  rbacYaml?: string,
+): Promise<string> {
+  await ok(
+    `creating namespace ${namespace}`,
+    apiCall(admin, "POST", "/api/v1/namespaces", {
+      metadata: { name: namespace, labels: { "grayctl.dev/test": "1" } },
+    }),
+  );
+  // kubectl applies the Role exactly as a user would.
+  const args = ["--kubeconfig", adminKubeconfig, "-n", namespace, "apply", "-f"];
+  if (rbacYaml === undefined) await run("kubectl", [...args, RBAC.pathname]);
+  else {
+    const child = execFile("kubectl", [...args, "-"]);
+    child.stdin?.end(rbacYaml);
+    await new Promise<void>((resolve, reject) =>
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+    );
+  }
+  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 7200 } };
+  // The ServiceAccount may take a moment to be visible to the token endpoint.
+  return waitFor(`a token for ServiceAccount ${namespace}/grayctl`, 20_000, async () => {
+    const answer = await apiCall(
+      admin,
+      "POST",
+      `/api/v1/namespaces/${namespace}/serviceaccounts/grayctl/token`,
+      request,
+    );
+    return answer.status === 201 ? (JSON.parse(answer.body).status.token as string) : undefined;
+  });
+}
+
+/** Deletes the namespace and waits (bounded) for its pods to be gone, so suites do not pile up processes. */
+export async function deleteNamespace(admin: ApiTarget, namespace: string): Promise<void> {
+  await apiCall(admin, "DELETE", `/api/v1/namespaces/${namespace}`);
+  await waitFor(`the pods of namespace ${namespace} to be gone`, 60_000, async () => {
+    const answer = await apiCall(admin, "GET", `/api/v1/namespaces/${namespace}/pods`);
+    return answer.status === 404 || JSON.parse(answer.body).items?.length === 0 ? true : undefined;
+  }).catch((error) => console.error(`cluster suite cleanup: ${error.message}`));
+}
+
+export const testNamespace = (app: string) => `gt-${app}-${randomBytes(3).toString("hex")}`;
+
+export interface ClusterSandbox extends Sandbox {
+  /** Resolves once the mirrored store has caught up with the API server (after a command, before reading it). */
+  settle(): Promise<void>;
+}
+
+export async function startClusterSandbox(
+  namespace: string,
+  kubeconfigPath: string,
+  options: Omit<SandboxOptions, "kubeconfigPath">,
+): Promise<ClusterSandbox> {
+  const adminKubeconfig = clusterKubeconfig()!;
+  const admin = await adminTarget(adminKubeconfig);
+  const stops: (() => Promise<void>)[] = [() => deleteNamespace(admin, namespace)];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => {});
+  };
+  try {
+    const token = await namespaceWithRole(admin, adminKubeconfig, namespace);
+    const faults = new Faults(options.faults ?? [], options.faultSeed);
+    const proxy = await startApiProxy({
+      upstream: admin.server,
+      caPem: admin.caPem,
+      faults,
+      onRequest: options.onRequest && ((method, url) => options.onRequest?.(method, url)),
+    });
+    stops.push(() => proxy.stop());
+    await writeKubeconfig(kubeconfigPath, { server: proxy.url, token, namespace });
+    const trafficOptions = options.traffic === false ? undefined : options.traffic;
+    const traffic = await startClusterTraffic({
+      ...trafficOptions,
+      kubeconfigPath: adminKubeconfig,
+      namespace,
+      log: () => {},
+    });
+    stops.push(() => traffic.stop());
+    return {
+      url: proxy.url,
+      kubeconfigPath,
+      token,
+      frontDoorUrl: options.traffic === false ? undefined : traffic.frontDoorUrl,
+      store: traffic.store,
+      faults,
+      settle: () => traffic.mirror.caughtUp(10_000),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** An admin kubeconfig of the same cluster, for kubectl in the suites' checks. */
+export async function writeAdminKubeconfig(path: string, namespace: string): Promise<string> {
+  const admin = await adminTarget(clusterKubeconfig()!);
+  return writeClusterKubeconfig(path, {
+    server: admin.server,
+    caPem: admin.caPem,
+    token: admin.token,
+    user: "grayctl-admin",
+    namespace,
+  });
+}

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, isGrayctlError, UsageError } from "../errors.ts";
+import { permissionProblem } from "../kube/errors.ts";
 import type { CommandContext, GlobalOptions, Io } from "./context.ts";
 
 function packageVersion(): string {
@@ -166,6 +167,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 function reportFailure(error: unknown, ctx: CommandContext | undefined, io: Io): number {
   const reporter = ctx?.reporter;
+  // A missing permission is the user's to fix (exit 2), not a bug in grayctl.
+  const denied = permissionProblem(error);
+  if (denied) error = new UsageError(denied.message, denied.hint);
   if (isGrayctlError(error)) {
     const text = error.hint ? `${error.message}\n${error.hint}` : error.message;
     if (reporter) reporter.result("error", { exitCode: error.exitCode, error: error.message, hint: error.hint }, text);

@@ -75,3 +75,34 @@ export function isStatusBody(error: unknown): boolean {
   const parsed = typeof body === "string" ? parseBody(body) : body;
   return (parsed as { kind?: string } | undefined)?.kind === "Status";
 }
+
+/**
+ * A 403 from the authorizer as an error the user can act on: which verb on
+ * which resource the identity lacks, and where the Role that grants it is.
+ * RBAC's message is "<resource> is forbidden: User "<u>" cannot <verb>
+ * resource "<resource>" in API group "<group>" in the namespace "<ns>"".
+ */
+export function permissionProblem(error: unknown): { message: string; hint: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const failure = describeApiError(current);
+    if (failure.code === 403) {
+      const rbac =
+        /User "([^"]+)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/.exec(
+          failure.message,
+        );
+      if (!rbac) return { message: `the Kubernetes API refused: ${failure.message}`, hint: RBAC_HINT };
+      const [, user, verb, resource, group, namespace] = rbac;
+      const where = namespace ? ` in namespace ${namespace}` : "";
+      const qualified = group ? `${resource}.${group}` : resource;
+      return {
+        message: `permission denied: ${user} cannot ${verb} ${qualified}${where}`,
+        hint: `The Role grayctl runs with needs verb "${verb}" on resource "${resource}" (apiGroup "${group ?? ""}"). ${RBAC_HINT}`,
+      };
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const RBAC_HINT = "templates/rbac.yaml holds every permission grayctl needs: kubectl -n NAMESPACE apply -f it.";

@@ -1,7 +1,7 @@
 // One rollout per app at a time: a coordination.k8s.io/v1 Lease held while a
 // command acts, renewed in the background. An expired Lease (its holder was
 // killed) is taken over; a live one is only taken with --force.
-import type { V1Lease } from "@kubernetes/client-node";
+import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { ExitCode, GrayctlError } from "../errors.ts";
 import type { Clock } from "./clock.ts";
 import { MANAGED_BY, names } from "./names.ts";
@@ -67,7 +67,8 @@ export class Lease {
   }
 
   private spec(lease?: V1Lease): V1Lease {
-    const now = new Date(this.clock.now());
+    // Lease times are MicroTime: the API server refuses fewer than six fractional digits.
+    const now = new V1MicroTime(this.clock.now());
     const takingOver = lease?.spec?.holderIdentity !== this.holder;
     return {
       apiVersion: "coordination.k8s.io/v1",
@@ -81,7 +82,7 @@ export class Lease {
       spec: {
         holderIdentity: this.holder,
         leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
-        acquireTime: takingOver ? now : lease?.spec?.acquireTime,
+        acquireTime: takingOver || !lease?.spec?.acquireTime ? now : new V1MicroTime(lease.spec.acquireTime),
         renewTime: now,
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (takingOver && lease ? 1 : 0),
       },
@@ -157,7 +158,7 @@ export class Lease {
     try {
       await this.cluster.replaceLease({
         ...current,
-        spec: { ...current.spec, holderIdentity: "", renewTime: new Date(this.clock.now()) },
+        spec: { ...current.spec, holderIdentity: "", renewTime: new V1MicroTime(this.clock.now()) },
       });
     } catch (error) {
       if (!isConflict(error)) throw error;

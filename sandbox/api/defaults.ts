@@ -3,6 +3,7 @@
 // clusterIP and targetPort) are filled in when the client left them out.
 import { R, type ResourceType } from "../resources.ts";
 import type { KubeObject } from "../store.ts";
+import { badRequest } from "./status.ts";
 
 let nextClusterIp = 1;
 
@@ -69,6 +70,24 @@ export function applyDefaults(t: ResourceType, obj: KubeObject): KubeObject {
       obj.spec.replicas ??= 1;
       defaultPodSpec(obj.spec.template?.spec);
       break;
+    case R.leases:
+      checkMicroTimes(obj, ["acquireTime", "renewTime"]);
+      break;
   }
   return obj;
+}
+
+/**
+ * Lease times are metav1.MicroTime, which kube-apiserver decodes only with six
+ * fractional digits (found on the real control plane: a JavaScript Date's
+ * milliseconds are refused with 400).
+ */
+function checkMicroTimes(obj: KubeObject, fields: string[]): void {
+  for (const field of fields) {
+    const value = obj.spec?.[field];
+    if (value === undefined || value === null || /\.\d{6}Z$/.test(String(value))) continue;
+    throw badRequest(
+      `${obj.kind ?? "Lease"} in version "v1" cannot be handled as a ${obj.kind ?? "Lease"}: parsing time "${value}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "${String(value).slice(19)}" as ".000000"`,
+    );
+  }
 }

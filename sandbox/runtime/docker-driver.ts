@@ -11,15 +11,38 @@ export const POD_LABEL = "sandbox.grayctl.dev/pod";
 
 export interface DockerOptions {
   socketPath?: string;
+  /** Put on every container besides the pod's labels: who started it (the node agent names its node). */
+  labels?: Record<string, string>;
 }
 
 export class DockerDriver implements ContainerDriver {
   private readonly docker: Docker;
+  private readonly labels: Record<string, string>;
   private readonly running = new Set<Docker.Container>();
 
   constructor(options: DockerOptions = {}) {
     // Without a socketPath dockerode reads DOCKER_HOST, else /var/run/docker.sock.
     this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    this.labels = options.labels ?? {};
+  }
+
+  /**
+   * Removes the containers a crashed run with the same `labels` left behind;
+   * none without labels (they are what tells this runtime's containers apart).
+   */
+  async removeLeftovers(): Promise<number> {
+    const filters = Object.entries(this.labels).map(([key, value]) => `${key}=${value}`);
+    if (filters.length === 0) return 0;
+    const leftovers = await this.docker.listContainers({ all: true, filters: { label: filters } });
+    await Promise.all(
+      leftovers.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {}),
+      ),
+    );
+    return leftovers.length;
   }
 
   private async ensureImage(image: string): Promise<Docker.ImageInspectInfo> {
@@ -51,6 +74,7 @@ export class DockerDriver implements ContainerDriver {
       ...(launch.command ? { Entrypoint: launch.command } : {}),
       ...(launch.args ? { Cmd: launch.args } : {}),
       Labels: {
+        ...this.labels,
         [POD_LABEL]: `${launch.namespace}/${launch.podName}`,
         "sandbox.grayctl.dev/container": launch.containerName,
       },
@@ -75,12 +99,27 @@ export class DockerDriver implements ContainerDriver {
       (result: { StatusCode: number }) => result.StatusCode,
       () => 137,
     );
+    let logsRead: Promise<void> = Promise.resolve();
     if (launch.logFile) {
       const stream = await container.logs({ follow: true, stdout: true, stderr: true });
       const file = createWriteStream(launch.logFile, { flags: "a" });
       container.modem.demuxStream(stream, file, file);
+      logsRead = new Promise((resolve) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", resolve);
+      });
       stream.on("end", () => file.end());
     }
+    // A container that exits by itself is not started again (a restart is a new
+    // container): remove it once its logs are read (or after 5 s), so a crash
+    // loop leaves no trail of dead containers.
+    void exited
+      .then(() => Promise.race([logsRead, new Promise((resolve) => setTimeout(resolve, 5000).unref())]))
+      .then(() => {
+        this.running.delete(container);
+        return container.remove({ force: true }).catch(() => {});
+      });
     const imageID = info.RepoDigests?.[0] ? `docker-pullable://${info.RepoDigests[0]}` : info.Id;
     return {
       containerID: `docker://${container.id}`,

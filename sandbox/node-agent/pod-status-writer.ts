@@ -78,24 +78,29 @@ export class PodStatusWriter {
   /** Something the agent reports may have changed: write it if it did. */
   request(): void {
     if (this.closed) return;
-    if (this.writing) {
-      this.dirty = true;
-      return;
-    }
-    this.writing = this.writeLoop().finally(() => {
-      this.writing = undefined;
-    });
+    this.dirty = true;
+    if (this.writing || this.retryTimer) return;
+    // Deferred a tick, so a burst of changes (and a watch event) makes one write.
+    this.writing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.writeLoop())
+      .finally(() => {
+        this.writing = undefined;
+        // A request that came after the loop's last look.
+        if (this.dirty && !this.retryTimer) this.request();
+      });
   }
 
   /** Writes what is pending (bounded by the request deadline), then stops writing. */
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
-    await this.writing;
+    this.retryTimer = undefined;
+    // A write that ends with more pending starts another: wait for the last.
+    while (this.writing) await this.writing;
     this.closed = true;
   }
 
   private async writeLoop(): Promise<void> {
-    do {
+    while (this.dirty && !this.closed) {
       this.dirty = false;
       const wanted = this.build(this.held);
       const status = Object.fromEntries(OWNED.filter((key) => key in wanted).map((key) => [key, wanted[key]]));
@@ -116,10 +121,13 @@ export class PodStatusWriter {
           return;
         }
         this.log(`writing status of ${this.path}: ${(error as Error).message}`);
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.request(), 1000);
+        this.dirty = true;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.request();
+        }, 1000);
         return;
       }
-    } while (this.dirty && !this.closed);
+    }
   }
 }

@@ -89,8 +89,8 @@ export class PodWorker {
   update(pod: KubeObject): void {
     if (pod.metadata.uid !== this.uid) return;
     this.pod = pod;
-    this.writer.observe(pod.status);
     if (pod.metadata.deletionTimestamp) void this.terminate();
+    this.writer.observe(pod.status);
   }
 
   private async start(): Promise<void> {

@@ -3,7 +3,7 @@
 // real kubectl. Needs the cluster running (`npm run cluster -- --kubeconfig FILE`,
 // as root) and GRAYCTL_CLUSTER_KUBECONFIG=FILE (its admin kubeconfig).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { demoImage } from "../helpers/sandbox-app.ts";
@@ -164,18 +164,38 @@ test("a deleted pod is replaced by the ReplicaSet controller and gone within its
   const running = (await getJson(["get", "pods", "-n", NAMESPACE, "-l", "app=web"])).items;
   assert.equal(running.length, 2, "the Deployment of the previous test is running");
   const victim = running[0].metadata.name;
-  const deletedAt = Date.now();
-  await kubectl(["delete", "pod", victim, "-n", NAMESPACE, "--wait=false"]);
-  await eventually(
-    `${victim} to be gone`,
-    async () => {
-      const names = (await kubectl(["get", "pods", "-n", NAMESPACE, "-o", "name"])).split("\n");
-      return names.includes(`pod/${victim}`) ? undefined : true;
-    },
-    (GRACE_S + 5) * 1000,
+  // Every version of the pod until it is gone: deletionTimestamp and Ready, one line each.
+  const watcher = spawn(
+    KUBECTL,
+    [
+      ...["--kubeconfig", KUBECONFIG ?? "", "get", "pod", victim, "-n", NAMESPACE, "--watch", "-o"],
+      'jsonpath={.metadata.deletionTimestamp} Ready={.status.conditions[?(@.type=="Ready")].status}{"\\n"}',
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
   );
-  const goneAfter = Date.now() - deletedAt;
+  let seen = "";
+  watcher.stdout.on("data", (chunk) => {
+    seen += chunk;
+  });
+  let goneAfter: number;
+  try {
+    await eventually("the watch to show the pod", async () => (seen.includes("Ready=True") ? true : undefined), 10_000);
+    const deletedAt = Date.now();
+    await kubectl(["delete", "pod", victim, "-n", NAMESPACE, "--wait=false"]);
+    await eventually(
+      `${victim} to be gone`,
+      async () => {
+        const names = (await kubectl(["get", "pods", "-n", NAMESPACE, "-o", "name"])).split("\n");
+        return names.includes(`pod/${victim}`) ? undefined : true;
+      },
+      (GRACE_S + 5) * 1000,
+    );
+    goneAfter = Date.now() - deletedAt;
+  } finally {
+    watcher.kill();
+  }
   assert.ok(goneAfter < GRACE_S * 1000, `gone after ${goneAfter} ms, within its ${GRACE_S} s grace period`);
+  assert.match(seen, /^\S+ Ready=False$/m, `marked not ready while terminating; the watch saw:\n${seen}`);
   const replaced = await eventually("two Ready pods again, the deleted one not among them", async () => {
     const pods = (await getJson(["get", "pods", "-n", NAMESPACE, "-l", "app=web"])).items;
     return pods.length === 2 && pods.every(isReady) ? pods : undefined;

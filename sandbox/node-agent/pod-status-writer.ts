@@ -43,7 +43,7 @@ export class PodStatusWriter {
   private readonly api: KubeApi;
   private readonly path: string;
   private readonly uid: string;
-  private readonly build: (held: KubeObject | undefined) => KubeObject;
+  private readonly build: (held: KubeObject | undefined) => KubeObject | undefined;
   private readonly onGone: () => void;
   private readonly log: (line: string) => void;
   private held: KubeObject | undefined;
@@ -51,11 +51,13 @@ export class PodStatusWriter {
   private dirty = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
 
   constructor(options: {
     api: KubeApi;
     pod: KubeObject;
-    build: (held: KubeObject | undefined) => KubeObject;
+    /** The status to report given the one the server holds; undefined while there is nothing to report yet. */
+    build: (held: KubeObject | undefined) => KubeObject | undefined;
     onGone: () => void;
     log: (line: string) => void;
   }) {
@@ -103,6 +105,7 @@ export class PodStatusWriter {
     while (this.dirty && !this.closed) {
       this.dirty = false;
       const wanted = this.build(this.held);
+      if (!wanted) continue;
       const status = Object.fromEntries(OWNED.filter((key) => key in wanted).map((key) => [key, wanted[key]]));
       if (covers(this.held, status)) continue;
       try {
@@ -113,6 +116,7 @@ export class PodStatusWriter {
           { contentType: MERGE_PATCH },
         );
         this.held = pod.status;
+        this.failures = 0;
       } catch (error) {
         if (isNotFound(error) || (isConflict(error) && /precondition/i.test((error as Error).message))) {
           // Deleted, or re-created under the same name with another UID: not ours to write any more.
@@ -120,7 +124,8 @@ export class PodStatusWriter {
           this.onGone();
           return;
         }
-        this.log(`writing status of ${this.path}: ${(error as Error).message}`);
+        // Retried every second while the API server fails; said once, then every 30th time.
+        if (this.failures++ % 30 === 0) this.log(`writing status of ${this.path}: ${(error as Error).message}`);
         this.dirty = true;
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;

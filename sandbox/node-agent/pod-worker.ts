@@ -169,7 +169,9 @@ export class PodWorker {
     };
   }
 
-  private status(held: KubeObject | undefined): KubeObject {
+  private status(held: KubeObject | undefined): KubeObject | undefined {
+    // Until its containers exist there is nothing to say beyond what the scheduler wrote.
+    if (this.containers.length === 0) return undefined;
     const now = new Date();
     const status = buildPodStatus({
       previous: held,
@@ -205,6 +207,8 @@ export class PodWorker {
   terminate(): Promise<void> {
     if (this.ending) return this.ending;
     this.terminating = true;
+    // A pod deleted before its containers started never starts them.
+    this.stopping = true;
     this.writer.request();
     const { metadata, spec } = this.pod;
     const graceS = Math.min(

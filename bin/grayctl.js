@@ -4,10 +4,16 @@
 // a second one exits at once.
 import module from "node:module";
 
-// Reuse compiled bytecode across runs (Node >= 22.1): @kubernetes/client-node is
-// thousands of modules, and an on-call `grayctl rollback` should not wait for them.
+// Reuse compiled bytecode across runs (Node >= 22.1): even bundled, the Kubernetes
+// client is megabytes of JavaScript, and an on-call `grayctl rollback` should not
+// wait for it to be compiled again.
 module.enableCompileCache?.();
-const { main } = await import("../dist/cli/main.js");
+// The package runs the bundle (scripts/bundle.mjs: a few files instead of ~1,500
+// modules). The test suites run tsc's one-file-per-module build of the sources
+// instead, so that a test never runs a stale bundle: test/helpers/cli.ts sets
+// GRAYCTL_UNBUNDLED=1.
+const entry = process.env.GRAYCTL_UNBUNDLED === "1" ? "../dist/cli/main.js" : "../dist/bundle/grayctl.js";
+const { main } = await import(entry);
 
 const controller = new AbortController();
 let signals = 0;

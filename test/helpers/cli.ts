@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/grayctl.js", import.meta.url));
+/** The launcher runs tsc's build of the sources (dist/cli), not the bundle; only cli-bundle.test.ts runs the bundle. */
+export const UNBUNDLED = { GRAYCTL_UNBUNDLED: "1" };
 
 export interface CliResult {
   code: number | null;
@@ -21,6 +23,7 @@ export function runCli(
       FORCE_COLOR: undefined,
       CI: undefined,
       GITHUB_ACTIONS: undefined,
+      ...UNBUNDLED,
       ...options.env,
     };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
@@ -61,6 +64,7 @@ export function spawnCli(
     FORCE_COLOR: undefined,
     CI: undefined,
     GITHUB_ACTIONS: undefined,
+    ...UNBUNDLED,
     ...options.env,
   };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BROKEN_CONFIGS } from "../fixtures/broken-configs.ts";
-import { BIN, runCli } from "../helpers/cli.ts";
+import { BIN, runCli, UNBUNDLED } from "../helpers/cli.ts";
 
 const ANSI = "\u001b[";
 const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8"));
@@ -28,7 +28,7 @@ test("--help lists the commands and loads neither the Kubernetes client nor dock
   const trace = join(dir, "imports.txt");
   const hook = fileURLToPath(new URL("../helpers/trace-imports.mjs", import.meta.url));
   const run = spawnSync(process.execPath, ["--import", hook, BIN, "--help"], {
-    env: { ...process.env, TRACE_IMPORTS_FILE: trace },
+    env: { ...process.env, ...UNBUNDLED, TRACE_IMPORTS_FILE: trace },
     encoding: "utf8",
   });
   assert.equal(run.status, 0, run.stderr);

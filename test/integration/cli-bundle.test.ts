@@ -1,0 +1,95 @@
+// The bundle the package ships (scripts/bundle.mjs → dist/bundle/), run through
+// bin/grayctl.js as a user runs it: the same answers as the unbundled build the
+// other suites run, and nothing loaded from node_modules.
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { BIN, runCli } from "../helpers/cli.ts";
+import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BUNDLED = { GRAYCTL_UNBUNDLED: undefined };
+const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+
+let app: SandboxApp;
+let dir: string;
+before(async () => {
+  // Built here, from the sources as they are now, so this test never runs a stale bundle.
+  const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
+  assert.equal(bundle.status, 0, bundle.stderr);
+  dir = await mkdtemp(join(tmpdir(), "grayctl-bundle-"));
+  app = await startSandboxApp(`app: shop
+deployment:
+  replicas: 2
+traffic:
+  router: nginx
+  host: shop.local
+`);
+  const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
+  assert.equal(first.code, 0, first.stderr);
+});
+after(async () => {
+  await app?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("--version and --help answer from the bundle as from the sources", async () => {
+  const version = await runCli(["--version"], { env: BUNDLED });
+  assert.equal(version.code, 0, version.stderr);
+  assert.equal(version.stdout.trim(), pkg.version);
+  const [bundled, unbundled] = await Promise.all([runCli(["--help"], { env: BUNDLED }), runCli(["--help"])]);
+  assert.equal(bundled.code, 0, bundled.stderr);
+  assert.equal(bundled.stdout, unbundled.stdout);
+  assert.match(bundled.stdout, /^ {2}rollback\b/m);
+});
+
+test("status gives the same JSON from the bundle as from the sources", async () => {
+  const status = async (env: Record<string, string | undefined>) => {
+    const result = await app.grayctl(["status", "-o", "json"], { env: env as Record<string, string> });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    // Only the clock differs between two runs.
+    return JSON.parse(
+      JSON.stringify(lines, (key, value) =>
+        ["time", "sinceSeconds", "ageSeconds", "renewedAt", "message"].includes(key) ? "…" : value,
+      ),
+    );
+  };
+  const bundled = await status(BUNDLED);
+  assert.equal(bundled[0].type, "status");
+  assert.equal(bundled[0].phase, "deployed");
+  assert.deepEqual(bundled, await status({}));
+});
+
+test("status loads nothing from node_modules: the bundle carries its dependencies", async () => {
+  const trace = join(dir, "imports.txt");
+  const hook = fileURLToPath(new URL("../helpers/trace-imports.mjs", import.meta.url));
+  const args = ["--kubeconfig", app.sandbox.kubeconfigPath, "--config", app.configPath, "status"];
+  // Not spawnSync: the sandbox answers from this process's event loop.
+  await promisify(execFile)(process.execPath, ["--import", hook, BIN, ...args], {
+    env: { ...process.env, GRAYCTL_UNBUNDLED: "", TRACE_IMPORTS_FILE: trace },
+  });
+  const loaded = (await readFile(trace, "utf8")).split("\n").filter((url) => url.startsWith("file:"));
+  assert.ok(
+    loaded.some((url) => url.includes("/dist/bundle/chunks/")),
+    "the trace hook saw the bundle's chunks",
+  );
+  assert.deepEqual(
+    loaded.filter((url) => url.includes("/node_modules/") || url.includes("/dist/cli/")),
+    [],
+  );
+});
+
+test("init finds the template next to the bundle", async () => {
+  const result = await runCli(["init", "--app", "checkout", "--router", "nginx"], { cwd: dir, env: BUNDLED });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(await readFile(join(dir, "grayctl.yaml"), "utf8"), /^app: checkout/m);
+});

@@ -56,6 +56,7 @@ try {
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
 } catch (error) {
-  console.error(`node agent: ${(error as Error).message}`);
+  // A NodeAgentError names the node agent itself and what to do.
+  console.error(error instanceof NodeAgentError ? error.message : `node agent: ${(error as Error).message}`);
   process.exit(error instanceof NodeAgentError ? 2 : 1);
 }

@@ -5,7 +5,7 @@
 // scripts/cluster-build.sh), unless GRAYCTL_TEST_CLUSTER already names the
 // admin kubeconfig of a running one; stops what it started.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,7 +28,9 @@ const START_DEADLINE_MS = 180_000;
 function startCluster() {
   const dir = mkdtempSync(join(tmpdir(), "grayctl-test-cluster-"));
   const kubeconfig = join(dir, "admin.kubeconfig");
-  const child = spawn(process.execPath, ["cluster/cli.ts", "--kubeconfig", kubeconfig], {
+  // Images other than sandbox.local run on the Docker Engine when scripts/real-parts.sh started one.
+  const docker = existsSync("/var/run/docker.sock") ? ["--docker"] : [];
+  const child = spawn(process.execPath, ["cluster/cli.ts", "--kubeconfig", kubeconfig, ...docker], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const ready = new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@
 // at a real pod IP the pod proxy reaches, keeps that IP across a restart, and
 // is removed with its pod. Needs the cluster started with Docker
 // (`npm run cluster -- --kubeconfig FILE --docker`, as root),
-// GRAYCTL_CLUSTER_KUBECONFIG=FILE, and the Docker Engine and registry of
+// GRAYCTL_TEST_CLUSTER=FILE, and the Docker Engine and registry of
 // scripts/real-parts.sh.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -16,7 +16,7 @@ import type Dockerode from "dockerode";
 import { POD_LABEL } from "../../sandbox/runtime/docker-driver.ts";
 import { requireDockerEngine, requireRegistry } from "../helpers/real-parts.ts";
 
-const KUBECONFIG = process.env.GRAYCTL_CLUSTER_KUBECONFIG;
+const KUBECONFIG = process.env.GRAYCTL_TEST_CLUSTER;
 const NAMESPACE = `node-agent-docker-${randomBytes(3).toString("hex")}`;
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -100,7 +100,7 @@ let image: string;
 before(async () => {
   if (!KUBECONFIG)
     throw new Error(
-      "GRAYCTL_CLUSTER_KUBECONFIG is not set: start the real control plane with `npm run cluster -- --kubeconfig FILE --docker` (as root) and set GRAYCTL_CLUSTER_KUBECONFIG=FILE",
+      "GRAYCTL_TEST_CLUSTER is not set: start the real control plane with `npm run cluster -- --kubeconfig FILE --docker` (as root) and set GRAYCTL_TEST_CLUSTER=FILE",
     );
   docker = await requireDockerEngine();
   const registry = await requireRegistry();

@@ -1,14 +1,14 @@
 // The node agent (this cluster's kubelet) judged by the real control plane: the
 // official kube-apiserver, controller manager and scheduler, driven with the
 // real kubectl. Needs the cluster running (`npm run cluster -- --kubeconfig FILE`,
-// as root) and GRAYCTL_CLUSTER_KUBECONFIG=FILE (its admin kubeconfig).
+// as root) and GRAYCTL_TEST_CLUSTER=FILE (its admin kubeconfig).
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { demoImage } from "../helpers/sandbox-app.ts";
 
-const KUBECONFIG = process.env.GRAYCTL_CLUSTER_KUBECONFIG;
+const KUBECONFIG = process.env.GRAYCTL_TEST_CLUSTER;
 const KUBECTL = "/usr/bin/kubectl";
 const NAMESPACE = `node-agent-${randomBytes(3).toString("hex")}`;
 const GRACE_S = 10;
@@ -81,7 +81,7 @@ function deployment(name: string, replicas: number): string {
 before(async () => {
   if (!KUBECONFIG)
     throw new Error(
-      "GRAYCTL_CLUSTER_KUBECONFIG is not set: start the real control plane with `npm run cluster -- --kubeconfig FILE` (as root) and set GRAYCTL_CLUSTER_KUBECONFIG=FILE",
+      "GRAYCTL_TEST_CLUSTER is not set: start the real control plane with `npm run cluster -- --kubeconfig FILE` (as root) and set GRAYCTL_TEST_CLUSTER=FILE",
     );
   await kubectl(["create", "namespace", NAMESPACE]);
   // The ServiceAccount controller creates "default" in the namespace; pods are refused until it exists.

@@ -53,9 +53,17 @@ const result = await esbuild.build({
   // ssh2 (under dockerode) loads optional native add-ons inside try/catch and
   // falls back to JavaScript without them; a bundle cannot carry them anyway.
   external: ["*.node", "cpu-features"],
-  // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
+  // CommonJS dependencies call require() for Node's built-ins, and some (ssh2's
+  // WebAssembly loader) read __dirname: an ES module has neither of its own.
   banner: {
-    js: 'import { createRequire as __grayctlRequire } from "node:module"; const require = __grayctlRequire(import.meta.url);',
+    js: [
+      'import { createRequire as __grayctlRequire } from "node:module";',
+      'import { dirname as __grayctlDirname } from "node:path";',
+      'import { fileURLToPath as __grayctlPath } from "node:url";',
+      "const require = __grayctlRequire(import.meta.url);",
+      "const __filename = __grayctlPath(import.meta.url);",
+      "const __dirname = __grayctlDirname(__filename);",
+    ].join(" "),
   },
   legalComments: "none",
   plugins: [httpThroughRequire],

@@ -3,7 +3,7 @@
 // other suites run, and nothing loaded from node_modules.
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -13,7 +13,8 @@ import { BIN, runCli } from "../helpers/cli.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BUNDLED = { GRAYCTL_UNBUNDLED: undefined };
+/** runCli drops variables set to undefined: without GRAYCTL_UNBUNDLED the launcher runs the bundle. */
+const BUNDLED: Record<string, string | undefined> = { GRAYCTL_UNBUNDLED: undefined };
 const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
 
 let app: SandboxApp;
@@ -30,7 +31,8 @@ traffic:
   router: nginx
   host: shop.local
 `);
-  const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
+  // The rollout engine's chunks, from the bundle.
+  const first = await app.grayctl(["rollout", "--image", demoImage("v1")], { env: BUNDLED as Record<string, string> });
   assert.equal(first.code, 0, first.stderr);
 });
 after(async () => {
@@ -92,4 +94,18 @@ test("init finds the template next to the bundle", async () => {
   const result = await runCli(["init", "--app", "checkout", "--router", "nginx"], { cwd: dir, env: BUNDLED });
   assert.equal(result.code, 0, result.stderr);
   assert.match(await readFile(join(dir, "grayctl.yaml"), "utf8"), /^app: checkout/m);
+});
+
+test("build loads its chunk (dockerode, ssh2) from the bundle and fails as the sources do", async () => {
+  // A repository without commits: build stops at the revision, after loading everything it needs.
+  const repo = await mkdtemp(join(dir, "repo-"));
+  spawnSync("git", ["init", "-q", repo]);
+  await writeFile(join(repo, "grayctl.yaml"), "app: x\nimage:\n  repository: localhost:5999/x\n");
+  const build = async (env: Record<string, string | undefined>) => {
+    const result = await runCli(["build"], { cwd: repo, env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" } });
+    return { code: result.code, stderr: result.stderr.replace(/^\S+Z /gm, "") };
+  };
+  const bundled = await build(BUNDLED);
+  assert.doesNotMatch(bundled.stderr, /internal error/);
+  assert.deepEqual(bundled, await build({}));
 });

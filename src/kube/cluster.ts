@@ -1,6 +1,9 @@
 // The namespace-scoped Kubernetes operations grayctl performs, each retried on
 // transient failures within a deadline, each safe to repeat: creates tolerate
-// AlreadyExists, updates re-read and retry on 409 Conflict.
+// AlreadyExists, updates re-read and retry on 409 Conflict. Every write for a
+// rollout passes the fence (fence.ts) before each attempt, retries included,
+// and every update carries the resourceVersion it read, so a writer that lost
+// the rollout loses the race instead of undoing the new owner's write.
 import {
   type ConfigurationOptions,
   type CoreV1Event,
@@ -15,9 +18,10 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { GrayctlError } from "../errors.ts";
-import type { Clock } from "./clock.ts";
 import type { KubeClients } from "./client.ts";
+import type { Clock } from "./clock.ts";
 import { describeApiError, isAlreadyExists, isConflict, isNotFound, isStatusBody } from "./errors.ts";
+import { type Fence, isOwnershipLost } from "./fence.ts";
 import { withRetry } from "./retry.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -59,12 +63,24 @@ export class Cluster {
   /** Told about retries of transient failures (the CLI warns once, so a silent wait never looks like a hang). */
   onRetry?: (message: string, attempt: number) => void;
 
-  call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  /** Set by a session: writes are refused unless this process owns the rollout. */
+  fence?: Fence;
+
+  /** A read (or the Lease's own write), retried on transient failures until the deadline. */
+  call<T>(what: string, operation: () => Promise<T>, options: { deadline?: number } = {}): Promise<T> {
     return withRetry(operation, {
       clock: this.clock,
       what,
-      deadline: this.clock.now() + this.callBudgetMs,
+      deadline: options.deadline ?? this.clock.now() + this.callBudgetMs,
       onRetry: this.onRetry,
+    });
+  }
+
+  /** A write for the rollout: ownership is checked before every attempt, retries included. */
+  write<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return this.call(what, async () => {
+      await this.fence?.beforeWrite();
+      return operation();
     });
   }
 
@@ -81,14 +97,19 @@ export class Cluster {
   /** Creates, or returns the existing object when it is already there (a retried create). */
   async createOrGet<T>(what: string, create: () => Promise<T>, get: () => Promise<T>): Promise<T> {
     try {
-      return await this.call(what, create);
+      return await this.write(what, create);
     } catch (error) {
       if (isAlreadyExists(error)) return this.call(what, get);
       throw error;
     }
   }
 
-  /** Read-modify-write with optimistic concurrency: 409 re-reads and applies `change` again. */
+  /**
+   * Read-modify-write with optimistic concurrency: `put` sends `next` with the
+   * resourceVersion that was read (a replace, or a patch carrying it), and a 409
+   * re-reads and applies `change` again — after checking ownership again.
+   * `change` returns undefined when nothing needs writing.
+   */
   async update<T extends { metadata?: { resourceVersion?: string } }>(
     what: string,
     get: () => Promise<T>,
@@ -100,7 +121,7 @@ export class Cluster {
       const next = change(structuredClone(current));
       if (next === undefined) return current;
       try {
-        return await this.call(what, () => put(next));
+        return await this.write(what, () => put(next));
       } catch (error) {
         if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
       }
@@ -132,13 +153,21 @@ export class Cluster {
     );
   }
 
-  /** Scale through a merge patch of spec.replicas: idempotent and conflict-free. */
+  /** Scales through a merge patch of spec.replicas conditional on the version read; no write when it matches. */
   scaleDeployment(name: string, replicas: number): Promise<V1Deployment> {
-    return this.call(`scale Deployment ${name} to ${replicas}`, () =>
-      this.clients.apps.patchNamespacedDeployment(
-        { name, namespace: this.namespace, body: { spec: { replicas } } },
-        MERGE,
-      ),
+    return this.update(
+      `scale Deployment ${name} to ${replicas}`,
+      () => this.clients.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+      (current) => (current.spec?.replicas === replicas ? undefined : current),
+      (current) =>
+        this.clients.apps.patchNamespacedDeployment(
+          {
+            name,
+            namespace: this.namespace,
+            body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas } },
+          },
+          MERGE,
+        ),
     );
   }
 
@@ -212,23 +241,30 @@ export class Cluster {
   }
 
   createConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
-    return this.call(`create ConfigMap ${body.metadata?.name}`, () =>
+    return this.write(`create ConfigMap ${body.metadata?.name}`, () =>
       this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }),
     );
   }
 
   replaceConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
     const name = body.metadata?.name ?? "";
-    return this.call(`replace ConfigMap ${name}`, () =>
+    return this.write(`replace ConfigMap ${name}`, () =>
       this.clients.core.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
     );
   }
 
-  // --- Leases ---
-  getLease(name: string): Promise<V1Lease | undefined> {
-    return this.read(`read Lease ${name}`, () =>
-      this.clients.coordination.readNamespacedLease({ name, namespace: this.namespace }),
-    );
+  // --- Leases: the fence's own mechanism, so not fenced; every write is conditional ---
+  async getLease(name: string, options: { deadline?: number } = {}): Promise<V1Lease | undefined> {
+    try {
+      return await this.call(
+        `read Lease ${name}`,
+        () => this.clients.coordination.readNamespacedLease({ name, namespace: this.namespace }),
+        options,
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   createLease(body: V1Lease): Promise<V1Lease> {
@@ -237,26 +273,23 @@ export class Cluster {
     );
   }
 
-  replaceLease(body: V1Lease): Promise<V1Lease> {
+  replaceLease(body: V1Lease, options: { deadline?: number } = {}): Promise<V1Lease> {
     const name = body.metadata?.name ?? "";
-    return this.call(`replace Lease ${name}`, () =>
-      this.clients.coordination.replaceNamespacedLease({ name, namespace: this.namespace, body }),
-    );
-  }
-
-  deleteLease(name: string): Promise<unknown> {
-    return this.read(`delete Lease ${name}`, () =>
-      this.clients.coordination.deleteNamespacedLease({ name, namespace: this.namespace }),
+    return this.call(
+      `replace Lease ${name}`,
+      () => this.clients.coordination.replaceNamespacedLease({ name, namespace: this.namespace, body }),
+      options,
     );
   }
 
   // --- Events (best effort: an audit trail must not fail a rollback) ---
   async recordEvent(event: CoreV1Event): Promise<void> {
     try {
-      await this.call("create Event", () =>
+      await this.write("create Event", () =>
         this.clients.core.createNamespacedEvent({ namespace: this.namespace, body: event }),
       );
     } catch (error) {
+      if (isOwnershipLost(error)) throw error;
       throw new GrayctlError(`could not record the event: ${describeApiError(error).message}`);
     }
   }

@@ -1,51 +1,46 @@
 // One rollout per app at a time: a coordination.k8s.io/v1 Lease held while a
-// command acts, renewed in the background. An expired Lease (its holder was
-// killed) is taken over; a live one is only taken with --force.
+// command acts, renewed in the background. Its holder's clock is never compared
+// with ours (lease-record.ts): a Lease is taken without --force when it is free,
+// when its holder ran on this machine and is gone, or after this process watched
+// it unchanged for the whole lease duration. While held, the Lease feeds the
+// fence (fence.ts) that every write of the rollout passes.
 import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { ExitCode, GrayctlError } from "../errors.ts";
 import type { Clock } from "./clock.ts";
-import { MANAGED_BY, names } from "./names.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
+import { type Fence, LeaseLostError, leaseTiming, type OwnershipLostError } from "./fence.ts";
+import {
+  HOLDER_MACHINE,
+  HOLDER_PID,
+  holderRecord,
+  judgeLease,
+  type LeaseInfo,
+  LeaseObserver,
+  type LocalProcesses,
+} from "./lease-record.ts";
+import { MANAGED_BY, names } from "./names.ts";
 
-export interface LeaseInfo {
-  holder?: string;
-  renewedAt?: number;
-  durationMs: number;
-  expired: boolean;
-}
-
-export function leaseInfo(lease: V1Lease | undefined, now: number): LeaseInfo | undefined {
-  if (!lease) return undefined;
-  const durationMs = (lease.spec?.leaseDurationSeconds ?? 30) * 1000;
-  const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
-  const renewedAt = renewed ? new Date(renewed).getTime() : undefined;
-  const holder = lease.spec?.holderIdentity || undefined;
-  const expired = !holder || renewedAt === undefined || renewedAt + durationMs < now;
-  return { holder, renewedAt, durationMs, expired };
-}
+const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))}s`;
 
 export class LeaseHeldError extends GrayctlError {
   constructor(app: string, info: LeaseInfo, now: number) {
-    const age = info.renewedAt !== undefined ? Math.round((now - info.renewedAt) / 1000) : "?";
-    const left =
-      info.renewedAt !== undefined ? Math.max(0, Math.round((info.renewedAt + info.durationMs - now) / 1000)) : "?";
+    const age = info.renewedAt !== undefined ? `renewed ${seconds(now - info.renewedAt)} ago by its clock` : "";
+    const seen = info.basis === "live" ? "seen renewing from here" : `not seen renewing yet`;
     super(
-      `another grayctl holds the rollout lock of ${app}: ${info.holder} (renewed ${age}s ago, expires in ${left}s)`,
+      `another grayctl holds the rollout lock of ${app}: ${info.holder} (${[age, seen].filter(Boolean).join(", ")}; if it stops renewing, its Lease expires ${seconds(info.durationMs)} after its last renewal)`,
       {
         exitCode: ExitCode.locked,
-        hint: "Wait for it to finish, or take over with --force (e.g. `grayctl rollback --force` in an incident).",
+        hint: "Wait for it to finish. --force is for a holder whose process is dead or hung (e.g. `grayctl rollback --force` in an incident): a live holder then stops at its next write.",
       },
     );
   }
 }
 
-export class LeaseLostError extends Error {
-  readonly holder: string;
-  constructor(holder: string) {
-    super(`the rollout lock was taken over by ${holder}`);
-    this.holder = holder;
-  }
+export interface Acquired {
+  tookOverFrom?: string;
+  /** Why the Lease could be taken. */
+  basis: "free" | "ours" | "process-gone" | "lapsed" | "forced";
 }
 
 export class Lease {
@@ -53,17 +48,41 @@ export class Lease {
   private readonly app: string;
   private readonly name: string;
   readonly holder: string;
-  private readonly durationMs: number;
+  private readonly timing: ReturnType<typeof leaseTiming>;
   private readonly clock: Clock;
+  readonly fence: Fence;
+  private readonly processes: LocalProcesses;
+  /** What this process has seen of the Lease (status --watch keeps watching through it). */
+  private readonly observer = new LeaseObserver();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(cluster: Cluster, app: string, holder: string, durationMs: number, clock: Clock) {
+  constructor(
+    cluster: Cluster,
+    app: string,
+    identity: { holder: string; processes: LocalProcesses },
+    durationMs: number,
+    fence: Fence,
+  ) {
     this.cluster = cluster;
     this.app = app;
     this.name = names(app).lease;
-    this.holder = holder;
-    this.durationMs = durationMs;
-    this.clock = clock;
+    this.holder = identity.holder;
+    this.processes = identity.processes;
+    this.timing = leaseTiming(durationMs);
+    this.clock = cluster.clock;
+    this.fence = fence;
+  }
+
+  /** What the Lease says now, judged by what this process has seen of it. */
+  async read(): Promise<LeaseInfo | undefined> {
+    const lease = await this.cluster.getLease(this.name);
+    return this.judge(lease);
+  }
+
+  private judge(lease: V1Lease | undefined): LeaseInfo | undefined {
+    const record = holderRecord(lease);
+    const seen = this.observer.observe(record, this.clock.monotonic());
+    return judgeLease(record, seen, { owner: this.holder, processes: this.processes });
   }
 
   private spec(lease?: V1Lease): V1Lease {
@@ -77,11 +96,17 @@ export class Lease {
         name: this.name,
         namespace: this.cluster.namespace,
         labels: { app: this.app, ...MANAGED_BY },
+        annotations: {
+          ...lease?.metadata?.annotations,
+          [HOLDER_MACHINE]: this.processes.machine,
+          [HOLDER_PID]: String(this.processes.pid),
+        },
+        // The write is conditional on the record that was judged: 409 if anyone wrote since.
         resourceVersion: lease?.metadata?.resourceVersion,
       },
       spec: {
         holderIdentity: this.holder,
-        leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
+        leaseDurationSeconds: Math.ceil(this.timing.durationMs / 1000),
         acquireTime: takingOver || !lease?.spec?.acquireTime ? now : new V1MicroTime(lease.spec.acquireTime),
         renewTime: now,
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (takingOver && lease ? 1 : 0),
@@ -89,60 +114,129 @@ export class Lease {
     };
   }
 
-  /** Takes the lock; throws LeaseHeldError (exit 5) when a live holder has it and force is not set. */
-  async acquire(options: { force?: boolean } = {}): Promise<{ tookOverFrom?: string }> {
+  /**
+   * Takes the lock. A live holder means LeaseHeldError (exit 5) unless `force`;
+   * a holder that is not known to be gone is watched (up to its lease duration)
+   * until it renews (live) or its Lease lapses.
+   */
+  async acquire(
+    options: { force?: boolean; signal?: AbortSignal; onWatch?: (info: LeaseInfo) => void } = {},
+  ): Promise<Acquired> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.cluster.getLease(this.name);
-      const info = leaseInfo(current, this.clock.now());
-      if (info && !info.expired && info.holder !== this.holder && !options.force) {
-        throw new LeaseHeldError(this.app, info, this.clock.now());
+      let current = await this.cluster.getLease(this.name);
+      const readAt = this.clock.monotonic();
+      let info = this.judge(current);
+      let basis: Acquired["basis"] | undefined =
+        !info || info.basis === "free" ? "free" : info.basis === "ours" ? "ours" : undefined;
+      if (!basis && info?.basis === "process-gone") basis = "process-gone";
+      if (!basis && options.force) basis = "forced";
+      if (!basis && info) {
+        options.onWatch?.(info);
+        const watched = await this.watch(options.signal);
+        if (watched.info?.basis !== "lapsed") continue; // it changed hands or was released: judge again
+        current = watched.lease;
+        info = watched.info;
+        basis = "lapsed";
       }
+      const sent = this.fence.stamp();
       try {
         if (current) await this.cluster.replaceLease(this.spec(current));
         else await this.cluster.createLease(this.spec());
-        const previous = info?.holder && info.holder !== this.holder ? info.holder : undefined;
-        return { tookOverFrom: previous };
       } catch (error) {
         if (!isConflict(error) && !isAlreadyExists(error)) throw error;
+        continue;
       }
+      this.fence.renewedAt(sent);
+      // A holder forced out may have been about to write; it stops by its renew deadline,
+      // and its last renewal was sent before our read. Its writes in flight then land.
+      if (basis === "forced") this.fence.previousHolderLapsesAt(readAt + (info?.durationMs ?? 0));
+      else if (basis === "lapsed" || basis === "process-gone") this.fence.previousHolderLapsesAt(readAt);
+      const previous = info?.holder && info.holder !== this.holder ? info.holder : undefined;
+      return { tookOverFrom: previous, basis: basis ?? "free" };
     }
     throw new GrayctlError(`the Lease ${this.name} kept changing while taking it; try again`, {
       exitCode: ExitCode.locked,
     });
   }
 
-  /** Renews; throws LeaseLostError when someone else holds it now. */
-  async renew(): Promise<void> {
-    const current = await this.cluster.getLease(this.name);
-    const holder = current?.spec?.holderIdentity;
-    if (holder !== this.holder) throw new LeaseLostError(holder || "nobody (released)");
-    try {
-      await this.cluster.replaceLease(this.spec(current));
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      const again = await this.cluster.getLease(this.name);
-      if (again?.spec?.holderIdentity !== this.holder)
-        throw new LeaseLostError(again?.spec?.holderIdentity || "nobody");
+  /** Watches a held Lease until it lapses, or throws LeaseHeldError as soon as it is seen renewing. */
+  private async watch(signal?: AbortSignal): Promise<{ lease?: V1Lease; info?: LeaseInfo }> {
+    const pollMs = Math.min(1_000, Math.max(100, Math.floor(this.timing.durationMs / 10)));
+    for (;;) {
+      try {
+        await this.clock.sleep(pollMs, signal);
+      } catch {
+        throw new GrayctlError(`interrupted while waiting for the rollout lock of ${this.app}`, {
+          exitCode: ExitCode.locked,
+        });
+      }
+      const lease = await this.cluster.getLease(this.name);
+      const info = this.judge(lease);
+      if (!info || info.basis === "free" || info.basis === "process-gone" || info.basis === "lapsed")
+        return { lease, info };
+      if (info.basis === "live") throw new LeaseHeldError(this.app, info, this.clock.now());
     }
   }
 
-  /** Renews every third of the duration; calls onLost once if the lock is taken over. */
-  keepAlive(onLost: (error: LeaseLostError) => void): void {
-    const interval = Math.max(200, Math.floor(this.durationMs / 3));
-    const tick = async () => {
-      try {
-        await this.renew();
-      } catch (error) {
-        if (error instanceof LeaseLostError) {
-          this.stop();
-          onLost(error);
-          return;
-        }
-        // A transient failure: the next tick tries again before the lease expires.
-      }
-      if (this.timer) this.timer = setTimeout(tick, interval);
+  /** Renews; throws LeaseLostError when someone else holds it now or the renew deadline passed. */
+  async renew(): Promise<void> {
+    this.fence.check();
+    const sent = this.fence.stamp();
+    // A renewal never outlives the renew deadline: past it, this process has stopped anyway.
+    const budget = {
+      deadline: this.clock.now() + Math.max(0, this.fence.renewDeadlineMs - this.fence.sinceRenewalMs()),
     };
-    this.timer = setTimeout(tick, interval);
+    const current = await this.cluster.getLease(this.name, budget);
+    const holder = current?.spec?.holderIdentity;
+    if (holder !== this.holder) throw new LeaseLostError({ holder: holder || undefined });
+    this.fence.check();
+    try {
+      await this.cluster.replaceLease(this.spec(current), budget);
+      this.fence.renewedAt(sent);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const again = await this.cluster.getLease(this.name, budget);
+      if (again?.spec?.holderIdentity !== this.holder)
+        throw new LeaseLostError({ holder: again?.spec?.holderIdentity || undefined });
+      throw error;
+    }
+  }
+
+  /**
+   * Renews every quarter of the duration (sooner after a failure) and calls
+   * onLost once when the Lease is taken over or the renew deadline passes —
+   * also while a renewal hangs.
+   */
+  keepAlive(onLost: (error: OwnershipLostError) => void): void {
+    const { renewEveryMs, retryEveryMs } = this.timing;
+    let renewing = false;
+    let nextRenewal = this.clock.monotonic() + renewEveryMs;
+    const tick = () => {
+      const lost = this.fence.lost;
+      if (lost) {
+        this.stop();
+        onLost(lost);
+        return;
+      }
+      if (!renewing && this.clock.monotonic() >= nextRenewal) {
+        renewing = true;
+        this.renew()
+          .then(
+            () => {
+              nextRenewal = this.clock.monotonic() + renewEveryMs;
+            },
+            (error) => {
+              if (error instanceof LeaseLostError) this.fence.lose(error);
+              nextRenewal = this.clock.monotonic() + retryEveryMs;
+            },
+          )
+          .finally(() => {
+            renewing = false;
+          });
+      }
+      this.timer = setTimeout(tick, Math.min(retryEveryMs, 250));
+    };
+    this.timer = setTimeout(tick, Math.min(retryEveryMs, 250));
   }
 
   stop(): void {
@@ -150,9 +244,10 @@ export class Lease {
     this.timer = undefined;
   }
 
-  /** Gives the lock up if we still hold it. */
+  /** Gives the lock up if this process still owns it; a process that lost it writes nothing. */
   async release(): Promise<void> {
     this.stop();
+    if (!this.fence.held || this.fence.lost) return;
     const current = await this.cluster.getLease(this.name);
     if (current?.spec?.holderIdentity !== this.holder) return;
     try {

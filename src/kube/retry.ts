@@ -4,6 +4,7 @@
 import { GrayctlError, ExitCode } from "../errors.ts";
 import type { Clock } from "./clock.ts";
 import { describeApiError } from "./errors.ts";
+import { isOwnershipLost } from "./fence.ts";
 
 export interface RetryOptions {
   clock: Clock;
@@ -25,6 +26,8 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
     try {
       return await operation();
     } catch (error) {
+      // A process that lost the rollout stops at once; nothing to retry.
+      if (isOwnershipLost(error)) throw error;
       const failure = describeApiError(error);
       if (!failure.transient) throw error;
       const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -5,18 +5,12 @@ import { MANAGED_BY, names } from "./names.ts";
 import type { Release, RolloutState, StoredState } from "../rollout/state.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
+import { SupersededError } from "./fence.ts";
+
+export { SupersededError };
 
 /** Older releases are dropped so the ConfigMap stays far below its 1 MiB limit. */
 const HISTORY_LIMIT = 50;
-
-/** Thrown when another process (a forced rollback, a superseding rollout) owns the rollout now. */
-export class SupersededError extends Error {
-  readonly by: string;
-  constructor(by: string) {
-    super(`superseded by ${by}`);
-    this.by = by;
-  }
-}
 
 export class StateStore {
   private readonly cluster: Cluster;
@@ -53,14 +47,47 @@ export class StateStore {
     throw new Error(`ConfigMap ${this.name} kept changing under us; gave up after 10 attempts`);
   }
 
-  /** Updates the state only while `owner` still owns it; otherwise throws SupersededError without writing. */
-  updateOwned(owner: string, change: (state: RolloutState) => RolloutState): Promise<StoredState> {
+  /**
+   * Like mutate, but only while `owner` still owns the rollout: the owner is
+   * checked on the record each attempt reads, and the write is conditional on
+   * that record's version. Otherwise throws SupersededError without writing.
+   */
+  mutateOwned(
+    owner: string,
+    change: (stored: StoredState & { state: RolloutState }) => { state?: RolloutState; history: Release[] },
+  ): Promise<StoredState> {
     return this.mutate((stored) => {
-      if (!stored.state || stored.state.owner !== owner)
-        throw new SupersededError(stored.state?.actor ?? "another process");
-      return { state: { ...change(stored.state), updatedAt: new Date().toISOString() }, history: stored.history };
+      if (!stored.state || stored.state.owner !== owner) {
+        const error = new SupersededError(supersededBy(stored.state));
+        this.cluster.fence?.lose(error);
+        throw error;
+      }
+      return change({ ...stored, state: stored.state });
     });
   }
+
+  /** Updates the state only while `owner` still owns it; otherwise throws SupersededError without writing. */
+  updateOwned(owner: string, change: (state: RolloutState) => RolloutState): Promise<StoredState> {
+    return this.mutateOwned(owner, (stored) => ({
+      state: { ...change(stored.state), updatedAt: new Date().toISOString() },
+      history: stored.history,
+    }));
+  }
+
+  /** A check for the fence: throws SupersededError once another process has claimed the rollout. */
+  ownedBy(owner: string): () => Promise<void> {
+    return async () => {
+      const { state } = await this.read();
+      if (!state || state.owner !== owner) throw new SupersededError(supersededBy(state));
+    };
+  }
+}
+
+/** "rollback (oncall-alice)" or "another rollout (ci-bot)": who took the rollout, for messages. */
+export function supersededBy(state: RolloutState | undefined): string {
+  if (!state) return "nobody (the rollout record is gone)";
+  const what = state.phase === "rolling-back" || state.phase === "rolled-back" ? "rollback" : "another rollout";
+  return `${what} (${state.actor})`;
 }
 
 function decode(map: V1ConfigMap | undefined): StoredState {

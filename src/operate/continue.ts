@@ -47,35 +47,30 @@ export async function continueRollout(
   }
 
   const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
-  return withLease(
-    holder,
-    request.force,
-    async () => {
-      const action =
-        request.mode === "resume"
-          ? `resumed the rollout of ${state.image} at step ${state.stepIndex + 1}`
-          : request.full
-            ? `promoting ${state.image} now, skipping the remaining steps`
-            : `continued the rollout of ${state.image} after step ${state.stepIndex + 1}`;
-      await audit(ctx, { reason: request.mode === "resume" ? "RolloutResumed" : "PromotionContinued", action });
-      const outcome = await runRollout(ctx, {
-        image: state.image,
-        commit: state.commit,
-        continueFromPause: request.mode === "promote",
-        skipSteps: request.full,
+  return withLease(holder, request.force, async () => {
+    const action =
+      request.mode === "resume"
+        ? `resumed the rollout of ${state.image} at step ${state.stepIndex + 1}`
+        : request.full
+          ? `promoting ${state.image} now, skipping the remaining steps`
+          : `continued the rollout of ${state.image} after step ${state.stepIndex + 1}`;
+    await audit(ctx, { reason: request.mode === "resume" ? "RolloutResumed" : "PromotionContinued", action });
+    const outcome = await runRollout(ctx, {
+      image: state.image,
+      commit: state.commit,
+      continueFromPause: request.mode === "promote",
+      skipSteps: request.full,
+    });
+    if (outcome.outcome === "promoted")
+      await audit(ctx, { reason: "Promoted", action: `promoted revision ${state.revision} (${state.image})` });
+    if (outcome.outcome === "rolled-back") {
+      await audit(ctx, {
+        reason: "RolledBack",
+        action: `rolled back revision ${state.revision} (${state.image})`,
+        why: String(outcome.fields.reason ?? ""),
+        warning: true,
       });
-      if (outcome.outcome === "promoted")
-        await audit(ctx, { reason: "Promoted", action: `promoted revision ${state.revision} (${state.image})` });
-      if (outcome.outcome === "rolled-back") {
-        await audit(ctx, {
-          reason: "RolledBack",
-          action: `rolled back revision ${state.revision} (${state.image})`,
-          why: String(outcome.fields.reason ?? ""),
-          warning: true,
-        });
-      }
-      return outcome;
-    },
-    (outcome) => outcome.outcome === "superseded",
-  );
+    }
+    return outcome;
+  });
 }

@@ -2,6 +2,8 @@
 // place the operate core meets the CLI's context).
 import type { CommandContext } from "../cli/context.ts";
 import { actorFrom, ownerId } from "../cli/shared/actor.ts";
+import { localProcesses } from "../cli/shared/local-processes.ts";
+import { clockFor } from "../cli/shared/test-hooks.ts";
 import type { Config } from "../config/schema.ts";
 import { type OperateSession, openOperateSession } from "./session.ts";
 
@@ -18,6 +20,8 @@ export function sessionFor(
     reporter: ctx.reporter,
     actor,
     owner: ownerId(actor, process.pid),
+    processes: localProcesses(process.pid),
+    clock: clockFor(ctx.env),
     signal: ctx.signal,
     interrupt,
   });

@@ -1,43 +1,38 @@
 // Holding the app's Lease around an action, shared by rollout, promote/resume
-// and rollback. A process that loses the Lease (someone forced a takeover) is
-// aborted and, once it stops, writes nothing more — not even the Lease.
-import { LeaseLostError, type Lease } from "../kube/lease.ts";
+// and rollback. A process that loses the rollout (someone forced a takeover, or
+// its own renew deadline passed) is aborted and, once it stops, writes nothing
+// more — not even the Lease: the fence refuses its writes.
+import type { Lease } from "../kube/lease.ts";
+import type { LeaseInfo } from "../kube/lease-record.ts";
 import type { Reporter } from "../output/types.ts";
 
 export interface LeaseHolder {
   lease: Lease;
-  /** Aborted with the LeaseLostError when the Lease is taken over. */
+  /** Aborted with the OwnershipLostError when the rollout is lost. */
   abort: AbortController;
   reporter: Reporter;
 }
 
-export async function withLease<T>(
-  holder: LeaseHolder,
-  force: boolean,
-  act: () => Promise<T>,
-  /** Results that mean "someone else owns the rollout now": the Lease is then left alone. */
-  superseded: (result: T) => boolean,
-): Promise<T> {
+export async function withLease<T>(holder: LeaseHolder, force: boolean, act: () => Promise<T>): Promise<T> {
   const { lease, abort, reporter } = holder;
-  const acquired = await lease.acquire({ force });
-  reporter.debug(`Lease taken at ${Math.round(performance.now())} ms`);
-  if (acquired.tookOverFrom) reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom}`);
-  let lost = false;
-  lease.keepAlive((error) => {
-    lost = true;
-    abort.abort(error);
+  const acquired = await lease.acquire({
+    force,
+    signal: abort.signal,
+    onWatch: (info) => reporter.info(watching(info)),
   });
+  reporter.debug(`Lease taken at ${Math.round(performance.now())} ms (${acquired.basis})`);
+  if (acquired.tookOverFrom)
+    reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom} (${acquired.basis})`);
+  lease.keepAlive((error) => abort.abort(error));
   try {
-    const result = await act();
-    lost ||= superseded(result);
-    return result;
+    return await act();
   } finally {
-    lease.stop();
-    if (!lost) await lease.release().catch(() => {});
+    // A process that lost the rollout leaves the Lease to whoever has it (release() writes nothing then).
+    await lease.release().catch(() => {});
   }
 }
 
-/** Whether the action was stopped because another process took the Lease. */
-export function leaseLost(abort: AbortController): boolean {
-  return abort.signal.reason instanceof LeaseLostError;
+function watching(info: LeaseInfo): string {
+  const seconds = Math.round(info.durationMs / 1000);
+  return `the rollout lock is held by ${info.holder}; watching it for up to ${seconds}s to see whether its holder still renews it (--force takes it now if that process is dead)`;
 }

@@ -34,7 +34,7 @@ export function renderStatus(view: StatusView): string {
   lines.push(`  lock: ${leaseText(view)}`);
   if (view.orphaned) {
     lines.push(
-      "  the process running this rollout is gone (its Lease expired): continue with `grayctl resume`, or undo with `grayctl rollback`",
+      `  nobody runs this rollout (${orphanWhy(view)}): continue with \`grayctl resume\`, or undo with \`grayctl rollback\``,
     );
   } else if (view.phase === "paused") {
     lines.push("  paused: continue with `grayctl promote`, or undo with `grayctl rollback`");
@@ -65,8 +65,27 @@ function gateText(gate: GateResult): string {
 function leaseText(view: StatusView): string {
   const lease = view.lease;
   if (!lease?.holder) return "free";
-  const age = lease.ageSeconds !== undefined ? `renewed ${lease.ageSeconds}s ago` : "never renewed";
-  return `${lease.holder} (${age}${lease.expired ? ", EXPIRED" : ""})`;
+  // The age is the holder's renewTime against our clock: honest only as "by its clock".
+  const age = lease.ageSeconds !== undefined ? `renewed ${lease.ageSeconds}s ago by its clock` : "never renewed";
+  const seen = {
+    free: "",
+    ours: "",
+    "process-gone": "; its process on this machine is gone",
+    lapsed: `; not renewed for ${lease.unchangedSeconds}s as watched from here, EXPIRED`,
+    live: "; seen renewing from here",
+    unconfirmed:
+      lease.ageSeconds !== undefined && lease.ageSeconds > lease.durationSeconds
+        ? `; if its process is gone, \`grayctl status --watch\` tells within ${lease.durationSeconds}s (clocks are never compared)`
+        : "",
+  }[lease.basis];
+  return `${lease.holder} (${age}${seen})`;
+}
+
+function orphanWhy(view: StatusView): string {
+  const lease = view.lease;
+  if (!lease?.holder) return "nobody holds its Lease";
+  if (lease.basis === "process-gone") return "the process that ran it on this machine is gone";
+  return `its Lease was not renewed for ${lease.unchangedSeconds}s as watched from here`;
 }
 
 /** One row per release, newest last, as the history is kept. */

@@ -2,16 +2,16 @@
 // to undo — the rollout in flight, or (rollback only) the last promotion —
 // take the Lease, run the undo procedure, and say what happened.
 import { ExitCode, GrayctlError, UsageError } from "../errors.ts";
-import { LeaseLostError } from "../kube/lease.ts";
-import { SupersededError } from "../kube/state-store.ts";
+import { isOwnershipLost } from "../kube/fence.ts";
 import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
+import { lostOutcome } from "../rollout/ownership.ts";
 import { durationsOf } from "../rollout/plan.ts";
 import { freshState, IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
 import { audit } from "./audit.ts";
 import { withLease as holdLease } from "./lease-hold.ts";
 import { planRollback } from "./lineage.ts";
 import type { OperateSession } from "./session.ts";
-import { claim, type UndoState, undo } from "./undo.ts";
+import { claim, reassert, type UndoState, undo } from "./undo.ts";
 
 /** A rollout outcome, or a rollback that put traffic on stable but ran out of time waiting for it. */
 export type Outcome = Omit<RolloutOutcome, "outcome"> & { outcome: RolloutOutcome["outcome"] | "timeout" };
@@ -116,6 +116,9 @@ async function finish(
   const deadline = ctx.clock.now() + durationsOf(ctx.config).progressDeadlineMs;
   ctx.reporter.debug(`rollout claimed at ${Math.round(performance.now())} ms`);
   const result = await undo(ctx, state, { reason, wait: request.wait, deadline, onStable: request.onStable });
+  const reasserted = await reassert(ctx, state);
+  if (reasserted.length > 0)
+    ctx.reporter.warn(`the previous holder wrote after the takeover; set again: ${reasserted.join(", ")}`);
   const restored = state.restoreRevision !== undefined ? ` to revision ${state.restoreRevision}` : "";
   const action = `rolled back revision ${state.revision} (${state.image})${restored}`;
   await audit(ctx, { reason: eventReason, action, why: reason, warning: true });
@@ -128,6 +131,7 @@ async function finish(
     restoredRevision: state.restoreRevision,
     actor: ctx.actor,
     reason,
+    ...(reasserted.length > 0 ? { reasserted } : {}),
   };
   if (result.waitFailed) {
     return {
@@ -162,12 +166,7 @@ function nothing(session: OperateSession, message: string, stored: StoredState):
 /** Holds the Lease around `act`; a takeover or Ctrl-C ends it as an outcome, not an error. */
 function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
   const { ctx, lease, abort } = session;
-  return holdLease(
-    { lease, abort, reporter: ctx.reporter },
-    force,
-    () => endedAsOutcome(session, act),
-    (o) => o.outcome === "superseded",
-  );
+  return holdLease({ lease, abort, reporter: ctx.reporter }, force, () => endedAsOutcome(session, act));
 }
 
 async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcome>): Promise<Outcome> {
@@ -176,15 +175,8 @@ async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcom
     return await act();
   } catch (error) {
     const why = ctx.signal.aborted ? ctx.signal.reason : error;
-    if (why instanceof LeaseLostError || why instanceof SupersededError) {
-      const by = why instanceof LeaseLostError ? why.holder : why.by;
-      return {
-        outcome: "superseded",
-        exitCode: ExitCode.rolledBack,
-        message: `superseded by ${by}; stopped without further changes`,
-        fields: { app: ctx.config.app },
-      };
-    }
+    if (isOwnershipLost(why)) return lostOutcome(ctx, why, { app: ctx.config.app });
+    if (isOwnershipLost(error)) return lostOutcome(ctx, error, { app: ctx.config.app });
     if (ctx.signal.aborted) {
       // Ctrl-C while waiting for stable: what was written stands; the record says rolling-back.
       return {

@@ -4,13 +4,15 @@
 // rollout, promote and resume add their gates (cli/shared/session.ts).
 import type { Config } from "../config/schema.ts";
 import { connect } from "../kube/client.ts";
+import { type Clock, systemClock } from "../kube/clock.ts";
 import { Cluster } from "../kube/cluster.ts";
-import { warnOnce } from "../kube/retry.ts";
+import { Fence, leaseTiming } from "../kube/fence.ts";
 import { Lease } from "../kube/lease.ts";
+import type { LocalProcesses } from "../kube/lease-record.ts";
+import { warnOnce } from "../kube/retry.ts";
 import { StateStore } from "../kube/state-store.ts";
 import type { Reporter } from "../output/types.ts";
 import { createRouter } from "../routers/index.ts";
-import { systemClock } from "../kube/clock.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { durationsOf } from "../rollout/plan.ts";
 
@@ -21,6 +23,9 @@ export interface OperateOptions {
   reporter: Reporter & { redact(secret: string): void };
   actor: string;
   owner: string;
+  /** This machine and process, so a Lease held by a process here that is gone can be taken at once. */
+  processes: LocalProcesses;
+  clock?: Clock;
   /** The user's cancellation (SIGINT/SIGTERM). */
   signal: AbortSignal;
   /** What the session's signal aborts with when the user cancels (default: the user's reason). */
@@ -41,13 +46,16 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     env: options.env,
     redact: (s) => options.reporter.redact(s),
   });
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
+  const leaseMs = durationsOf(config).leaseMs;
   const abort = new AbortController();
   const onSignal = () =>
     abort.abort(options.interrupt ? options.interrupt(options.signal.reason) : options.signal.reason);
   if (options.signal.aborted) onSignal();
   else options.signal.addEventListener("abort", onSignal, { once: true });
   const cluster = new Cluster(clients, config.namespace, clock, abort.signal);
+  // Writes are refused until this process holds the Lease, and once it stops owning the rollout.
+  cluster.fence = new Fence(clock, leaseTiming(leaseMs).renewDeadlineMs);
   cluster.onRetry = warnOnce(clients.server, (message) => options.reporter.warn(message));
   const ctx: RolloutContext = {
     config,
@@ -61,6 +69,12 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     owner: options.owner,
     signal: abort.signal,
   };
-  const lease = new Lease(cluster, config.app, options.owner, durationsOf(config).leaseMs, clock);
+  const lease = new Lease(
+    cluster,
+    config.app,
+    { holder: options.owner, processes: options.processes },
+    leaseMs,
+    cluster.fence,
+  );
   return { ctx, lease, abort };
 }

@@ -4,7 +4,8 @@
 // pods), so it stays truthful after a killed process (safety invariant 2).
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { GateResult } from "../analysis/types.ts";
-import { leaseInfo } from "../kube/lease.ts";
+import type { Lease } from "../kube/lease.ts";
+import type { LeaseBasis, LeaseInfo } from "../kube/lease-record.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { imageOf } from "../rollout/manifests.ts";
 import { names } from "../kube/names.ts";
@@ -47,17 +48,34 @@ export interface StatusView {
   /** When the current phase (or step) began, as best the record tells. */
   since?: string;
   sinceSeconds?: number;
-  lease?: { holder?: string; renewedAt?: string; ageSeconds?: number; expired: boolean };
-  /** In flight, not deliberately stopped, and nobody holds a live Lease: the process died. */
+  lease?: {
+    holder?: string;
+    /** The holder's renewTime, by its clock. */
+    renewedAt?: string;
+    /** Seconds since renewedAt by OUR clock: another machine's clock may be off, so it is shown, never judged. */
+    ageSeconds?: number;
+    durationSeconds: number;
+    /** It may be taken over without --force, judged only from what this process saw (see basis). */
+    expired: boolean;
+    basis: LeaseBasis;
+    /** How long this process has seen the Lease unchanged. */
+    unchangedSeconds: number;
+  };
+  /**
+   * In flight, not deliberately stopped, and nobody owns it: the Lease is free,
+   * its holder ran on this machine and is gone, or this process watched it
+   * unchanged for its whole duration (status --watch). Never from comparing clocks.
+   */
   orphaned: boolean;
   currentRevision?: number;
 }
 
-export async function readStatus(ctx: RolloutContext): Promise<StatusView> {
+/** Reads everything in one pass; `lease` remembers what it saw, so repeated reads (--watch) can tell a lapsed Lease. */
+export async function readStatus(ctx: RolloutContext, lease: Lease): Promise<StatusView> {
   const n = names(ctx.config.app);
-  const [stored, lease, stable, canary, canaryWeight] = await Promise.all([
+  const [stored, leaseInfo, stable, canary, canaryWeight] = await Promise.all([
     ctx.store.read(),
-    ctx.cluster.getLease(n.lease),
+    lease.read(),
     ctx.cluster.getDeployment(n.stable),
     ctx.cluster.getDeployment(n.canary),
     ctx.router.currentCanaryWeight().catch(() => undefined),
@@ -69,7 +87,7 @@ export async function readStatus(ctx: RolloutContext): Promise<StatusView> {
     state: stored.state,
     currentRevision: stableLineage(stored.history).at(-1)?.revision,
     lastTime: stored.history.at(-1)?.time,
-    lease: leaseInfo(lease, ctx.clock.now()),
+    lease: leaseInfo,
     stable,
     canary,
     canaryWeight,
@@ -85,7 +103,7 @@ export function buildStatus(input: {
   state?: RolloutState;
   currentRevision?: number;
   lastTime?: string;
-  lease?: ReturnType<typeof leaseInfo>;
+  lease?: LeaseInfo;
   stable?: V1Deployment;
   canary?: V1Deployment;
   canaryWeight?: number;
@@ -119,8 +137,11 @@ export function buildStatus(input: {
     lease: lease && {
       holder: lease.holder,
       renewedAt: lease.renewedAt === undefined ? undefined : new Date(lease.renewedAt).toISOString(),
-      ageSeconds: lease.renewedAt === undefined ? undefined : Math.max(0, Math.round((now - lease.renewedAt) / 1000)),
+      ageSeconds: lease.renewedAt === undefined ? undefined : Math.round((now - lease.renewedAt) / 1000),
+      durationSeconds: Math.round(lease.durationMs / 1000),
       expired: lease.expired,
+      basis: lease.basis,
+      unchangedSeconds: Math.round(lease.unchangedMs / 1000),
     },
     orphaned: running && (!lease || lease.expired),
     currentRevision: input.currentRevision,

@@ -38,7 +38,50 @@ export async function claim(
   intent: (current: RolloutState | undefined) => UndoState,
 ): Promise<UndoState> {
   const written = await ctx.store.mutate((stored) => ({ state: intent(stored.state), history: stored.history }));
+  // From here on every write first confirms the claim still stands.
+  ctx.cluster.fence?.confirmWith(ctx.store.ownedBy(ctx.owner));
   return written.state as UndoState;
+}
+
+/**
+ * After taking the rollout over from a holder that may still have been acting:
+ * once its Lease has lapsed it can no longer write, so traffic, canary and
+ * stable are checked once more and set again where a write it had in flight
+ * landed after the rollback's. Returns what had to be set again.
+ */
+export async function reassert(ctx: RolloutContext, state: UndoState): Promise<string[]> {
+  const fence = ctx.cluster.fence;
+  if (!fence?.tookOver) return [];
+  const left = fence.previousHolderLapseLeftMs();
+  if (left > 0) {
+    ctx.reporter.info(
+      `traffic is 100% on stable; waiting ${Math.ceil(left / 1000)}s until the previous holder's Lease has lapsed, then checking nothing it had in flight undid the rollback`,
+    );
+    try {
+      await ctx.clock.sleep(left, ctx.signal);
+    } catch (error) {
+      if (!ctx.signal.aborted) throw error;
+      ctx.reporter.warn(
+        "interrupted before the final check; `grayctl status` shows whether the previous holder changed anything",
+      );
+      return [];
+    }
+  }
+  const n = names(ctx.config.app);
+  const fixed: string[] = [];
+  const weight = ctx.router.name === "replicas" ? 0 : await ctx.router.currentCanaryWeight();
+  if (weight) {
+    await ctx.router.setCanaryWeight(0);
+    fixed.push(`canary weight ${weight}% → 0`);
+  }
+  const canary = await ctx.cluster.getDeployment(n.canary);
+  if (canary && (canary.spec?.replicas ?? 0) > 0) {
+    await ctx.cluster.scaleDeployment(n.canary, 0);
+    fixed.push(`canary replicas ${canary.spec?.replicas} → 0`);
+  }
+  if (state.previousImage && (await setStableImage(ctx, state.previousImage)).changed)
+    fixed.push(`stable image → ${state.previousImage}`);
+  return fixed;
 }
 
 export async function undo(ctx: RolloutContext, state: UndoState, options: UndoOptions): Promise<UndoResult> {
@@ -66,7 +109,7 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
     }
   }
 
-  const written = await ctx.store.mutate((stored) => {
+  const written = await ctx.store.mutateOwned(ctx.owner, (stored) => {
     const who = { actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() };
     const entry = releaseOf(state, who, "rolled-back", {
       reason: options.reason,
@@ -78,10 +121,9 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
       last?.revision === state.revision &&
       last.outcome === "rolled-back" &&
       last.restoredRevision === state.restoreRevision;
-    const base = stored.state ?? state;
     return {
       state: {
-        ...base,
+        ...stored.state,
         phase: "rolled-back",
         weight: 0,
         targetWeight: 0,

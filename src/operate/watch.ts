@@ -11,7 +11,7 @@ export function changeKey(view: StatusView): string {
   return JSON.stringify({
     ...view,
     sinceSeconds: undefined,
-    lease: view.lease && { ...view.lease, ageSeconds: undefined, renewedAt: undefined },
+    lease: view.lease && { ...view.lease, ageSeconds: undefined, renewedAt: undefined, unchangedSeconds: undefined },
   });
 }
 

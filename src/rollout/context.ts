@@ -33,6 +33,7 @@ export interface Outcome {
     | "interrupted"
     | "unchanged"
     | "superseded"
+    | "lease-lost"
     | "nothing-to-do";
   exitCode: number;
   message: string;

@@ -2,13 +2,12 @@
 // deploy, a new canary, a resume or nothing to do, runs it, and maps every
 // ending (promoted, failed gate, deadline, interrupt, takeover) to an outcome.
 import { ExitCode, UsageError } from "../errors.ts";
-import { LeaseLostError } from "../kube/lease.ts";
-import { SupersededError } from "../kube/state-store.ts";
-import { ownedRouter } from "../operate/owned-router.ts";
+import { isOwnershipLost } from "../kube/fence.ts";
 import type { Outcome, RolloutContext } from "./context.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
 import { names } from "../kube/names.ts";
+import { actAsOwner, lostOutcome } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
@@ -28,9 +27,7 @@ export interface RolloutRequest {
 /** The reason a user interrupt carries (SIGINT/SIGTERM). */
 export class Interrupted extends Error {}
 
-export async function runRollout(unguarded: RolloutContext, request: RolloutRequest): Promise<Outcome> {
-  // Router writes check ownership first: a forced rollback may have claimed the rollout.
-  const ctx = { ...unguarded, router: ownedRouter(unguarded.router, unguarded.store, unguarded.owner) };
+export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {
   const { config } = ctx;
   const n = names(config.app);
   const runStartedAt = ctx.clock.now();
@@ -90,6 +87,7 @@ async function take(ctx: RolloutContext, state: RolloutState): Promise<RolloutSt
     state: { ...(stored.state ?? state), owner: ctx.owner, actor: ctx.actor },
     history: stored.history,
   }));
+  await actAsOwner(ctx);
   return written.state!;
 }
 
@@ -105,6 +103,7 @@ async function start(
   );
   // Intent first: the record exists before anything in the cluster changes.
   const written = await ctx.store.mutate((stored) => ({ state, history: stored.history }));
+  await actAsOwner(ctx);
   return written.state!;
 }
 
@@ -160,7 +159,13 @@ async function drive(
       fields,
     };
   } catch (error) {
-    return await ended(ctx, state, error, fields);
+    try {
+      return await ended(ctx, state, error, fields);
+    } catch (again) {
+      // Rolling back after an interrupt or a deadline may itself find the rollout lost.
+      if (isOwnershipLost(again)) return await lostOutcome(ctx, again, fields);
+      throw again;
+    }
   } finally {
     await recordActiveTime(ctx, runStartedAt);
   }
@@ -190,17 +195,10 @@ async function ended(
   fields: Record<string, unknown>,
 ): Promise<Outcome> {
   const reason = ctx.signal.aborted ? ctx.signal.reason : error;
-  if (reason instanceof LeaseLostError || reason instanceof SupersededError || error instanceof SupersededError) {
-    const by =
-      reason instanceof LeaseLostError ? reason.holder : reason instanceof SupersededError ? reason.by : String(error);
-    // Someone else (a forced rollback) owns the rollout now: stop without writing anything.
-    return {
-      outcome: "superseded",
-      exitCode: ExitCode.rolledBack,
-      message: `superseded by rollback (${by}); stopped without further changes`,
-      fields,
-    };
-  }
+  // Someone else owns the rollout now (a rollback, a forced takeover), or this process's
+  // Lease ran out: stop without writing anything.
+  if (isOwnershipLost(reason)) return lostOutcome(ctx, reason, fields);
+  if (isOwnershipLost(error)) return lostOutcome(ctx, error, fields);
   if (reason instanceof Interrupted) {
     if (ctx.config.rollout.onInterrupt === "leave") {
       await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "interrupted", reason: reason.message }));
@@ -219,6 +217,7 @@ async function ended(
 }
 
 async function recordActiveTime(ctx: RolloutContext, runStartedAt: number): Promise<void> {
+  if (ctx.cluster.fence?.lost) return;
   try {
     await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, activeMs: s.activeMs + (ctx.clock.now() - runStartedAt) }));
   } catch {

@@ -29,11 +29,11 @@ export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState,
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "rolling-back", reason, targetWeight: 0 }));
   await retreat(ctx);
   await restoreStable(ctx, state);
-  await ctx.store.mutate((stored) => {
+  await ctx.store.mutateOwned(ctx.owner, (stored) => {
     const entry = releaseOf(state, who(ctx), "rolled-back", { reason });
     const done = stored.history.some((h) => h.revision === state.revision && h.outcome === "rolled-back");
     return {
-      state: stored.state ? { ...stored.state, phase: "rolled-back", weight: 0, targetWeight: 0, reason } : undefined,
+      state: { ...stored.state, phase: "rolled-back", weight: 0, targetWeight: 0, reason },
       history: done ? stored.history : [...stored.history, entry],
     };
   });
@@ -65,11 +65,11 @@ export async function promote(
   const rolled = await waitRolledOut(ctx, n.stable, deadline);
   if (!rolled.ok) return rolled;
   await retreat(ctx);
-  await ctx.store.mutate((stored) => {
+  await ctx.store.mutateOwned(ctx.owner, (stored) => {
     const entry = releaseOf(state, who(ctx), "promoted");
     const done = stored.history.some((h) => h.revision === state.revision && h.outcome === "promoted");
     return {
-      state: stored.state ? { ...stored.state, phase: "promoted", weight: 0, targetWeight: 0 } : undefined,
+      state: { ...stored.state, phase: "promoted", weight: 0, targetWeight: 0 },
       history: done ? stored.history : [...stored.history, entry],
     };
   });
@@ -84,8 +84,8 @@ export async function firstDeploy(ctx: RolloutContext, state: RolloutState, dead
   if (!rolled.ok) return { exitCode: ExitCode.internal, reason: rolled.reason };
   // Routing objects only once stable can carry traffic.
   await ctx.router.prepare();
-  await ctx.store.mutate((stored) => ({
-    state: stored.state ? { ...stored.state, phase: "deployed" } : undefined,
+  await ctx.store.mutateOwned(ctx.owner, (stored) => ({
+    state: { ...stored.state, phase: "deployed" },
     history: stored.history.some((h) => h.revision === state.revision)
       ? stored.history
       : [...stored.history, releaseOf({ ...state, previousImage: undefined }, who(ctx), "deployed")],

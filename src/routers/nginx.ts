@@ -109,17 +109,28 @@ export class NginxRouter implements TrafficRouter {
     if (!(await this.read(names(app).canaryIngress))) await this.create(this.canaryIngress(main, 0));
   }
 
+  /** One merge patch of the weight annotation, conditional on the version read; no write when it already says so. */
   async setCanaryWeight(weight: number): Promise<void> {
     const name = names(this.config.app).canaryIngress;
-    await this.cluster.call(`set ${CANARY_WEIGHT}=${weight} on Ingress ${name}`, () =>
-      this.api.patchNamespacedIngress(
-        {
-          name,
-          namespace: this.cluster.namespace,
-          body: { metadata: { annotations: { [CANARY_WEIGHT]: String(weight) } } },
-        },
-        MERGE,
-      ),
+    const namespace = this.cluster.namespace;
+    await this.cluster.update(
+      `set ${CANARY_WEIGHT}=${weight} on Ingress ${name}`,
+      () => this.api.readNamespacedIngress({ name, namespace }),
+      (current) => (current.metadata?.annotations?.[CANARY_WEIGHT] === String(weight) ? undefined : current),
+      (current) =>
+        this.api.patchNamespacedIngress(
+          {
+            name,
+            namespace,
+            body: {
+              metadata: {
+                resourceVersion: current.metadata?.resourceVersion,
+                annotations: { [CANARY_WEIGHT]: String(weight) },
+              },
+            },
+          },
+          MERGE,
+        ),
     );
   }
 

@@ -1,6 +1,7 @@
 // The status view from what was read: orphan detection, phase age, tracks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { LeaseBasis, LeaseInfo } from "../../src/kube/lease-record.ts";
 import { buildStatus } from "../../src/operate/status.ts";
 import { changeKey } from "../../src/operate/watch.ts";
 import type { Phase, RolloutState } from "../../src/rollout/state.ts";
@@ -23,17 +24,35 @@ const state = (phase: Phase): RolloutState => ({
   inconclusive: {},
   activeMs: 0,
 });
-const lease = (expired: boolean) => ({ holder: "ci@host/1/abc", renewedAt: now - 5000, durationMs: 2000, expired });
+const lease = (basis: LeaseBasis): LeaseInfo => ({
+  holder: "ci@host/1/abc",
+  renewedAt: now - 5000,
+  durationMs: 2000,
+  basis,
+  expired: basis === "free" || basis === "process-gone" || basis === "lapsed",
+  unchangedMs: 0,
+  local: false,
+});
 const base = { app: "cart", namespace: "default", steps: 3, now };
 
-const orphanCases: [string, Phase, ReturnType<typeof lease> | undefined, boolean][] = [
-  ["progressing, live Lease", "progressing", lease(false), false],
-  ["progressing, expired Lease", "progressing", lease(true), true],
+// Orphaned is judged on what this process saw, never on the holder's renewTime against our clock:
+// every case below has a renewTime 5 s old with a 2 s Lease.
+const orphanCases: [string, Phase, LeaseInfo | undefined, boolean][] = [
+  ["progressing, Lease seen renewing", "progressing", lease("live"), false],
+  [
+    "progressing, Lease not watched long enough (renewTime old by its clock)",
+    "progressing",
+    lease("unconfirmed"),
+    false,
+  ],
+  ["progressing, Lease watched unchanged for its duration", "progressing", lease("lapsed"), true],
+  ["progressing, holder's process on this machine gone", "progressing", lease("process-gone"), true],
+  ["progressing, Lease released", "progressing", { ...lease("free"), holder: undefined }, true],
   ["progressing, no Lease", "progressing", undefined, true],
-  ["promoting, expired Lease", "promoting", lease(true), true],
-  ["paused (stopped on purpose)", "paused", lease(true), false],
-  ["interrupted (stopped on purpose)", "interrupted", lease(true), false],
-  ["promoted (not in flight)", "promoted", lease(true), false],
+  ["promoting, Lease lapsed", "promoting", lease("lapsed"), true],
+  ["paused (stopped on purpose)", "paused", lease("lapsed"), false],
+  ["interrupted (stopped on purpose)", "interrupted", lease("lapsed"), false],
+  ["promoted (not in flight)", "promoted", lease("lapsed"), false],
 ];
 for (const [name, phase, held, orphaned] of orphanCases) {
   test(`orphaned: ${name} → ${orphaned}`, () =>
@@ -64,12 +83,12 @@ test("tracks come from the Deployments; nothing deployed reads as phase none", (
 });
 
 test("a change key ignores ages that tick every second", () => {
-  const a = buildStatus({ ...base, state: state("progressing"), lease: lease(false) });
+  const a = buildStatus({ ...base, state: state("progressing"), lease: lease("live") });
   const b = buildStatus({
     ...base,
     now: now + 3000,
     state: state("progressing"),
-    lease: { ...lease(false), renewedAt: now - 1000 },
+    lease: { ...lease("live"), renewedAt: now - 1000, unchangedMs: 800 },
   });
   assert.equal(changeKey(a), changeKey(b));
   const c = buildStatus({ ...base, state: { ...state("progressing"), weight: 100 } });

@@ -45,32 +45,25 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
   }
   const { openSession } = await import("../shared/session.ts");
   const session = await openSession(ctx, config);
-  const [{ audit }, { withLease, leaseLost }] = await Promise.all([
+  const [{ audit }, { withLease }] = await Promise.all([
     import("../../operate/audit.ts"),
     import("../../operate/lease-hold.ts"),
   ]);
   const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
-  let superseded = false;
-  return withLease(
-    holder,
-    Boolean(options.force),
-    async () => {
-      const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
-      superseded = outcome.outcome === "superseded" || leaseLost(session.abort);
-      const event = AUDIT[outcome.outcome];
-      // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a superseded process writes nothing.
-      if (event && !superseded) {
-        await audit(session.rollout, {
-          ...event,
-          action: `${outcome.outcome} ${image}`,
-          why: outcome.fields.reason as string | undefined,
-        });
-      }
-      ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
-      return outcome.exitCode;
-    },
-    () => superseded,
-  );
+  return withLease(holder, Boolean(options.force), async () => {
+    const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
+    const event = AUDIT[outcome.outcome];
+    // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a process that lost the rollout writes nothing.
+    if (event && !session.lease.fence.lost) {
+      await audit(session.rollout, {
+        ...event,
+        action: `${outcome.outcome} ${image}`,
+        why: outcome.fields.reason as string | undefined,
+      });
+    }
+    ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
+    return outcome.exitCode;
+  });
 }
 
 export { ExitCode };

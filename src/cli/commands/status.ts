@@ -21,7 +21,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const { config } = await ctx.loadConfig();
   const [{ sessionFor }, { readStatus }, { renderStatus }] = await modules;
   const session = sessionFor(ctx, config);
-  const read = () => readStatus(session.ctx);
+  const read = () => readStatus(session.ctx, session.lease);
   const show = (view: Awaited<ReturnType<typeof read>>) =>
     ctx.reporter.event("status", { ...view }, renderStatus(view));
   if (!options.watch) {

@@ -1,0 +1,123 @@
+// Leases judged by what a process observes, never by comparing its clock with
+// the holder's: a process whose clock runs ahead cannot take a live Lease, and
+// `status` calls a rollout orphaned only once it has watched its Lease lapse
+// (or its holder ran on this machine and is gone).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { R } from "../../sandbox/resources.ts";
+import type { RunningCli } from "../helpers/cli.ts";
+import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
+import { type TrafficWatcher, watchTraffic } from "../helpers/traffic-watcher.ts";
+
+const CONFIG = `app: till
+namespace: default
+deployment:
+  replicas: 2
+traffic:
+  router: nginx
+  host: till.local
+rollout:
+  steps: [10, 50, 100]
+  interval: 2s
+  readyTimeout: 10s
+  progressDeadline: 2m
+  leaseDuration: 2s
+`;
+
+let app: SandboxApp;
+let watcher: TrafficWatcher;
+const running: RunningCli[] = [];
+before(async () => {
+  app = await startSandboxApp(CONFIG);
+  watcher = watchTraffic(app.sandbox.store, "default", "till");
+  const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
+  assert.equal(first.code, 0, first.stderr);
+});
+after(async () => {
+  for (const child of running) {
+    child.kill("SIGCONT");
+    child.kill("SIGKILL");
+  }
+  watcher.stop();
+  await app.stop();
+});
+
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+const holder = () => app.sandbox.store.get(R.leases, "default", "till-grayctl")?.spec.holderIdentity;
+const stableImage = () =>
+  app.sandbox.store.get(R.deployments, "default", "till")?.spec.template.spec.containers[0].image;
+
+for (const skew of [45_000, 60_000]) {
+  test(`a process whose clock runs ${skew / 1000}s ahead cannot take a live Lease without --force`, async () => {
+    const tag = skew === 45_000 ? "v2" : "v3";
+    const live = app.spawn(["rollout", "--image", demoImage(tag), "-o", "json"]);
+    running.push(live);
+    await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
+    const owner = holder();
+    assert.match(owner ?? "", /^test-runner@/);
+
+    const ahead = { GRAYCTL_TEST_CLOCK_SKEW_MS: String(skew) };
+    for (const args of [
+      ["rollout", "--image", demoImage(tag)],
+      ["rollback", "--reason", "clock ahead"],
+    ]) {
+      const refused = await app.grayctl(args, { env: ahead });
+      assert.equal(refused.code, 5, `${args[0]}: ${refused.stderr}${refused.stdout}`);
+      assert.match(
+        refused.stderr,
+        /holds the rollout lock of till: test-runner@\S+ \(renewed -?\d+s ago by its clock, seen renewing from here; if it stops renewing, its Lease expires 2s after its last renewal\)/,
+      );
+      assert.match(refused.stderr, /--force is for a holder whose process is dead or hung/);
+      assert.equal(holder(), owner, `${args[0]} left the Lease with its holder`);
+    }
+
+    const result = await live.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(lines(result.stdout).at(-1).outcome, "promoted");
+    assert.equal(stableImage(), demoImage(tag));
+  });
+}
+
+test("a hung holder: `status` does not call it orphaned at a glance, `status --watch` does once it watched the Lease lapse; rollback then takes it without --force", async () => {
+  const hung = app.spawn(["rollout", "--image", demoImage("v4"), "-o", "json"]);
+  running.push(hung);
+  await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
+  hung.kill("SIGSTOP");
+  // Its renewTime is soon seconds old by this machine's clock; status must not judge by that.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+  const glance = await app.grayctl(["status", "-o", "json"]);
+  assert.equal(glance.code, 0, glance.stderr);
+  const view = lines(glance.stdout).find((e) => e.type === "status");
+  assert.equal(view.orphaned, false);
+  assert.equal(view.lease.basis, "unconfirmed");
+  const text = await app.grayctl(["status"]);
+  assert.match(
+    text.stdout,
+    /lock: test-runner@\S+ \(renewed \d+s ago by its clock; if its process is gone, `grayctl status --watch` tells within 2s/,
+  );
+
+  const watched = await app.grayctl(["status", "--watch", "--interval", "200ms", "--timeout", "5s", "-o", "json"]);
+  assert.equal(watched.code, 6, watched.stderr);
+  const views = lines(watched.stdout).filter((e) => e.type === "status");
+  assert.equal(views[0].orphaned, false);
+  assert.equal(views.at(-1).orphaned, true, "orphaned once the Lease was watched unchanged for 2 s");
+  assert.equal(views.at(-1).lease.basis, "lapsed");
+
+  const rollback = await app.grayctl(["rollback", "-o", "json"]);
+  assert.equal(rollback.code, 3, rollback.stderr + rollback.stdout);
+  assert.match(rollback.stdout + rollback.stderr, /watching it for up to 2s/);
+  hung.kill("SIGCONT");
+  const woken = await hung.done;
+  assert.equal(woken.code, 3, woken.stderr);
+  assert.equal(lines(woken.stdout).at(-1).outcome, "superseded");
+  assert.equal(app.state()?.phase, "rolled-back");
+});
+
+test("no track ever had weight without ready pods", () => {
+  assert.deepEqual(watcher.violations, []);
+});

@@ -27,26 +27,35 @@ export interface RolloutRequest {
 /** The reason a user interrupt carries (SIGINT/SIGTERM). */
 export class Interrupted extends Error {}
 
+/** Refuses a request that conflicts with the rollout in flight: before the Lease is taken, and again under it. */
+export function refuseConflicting(current: RolloutState | undefined, request: RolloutRequest): void {
+  if (!current || !IN_FLIGHT.has(current.phase) || current.image === request.image || request.supersede) return;
+  throw new UsageError(
+    `a rollout of ${current.image} is in flight (${current.phase}, step ${current.stepIndex + 1}, weight ${current.weight}%)`,
+    "Pass --supersede to replace it with this image, finish it with `grayctl promote`, or undo it with `grayctl rollback`.",
+  );
+}
+
+/** The request's checks against the recorded state, for the command to run before it takes the Lease. */
+export async function checkRequest(ctx: RolloutContext, request: RolloutRequest): Promise<void> {
+  refuseConflicting((await ctx.store.read()).state, request);
+}
+
 export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {
   const { config } = ctx;
   const n = names(config.app);
   const runStartedAt = ctx.clock.now();
-  const stored = await ctx.store.read();
-  const stable = await ctx.cluster.getDeployment(n.stable);
+  let stored = await ctx.store.read();
   const current = stored.state;
   const fields = { app: config.app, namespace: config.namespace, image: request.image };
 
   if (current && IN_FLIGHT.has(current.phase)) {
-    if (current.image !== request.image && !request.supersede) {
-      throw new UsageError(
-        `a rollout of ${current.image} is in flight (${current.phase}, step ${current.stepIndex + 1}, weight ${current.weight}%)`,
-        "Pass --supersede to replace it with this image, finish it with `grayctl promote`, or undo it with `grayctl rollback`.",
-      );
-    }
+    refuseConflicting(current, request);
     if (current.image !== request.image) {
       ctx.reporter.warn(`superseding the rollout of ${current.image}`);
       await take(ctx, current);
       await rollbackInFlight(ctx, current, `superseded by ${request.image}`);
+      stored = await ctx.store.read();
     } else if (current.phase === "paused" && !request.continueFromPause) {
       return paused(current, fields, "still paused");
     } else {
@@ -55,8 +64,13 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
     }
   }
 
+  // Read after any rollback above: an interrupted promotion it undid put stable back on its previous image.
+  const stable = await ctx.cluster.getDeployment(n.stable);
   if (!stable) {
-    const state = await start(ctx, request, { phase: "deploying", revision: nextRevision(stored.history, current) });
+    const state = await start(ctx, request, {
+      phase: "deploying",
+      revision: nextRevision(stored.history, stored.state),
+    });
     ctx.reporter.info(`first deploy of ${config.app}: ${request.image} straight to stable`);
     return drive(ctx, state, runStartedAt, request);
   }
@@ -71,7 +85,7 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
   }
   const state = await start(ctx, request, {
     phase: "progressing",
-    revision: nextRevision(stored.history, current),
+    revision: nextRevision(stored.history, stored.state),
     previousImage: stableImage,
   });
   await ensureServices(ctx);

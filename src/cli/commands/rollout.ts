@@ -1,7 +1,7 @@
 // `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
 // image for HEAD first; then takes the app's Lease and runs the engine.
 import { ExitCode, UsageError } from "../../errors.ts";
-import { runRollout } from "../../rollout/engine.ts";
+import { checkRequest, runRollout } from "../../rollout/engine.ts";
 import type { AuditReason } from "../../kube/events.ts";
 import type { CommandContext } from "../context.ts";
 import { imageSettings } from "../shared/image-settings.ts";
@@ -49,9 +49,12 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     import("../../operate/audit.ts"),
     import("../../operate/lease-hold.ts"),
   ]);
+  const request = { image, commit, supersede: options.supersede };
+  // A request that cannot run is refused before the Lease is taken: even with --force it changes nothing.
+  await checkRequest(session.rollout, request);
   const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
   return withLease(holder, Boolean(options.force), async () => {
-    const outcome = await runRollout(session.rollout, { image, commit, supersede: options.supersede });
+    const outcome = await runRollout(session.rollout, request);
     const event = AUDIT[outcome.outcome];
     // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a process that lost the rollout writes nothing.
     if (event && !session.lease.fence.lost) {

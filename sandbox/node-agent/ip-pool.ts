@@ -1,6 +1,9 @@
 // Pod addresses from the node's pod CIDR: the bridge takes the first host
-// address (.1), pods get the next ones, lowest free first, so an address freed
-// by a deleted pod is reused before the range runs out.
+// address (.1), pods get the next ones in turn, after the last one handed out,
+// as CNI's host-local IPAM does. Reusing the lowest free address at once made
+// the root namespace's neighbour (ARP) cache still point a fresh pod's IP at
+// the deleted pod's veth: the API server's pod proxy and the probes got no
+// answer for seconds (found on the real control plane under the suites).
 
 export interface PodCidr {
   /** The bridge's address, the pods' default gateway. */
@@ -24,6 +27,7 @@ export class IpPool {
   private readonly first: number;
   private readonly last: number;
   private readonly taken = new Set<number>();
+  private next: number;
 
   constructor(podCidr: string) {
     const match = /^([\d.]+)\/(\d+)$/.exec(podCidr);
@@ -35,6 +39,7 @@ export class IpPool {
     this.cidr = { gateway: toIp(network + 1), prefixLength };
     this.first = network + 2;
     this.last = network + size - 2;
+    this.next = this.first;
   }
 
   contains(ip: string): boolean {
@@ -46,15 +51,18 @@ export class IpPool {
     }
   }
 
-  /** The preferred address if it is in range and free (a pod keeps its IP across an agent restart), else the lowest free. */
+  /** The preferred address if it is in range and free (a pod keeps its IP across an agent restart), else the next free one in turn. */
   allocate(preferred?: string): string {
     if (preferred && this.contains(preferred) && !this.taken.has(toInt(preferred))) {
       this.taken.add(toInt(preferred));
       return preferred;
     }
-    for (let value = this.first; value <= this.last; value++) {
+    const count = this.last - this.first + 1;
+    for (let offset = 0; offset < count; offset++) {
+      const value = this.first + ((this.next - this.first + offset) % count);
       if (!this.taken.has(value)) {
         this.taken.add(value);
+        this.next = value + 1 > this.last ? this.first : value + 1;
         return toIp(value);
       }
     }

@@ -94,6 +94,9 @@ export class NodeNetwork {
     await inPod("link", "set", "eth0", "up");
     await inPod("link", "set", "lo", "up");
     await inPod("route", "add", "default", "via", this.cidr.gateway);
+    // An address used before may still sit in the host's neighbour cache with
+    // the old veth's MAC; forget it so the first packet asks again.
+    await runQuietly(["ip", "neigh", "flush", "to", ip, "dev", this.bridge]);
   }
 
   /**

@@ -1,13 +1,21 @@
 // Interactive terminals: ora spinners and colour on stderr, the result on stdout.
 import type { ChalkInstance } from "chalk";
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { formatFields } from "./format.ts";
 import { BaseReporter, FAILED_OUTCOMES, type ReporterOptions } from "./reporter.ts";
 import type { Fields, Progress } from "./types.ts";
 
+// ora is loaded at the first spinner, not with the reporter: on import it builds
+// string-width's Unicode regular expressions and an Intl.Segmenter (~15 ms), which
+// status, history and rollback, showing no spinner, should not wait for.
+let loadOra: Promise<typeof import("ora").default> | undefined;
+
 export class TtyReporter extends BaseReporter {
   private readonly chalk: ChalkInstance;
+  /** The spinner on screen (undefined while ora loads). */
   private spinner: Ora | undefined;
+  /** Ends the current spinner, whether ora has loaded yet or not. */
+  private stopSpinner = () => {};
 
   constructor(options: ReporterOptions & { chalk: ChalkInstance }) {
     super(options);
@@ -36,24 +44,48 @@ export class TtyReporter extends BaseReporter {
 
   start(_kind: string, text: string): Progress {
     if (this.quiet) return { update() {}, succeed() {}, fail: (next) => this.print(this.chalk.red(`✖ ${next}`)) };
-    this.spinner?.stop();
+    this.stopSpinner();
     // ora writes to the terminal itself (cursor moves, clears), so every text
     // handed to it is redacted first instead of filtering its byte stream.
     const clean = (value: string) => this.redactor.text(value);
     const stream = this.err as unknown as NodeJS.WritableStream;
-    const spinner = ora({ text: clean(text), stream, isEnabled: true, discardStdin: false }).start();
-    this.spinner = spinner;
+    let current = clean(text);
+    let spinner: Ora | undefined;
+    let ended = false;
+    const end = () => {
+      ended = true;
+      if (this.spinner === spinner) this.spinner = undefined;
+    };
+    this.stopSpinner = () => {
+      spinner?.stop();
+      end();
+    };
+    loadOra ??= import("ora").then((module) => module.default);
+    loadOra.then(
+      (ora) => {
+        if (ended) return;
+        spinner = ora({ text: current, stream, isEnabled: true, discardStdin: false }).start();
+        this.spinner = spinner;
+      },
+      () => {}, // no spinner then; the outcome line is printed all the same
+    );
     return {
       update: (next) => {
-        spinner.text = clean(next);
+        current = clean(next);
+        if (spinner) spinner.text = current;
       },
       succeed: (next) => {
-        spinner.succeed(this.chalk.green(clean(next)));
-        if (this.spinner === spinner) this.spinner = undefined;
+        const line = this.chalk.green(clean(next));
+        // Ended before ora loaded: the line ora would have left, without the animation.
+        if (spinner) spinner.succeed(line);
+        else this.print(`${this.chalk.green("✔")} ${line}`);
+        end();
       },
       fail: (next) => {
-        spinner.fail(this.chalk.red(clean(next)));
-        if (this.spinner === spinner) this.spinner = undefined;
+        const line = this.chalk.red(clean(next));
+        if (spinner) spinner.fail(line);
+        else this.print(`${this.chalk.red("✖")} ${line}`);
+        end();
       },
     };
   }
@@ -63,7 +95,7 @@ export class TtyReporter extends BaseReporter {
   }
 
   protected writeResult(outcome: string, _fields: Fields, text: string): void {
-    this.spinner?.stop();
+    this.stopSpinner();
     if (outcome === "error") this.writeErr(`${this.chalk.red("✖")} ${text}\n`);
     else if (FAILED_OUTCOMES.has(outcome)) this.writeOut(`${this.chalk.red("✖")} ${text}\n`);
     else this.writeOut(`${this.chalk.green("✔")} ${text}\n`);

@@ -70,11 +70,44 @@ export function applyDefaults(t: ResourceType, obj: KubeObject): KubeObject {
       obj.spec.replicas ??= 1;
       defaultPodSpec(obj.spec.template?.spec);
       break;
+    case R.httproutes:
+      defaultHttpRoute(obj.spec);
+      break;
     case R.leases:
       checkMicroTimes(obj, ["acquireTime", "renewTime"]);
       break;
   }
   return obj;
+}
+
+/**
+ * The defaults in Gateway API's HTTPRoute CRD schema (sigs.k8s.io/gateway-api
+ * v1.6, config/crd/standard), which kube-apiserver applies on every write:
+ * seen on the real control plane, where a route read back carries them.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: custom resource specs are unstructured
+function defaultHttpRoute(spec: any): void {
+  if (!spec) return;
+  for (const parent of spec.parentRefs ?? []) {
+    parent.group ??= "gateway.networking.k8s.io";
+    parent.kind ??= "Gateway";
+  }
+  spec.rules ??= [{}];
+  for (const rule of spec.rules) {
+    rule.matches ??= [{}];
+    for (const match of rule.matches) {
+      match.path ??= {};
+      match.path.type ??= "PathPrefix";
+      match.path.value ??= "/";
+      for (const header of match.headers ?? []) header.type ??= "Exact";
+      for (const param of match.queryParams ?? []) param.type ??= "Exact";
+    }
+    for (const backend of rule.backendRefs ?? []) {
+      backend.group ??= "";
+      backend.kind ??= "Service";
+      backend.weight ??= 1;
+    }
+  }
 }
 
 /**

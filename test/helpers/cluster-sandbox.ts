@@ -18,6 +18,9 @@ import { writeClusterKubeconfig } from "../../cluster/kubeconfig.ts";
 import { startApiProxy } from "../../sandbox/api-proxy.ts";
 import { Faults, type Sandbox, type SandboxOptions } from "../../sandbox/index.ts";
 import { writeKubeconfig } from "../../sandbox/kubeconfig.ts";
+import { collectionPath } from "../../sandbox/mirror-http.ts";
+import { apiVersionOf, type ResourceType } from "../../sandbox/resources.ts";
+import type { KubeObject } from "../../sandbox/store.ts";
 import { startClusterTraffic } from "../../sandbox/traffic/cluster.ts";
 
 const RBAC = new URL("../../templates/rbac.yaml", import.meta.url);
@@ -92,6 +95,10 @@ export const testNamespace = (app: string) => `gt-${app}-${randomBytes(3).toStri
 export interface ClusterSandbox extends Sandbox {
   /** Resolves once the mirrored store has caught up with the API server (after a command, before reading it). */
   settle(): Promise<void>;
+  /** Creates an object as a team would (admin, through the real API), then lets the mirror catch up. */
+  create(t: ResourceType, object: KubeObject): Promise<KubeObject>;
+  /** Reads, changes and replaces an object with its resourceVersion (retried on 409), then lets the mirror catch up. */
+  mutate(t: ResourceType, name: string, change: (object: KubeObject) => void): Promise<KubeObject>;
 }
 
 export async function startClusterSandbox(
@@ -124,6 +131,7 @@ export async function startClusterSandbox(
       log: () => {},
     });
     stops.push(() => traffic.stop());
+    const settle = () => traffic.mirror.caughtUp(10_000);
     return {
       url: proxy.url,
       kubeconfigPath,
@@ -131,7 +139,29 @@ export async function startClusterSandbox(
       frontDoorUrl: options.traffic === false ? undefined : traffic.frontDoorUrl,
       store: traffic.store,
       faults,
-      settle: () => traffic.mirror.caughtUp(10_000),
+      settle,
+      async create(t, object) {
+        const body = { apiVersion: apiVersionOf(t), kind: t.kind, ...object };
+        const created = await ok(
+          `creating ${t.kind} ${object.metadata.name}`,
+          apiCall(admin, "POST", collectionPath(t, namespace), body),
+        );
+        await settle();
+        return created;
+      },
+      async mutate(t, name, change) {
+        const path = `${collectionPath(t, namespace)}/${name}`;
+        for (let attempt = 0; ; attempt++) {
+          const current = await ok(`reading ${t.kind} ${name}`, apiCall(admin, "GET", path));
+          change(current);
+          const answer = await apiCall(admin, "PUT", path, current);
+          if (answer.status === 409 && attempt < 5) continue;
+          if (answer.status !== 200)
+            throw new Error(`replacing ${t.kind} ${name}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
+          await settle();
+          return JSON.parse(answer.body);
+        }
+      },
       stop,
     };
   } catch (error) {

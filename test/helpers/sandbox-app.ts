@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
-import { R } from "../../sandbox/resources.ts";
+import { R, type ResourceType } from "../../sandbox/resources.ts";
+import type { KubeObject } from "../../sandbox/store.ts";
 import { type CliResult, type RunningCli, runCli, spawnCli } from "./cli.ts";
 import { clusterKubeconfig, startClusterSandbox, testNamespace } from "./cluster-sandbox.ts";
 
@@ -20,6 +21,10 @@ export interface SandboxApp {
   namespace: string;
   /** True when the suite runs against the real control plane (npm run test:cluster). */
   onCluster: boolean;
+  /** Creates an object in the app's namespace as a team would: in the store, or through the real API. */
+  create(t: ResourceType, object: KubeObject): Promise<KubeObject>;
+  /** Changes an object in the app's namespace as a team would (read, change, replace). */
+  mutate(t: ResourceType, name: string, change: (object: KubeObject) => void): Promise<KubeObject>;
   dir: string;
   configPath: string;
   grayctl(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
@@ -51,6 +56,9 @@ export async function startSandboxApp(
     sandbox,
     namespace: ns,
     onCluster,
+    create: async (t, object) => (cluster ? cluster.create(t, object) : sandbox.store.create(t, ns, object)),
+    mutate: async (t, name, change) =>
+      cluster ? cluster.mutate(t, name, change) : sandbox.store.mutate(t, ns, name, change)!,
     dir,
     configPath,
     grayctl: async (args, options = {}) => {

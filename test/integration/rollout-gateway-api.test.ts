@@ -7,9 +7,14 @@ import { R } from "../../sandbox/resources.ts";
 import { demoImage, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { weightedRouterSuite } from "../helpers/weighted-router-suite.ts";
 
+// HTTPRoutes as the API server returns them, with the CRD's defaults filled in
+// (group and kind of references, weight 1, PathPrefix "/").
+const backend = (name: string, port: number, weight = 1) => ({ group: "", kind: "Service", name, port, weight });
+const gateway = (ref: Record<string, string>) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...ref });
+
 const pin = (value: string, service: string, path = "/") => ({
   matches: [{ path: { type: "PathPrefix", value: path }, headers: [{ type: "Exact", name: "x-canary", value }] }],
-  backendRefs: [{ name: service, port: 80, weight: 1 }],
+  backendRefs: [backend(service, 80)],
 });
 
 describe("gateway-api rollout", () => {
@@ -19,16 +24,13 @@ describe("gateway-api rollout", () => {
     assert.equal(route.apiVersion, "gateway.networking.k8s.io/v1");
     assert.equal(route.metadata.labels?.["app.kubernetes.io/managed-by"], "grayctl");
     assert.deepEqual(route.spec.hostnames, ["shop.local"]);
-    assert.deepEqual(route.spec.parentRefs, [{ name: "shop-gateway" }]);
+    assert.deepEqual(route.spec.parentRefs, [gateway({ name: "shop-gateway" })]);
     assert.deepEqual(route.spec.rules, [
       pin("always", "shop-canary"),
       pin("never", "shop-stable"),
       {
         matches: [{ path: { type: "PathPrefix", value: "/" } }],
-        backendRefs: [
-          { name: "shop-stable", port: 80, weight: 100 },
-          { name: "shop-canary", port: 80, weight: 0 },
-        ],
+        backendRefs: [backend("shop-stable", 80, 100), backend("shop-canary", 80, 0)],
       },
     ]);
   });
@@ -62,7 +64,7 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
       timeouts: { request: "5s" },
       backendRefs: [{ name: "books-stable", port: 80 }],
     };
-    store.create(R.httproutes, app.namespace, {
+    await app.create(R.httproutes, {
       metadata: { name: "books", labels: { team: "books" } },
       spec: {
         parentRefs: [{ name: "public", namespace: "gateways", sectionName: "https" }],
@@ -75,7 +77,7 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
     const paused = await app.grayctl(["rollout", "--image", demoImage("v2")]);
     assert.equal(paused.code, 4, paused.stderr);
     // The team edits its HTTPRoute while the canary is paused at 50 %.
-    store.mutate(R.httproutes, app.namespace, "books", (route) => {
+    await app.mutate(R.httproutes, "books", (route) => {
       route.spec.rules.unshift(docs);
     });
     // And the API server answers the first two weight writes with 409 Conflict: re-read, re-applied.
@@ -88,19 +90,20 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
 
     const route = store.get(R.httproutes, app.namespace, "books")!;
     assert.deepEqual(route.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");
-    assert.deepEqual(route.spec.parentRefs, [{ name: "public", namespace: "gateways", sectionName: "https" }]);
+    assert.deepEqual(route.spec.parentRefs, [gateway({ name: "public", namespace: "gateways", sectionName: "https" })]);
     assert.deepEqual(route.spec.hostnames, ["books.local", "www.books.local"]);
+    const defaulted = (rule: { backendRefs: { name: string; port: number }[] }) => ({
+      ...rule,
+      backendRefs: rule.backendRefs.map((ref) => backend(ref.name, ref.port)),
+    });
     assert.deepEqual(route.spec.rules, [
-      docs,
-      admin,
+      defaulted(docs),
+      defaulted(admin),
       pin("always", "books-canary"),
       pin("never", "books-stable"),
       {
         ...main,
-        backendRefs: [
-          { name: "books-stable", port: 80, weight: 100 },
-          { name: "books-canary", port: 80, weight: 0 },
-        ],
+        backendRefs: [backend("books-stable", 80, 100), backend("books-canary", 80, 0)],
       },
     ]);
   } finally {

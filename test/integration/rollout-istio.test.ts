@@ -58,7 +58,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
   const app = await startSandboxApp(ADOPTED);
   try {
     const { store } = app.sandbox;
-    store.create(R.virtualservices, app.namespace, {
+    await app.create(R.virtualservices, {
       metadata: { name: "books", labels: { team: "books" } },
       spec: {
         hosts: ["books.local"],
@@ -68,7 +68,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
           {
             name: "main",
             timeout: "5s",
-            route: [{ destination: { host: "books-stable.default.svc.cluster.local", port: { number: 80 } } }],
+            route: [{ destination: { host: `books-stable.${app.namespace}.svc.cluster.local`, port: { number: 80 } } }],
           },
         ],
       },
@@ -78,7 +78,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     const paused = await app.grayctl(["rollout", "--image", demoImage("v2")]);
     assert.equal(paused.code, 4, paused.stderr);
     // The team edits its VirtualService while the canary is paused at 50 %.
-    store.mutate(R.virtualservices, app.namespace, "books", (vs) => {
+    await app.mutate(R.virtualservices, "books", (vs) => {
       vs.spec.http.splice(1, 0, docs);
     });
     // And the API server answers the first two weight writes with 409 Conflict: re-read, re-applied.
@@ -93,7 +93,7 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     assert.deepEqual(vs.metadata.labels, { team: "books" }, "adopted, not marked as grayctl's");
     assert.deepEqual(vs.spec.hosts, ["books.local"]);
     assert.deepEqual(vs.spec.gateways, ["istio-system/public"]);
-    const fqdn = (track: string) => `books-${track}.default.svc.cluster.local`;
+    const fqdn = (track: string) => `books-${track}.${app.namespace}.svc.cluster.local`;
     assert.deepEqual(vs.spec.http, [
       admin,
       docs,
@@ -118,7 +118,7 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
   try {
     const { store } = app.sandbox;
     // The team's route goes to the Service selecting both tracks: splitting it would not split anything.
-    store.create(R.virtualservices, app.namespace, {
+    await app.create(R.virtualservices, {
       metadata: { name: "books" },
       spec: { hosts: ["books.local"], http: [{ route: [{ destination: { host: "books" } }] }] },
     });
@@ -128,7 +128,7 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
     assert.match(refused.stderr, /Add a route with destination host books-stable/);
     const status = await app.grayctl(["status"]);
     assert.match(status.stdout, /canary weight 0%/);
-    store.mutate(R.virtualservices, app.namespace, "books", (vs) => {
+    await app.mutate(R.virtualservices, "books", (vs) => {
       vs.spec.http[0].route[0].destination.host = "books-stable";
     });
     const resumed = await app.grayctl(["resume"]);

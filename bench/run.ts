@@ -1,15 +1,117 @@
-// Runs every benchmark in bench/ one after the other. Benchmarks print figures
-// and assert nothing about wall time.
+// `npm run bench`: grayctl beside what it replaces, in one run on one machine —
+// startup, status, rollback-inflight, overhead, scale and build-noop (issue 13),
+// against the sandbox with a per-request API latency of 0, 5 and 50 ms. Each
+// case runs once to warm up, then several times interleaved with its baseline;
+// the figures are medians with their spread (p25–p75), and each case's ratio is
+// to its baseline from the same run. Prints a table and writes bench/results.json.
+// Nothing here asserts anything about time.
+//   npm run bench [-- --quick] [--only status,scale] [--latencies 0,5]
+// The decision-rule simulation is a separate figure: node bench/analysis-simulation.ts
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildNoop, missingBuildParts } from "./cases/build-noop.ts";
+import { OVERHEAD_CONFIG, overhead } from "./cases/overhead.ts";
+import { ROLLBACK_CONFIG, rollbackInflight } from "./cases/rollback.ts";
+import { bundleGateRunner, scale } from "./cases/scale.ts";
+import { startup } from "./cases/startup.ts";
+import { status } from "./cases/status.ts";
+import { demoImage, ROOT, startBenchCluster } from "./lib/cluster.ts";
+import { startInstantPods } from "./lib/instant-pods.ts";
+import type { CaseResult } from "./lib/measure.ts";
+import { machine, printTable } from "./lib/report.ts";
 
-const dir = new URL(".", import.meta.url).pathname;
-const only = process.argv[2];
-for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith(".ts") && f !== "run.ts")
-  .sort()) {
-  if (only && !file.includes(only)) continue;
-  console.log(`\n## bench/${file}`);
-  const run = spawnSync(process.execPath, [`${dir}${file}`], { stdio: "inherit" });
-  if (run.status !== 0) process.exitCode = run.status ?? 1;
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    latencies: { type: "string", default: "0,5,50" },
+  },
+});
+const latencies = values.latencies.split(",").map(Number);
+const wanted = (name: string) => !values.only || values.only.split(",").includes(name);
+const runs = values.quick ? { short: 3, long: 2 } : { short: 10, long: 5 };
+
+// The bench measures the sources as they are now, bundled as they ship.
+const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
+if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
+
+const before = machine();
+console.log(
+  `grayctl bench: ${before.cpus} × ${before.cpuModel}, ${before.memoryGb} GB, Node ${before.node}, load ${before.loadAverage.join(" ")}`,
+);
+const results: CaseResult[] = [];
+const notes: string[] = [];
+const record = (result: CaseResult | CaseResult[]) => {
+  for (const r of [result].flat()) {
+    results.push(r);
+    printTable([r], false);
+  }
+};
+
+if (wanted("startup")) record(await startup(runs.short));
+
+if (wanted("status") || wanted("rollback-inflight")) {
+  const cluster = await startBenchCluster({ traffic: false });
+  try {
+    const shop = await cluster.writeConfig(
+      "shop",
+      "app: shop\ndeployment:\n  replicas: 2\ntraffic:\n  router: nginx\n",
+    );
+    const roll = await cluster.writeConfig("roll", ROLLBACK_CONFIG);
+    for (const [config, tag] of [
+      [shop, "v1"],
+      [roll, "v1"],
+    ]) {
+      const deployed = await cluster.grayctl(config, ["rollout", "--image", demoImage(tag)]);
+      if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
+    }
+    for (const latencyMs of latencies) {
+      cluster.setLatency(latencyMs);
+      if (wanted("status")) record(await status(cluster, shop, latencyMs, runs.short));
+      if (wanted("rollback-inflight")) record(await rollbackInflight(cluster, roll, latencyMs, runs.long));
+    }
+  } finally {
+    await cluster.stop();
+  }
 }
+
+if (wanted("overhead") || wanted("scale")) {
+  const cluster = await startBenchCluster({ workloads: false, traffic: false });
+  const pods = await startInstantPods(cluster.sandbox.store, { controllers: true });
+  try {
+    const fast = await cluster.writeConfig("fast", OVERHEAD_CONFIG);
+    const deployed = await cluster.grayctl(fast, ["rollout", "--image", demoImage("v1")]);
+    if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
+    const runner = await bundleGateRunner(cluster.dir);
+    for (const latencyMs of latencies) {
+      cluster.setLatency(latencyMs);
+      if (wanted("overhead")) record(await overhead(cluster, fast, latencyMs, runs.long));
+      if (wanted("scale")) record(await scale(cluster, pods, runner, latencyMs, runs.long));
+    }
+  } finally {
+    await pods.stop();
+    await cluster.stop();
+  }
+}
+
+if (wanted("build-noop")) {
+  const missing = await missingBuildParts();
+  if (missing) {
+    notes.push(`build-noop skipped: ${missing}`);
+    console.log(`\nbuild-noop: skipped — ${missing}`);
+  } else record(await buildNoop(runs.long));
+}
+
+const after = machine();
+console.log("");
+printTable(results, true);
+for (const note of notes) console.log(note);
+console.log(`load average before ${before.loadAverage.join(" ")}, after ${after.loadAverage.join(" ")}`);
+const file = join(ROOT, "bench/results.json");
+writeFileSync(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), machine: { ...before, loadAfter: after.loadAverage }, latencies, notes, results }, null, 2)}\n`,
+);
+console.log(`wrote ${file}`);

@@ -1,0 +1,46 @@
+// The machine a run happened on, and the table the bench prints.
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg, totalmem } from "node:os";
+import { KUBECTL } from "./cluster.ts";
+import type { CaseResult, Side, Stats } from "./measure.ts";
+
+export function machine() {
+  const kubectl = spawnSync(KUBECTL, ["version", "--client"], { encoding: "utf8" }).stdout?.split("\n")[0] ?? "";
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kubectl: kubectl.replace(/^Client Version:\s*/, ""),
+    platform: `${process.platform}/${process.arch}`,
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+}
+
+const ms = (s: Stats) => `${s.median.toFixed(0)} ms (${s.p25.toFixed(0)}–${s.p75.toFixed(0)})`;
+const mb = (s?: Stats) => (s ? `${s.median.toFixed(0)} MB` : "");
+const requests = (side?: Side) => (side?.requests === undefined ? "" : String(side.requests));
+
+function subjectTime(result: CaseResult): string {
+  const toWrite = result.subject.extra?.toRouterWriteMs;
+  if (toWrite && typeof toWrite === "object") return `${ms(toWrite)} to write, ${ms(result.subject.ms)} all`;
+  return ms(result.subject.ms);
+}
+
+export function printTable(results: CaseResult[], header: boolean): void {
+  const rows = results.map((r) => [
+    r.case,
+    r.latencyMs === undefined ? "" : `${r.latencyMs} ms`,
+    r.subject.label,
+    subjectTime(r),
+    mb(r.subject.rssMb),
+    requests(r.subject),
+    r.baseline?.label ?? "",
+    r.baseline ? ms(r.baseline.ms) : "",
+    mb(r.baseline?.rssMb),
+    requests(r.baseline),
+    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+  ]);
+  const titles = ["case", "latency", "grayctl", "time", "RSS", "req", "baseline", "time", "RSS", "req", "ratio"];
+  for (const row of header ? [titles, ...rows] : rows) console.log(row.join(" | "));
+}

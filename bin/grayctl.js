@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The launcher: the only code in grayctl that exits the process. It maps the
 // first SIGINT/SIGTERM to a cancellation the command handles at a safe point;
-// a second one exits at once.
+// a second one exits at once — or, while a write that must not be cut short is
+// under way (a cancelled rollout's route to 100 % stable), right after it.
 import module from "node:module";
 
 // Reuse compiled bytecode across runs (Node >= 22.1): even bundled, the Kubernetes
@@ -17,12 +18,27 @@ const { main } = await import(entry);
 
 const controller = new AbortController();
 let signals = 0;
+let uninterruptible = 0;
+let exitAfterwards = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     signals += 1;
-    if (signals > 1) process.exit(130);
-    controller.abort(new Error(`received ${signal}`));
+    if (signals === 1) return controller.abort(new Error(`received ${signal}`));
+    if (uninterruptible === 0) process.exit(130);
+    exitAfterwards = true;
+    process.stderr.write(`grayctl: received ${signal} too; exiting once the write under way is done\n`);
   });
+}
+
+/** Runs `work` to its end even when a second signal arrives meanwhile; then that signal exits. */
+async function runUninterruptible(work) {
+  uninterruptible += 1;
+  try {
+    return await work();
+  } finally {
+    uninterruptible -= 1;
+    if (exitAfterwards && uninterruptible === 0) process.exit(130);
+  }
 }
 
 main(process.argv.slice(2), {
@@ -31,6 +47,7 @@ main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  uninterruptible: runUninterruptible,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -22,6 +22,8 @@ export interface Io {
   cwd: string;
   signal: AbortSignal;
   now?: () => Date;
+  /** From the launcher: runs `work` to its end even when a second signal arrives meanwhile, then exits. */
+  uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface CommandContext {
@@ -31,6 +33,7 @@ export interface CommandContext {
   cwd: string;
   signal: AbortSignal;
   now: () => Date;
+  uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
   loadConfig(): Promise<LoadedConfig>;
 }
 
@@ -52,6 +55,7 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     cwd: io.cwd,
     signal: io.signal,
     now: io.now ?? (() => new Date()),
+    uninterruptible: io.uninterruptible,
     loadConfig() {
       loaded ??= loadConfig({ cwd: io.cwd, env: io.env, configPath: globals.config, sets: globals.set }).then(
         (result) => {

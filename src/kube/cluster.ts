@@ -14,6 +14,7 @@ import {
   type V1ConfigMap,
   type V1Deployment,
   type V1Lease,
+  V1MicroTime,
   type V1Pod,
   type V1Service,
 } from "@kubernetes/client-node";
@@ -44,10 +45,28 @@ const TEXT_UNLESS_TYPED: ConfigurationOptions<ObservableMiddleware> = {
   middlewareMergeStrategy: "append",
 };
 
+/**
+ * Lease times are metav1.MicroTime: kube-apiserver refuses them with fewer
+ * than six fractional digits, and client-node serialises a plain Date (which
+ * is what it deserialises a read Lease into) with milliseconds. Found on the
+ * real control plane: releasing a read Lease was refused with 400.
+ */
+function withMicroTimes(lease: V1Lease): V1Lease {
+  const spec = lease.spec;
+  if (!spec) return lease;
+  const micro = (time: Date | undefined) => (time === undefined ? undefined : new V1MicroTime(time));
+  return { ...lease, spec: { ...spec, acquireTime: micro(spec.acquireTime), renewTime: micro(spec.renewTime) } };
+}
+
 export class Cluster {
   readonly namespace: string;
   readonly clients: KubeClients;
   readonly clock: Clock;
+  /**
+   * Cancels requests: once aborted, no request is sent and retries stop (a
+   * cancelled rollout's next request must be its route to stable, made
+   * through a Cluster without this signal — see withSignal).
+   */
   readonly signal?: AbortSignal;
   /** Per-call budget for retries of transient failures. */
   readonly callBudgetMs: number;
@@ -58,6 +77,14 @@ export class Cluster {
     this.clock = clock;
     this.signal = signal;
     this.callBudgetMs = callBudgetMs;
+  }
+
+  /** The same connection, fence and retry listener, cancelled by another signal (or by none). */
+  withSignal(signal: AbortSignal | undefined): Cluster {
+    const sibling = new Cluster(this.clients, this.namespace, this.clock, signal, this.callBudgetMs);
+    sibling.fence = this.fence;
+    sibling.onRetry = this.onRetry;
+    return sibling;
   }
 
   /** Told about retries of transient failures (the CLI warns once, so a silent wait never looks like a hang). */
@@ -72,6 +99,7 @@ export class Cluster {
       clock: this.clock,
       what,
       deadline: options.deadline ?? this.clock.now() + this.callBudgetMs,
+      signal: this.signal,
       onRetry: this.onRetry,
     });
   }
@@ -187,10 +215,11 @@ export class Cluster {
   ): Promise<{ status: number; body: string }> {
     const deadline = this.clock.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
+      if (this.signal?.aborted) throw this.signal.reason;
       const answer = await this.podProxyOnce(pod, port, path, Math.max(100, deadline - this.clock.now()));
       // Only the API server's own failures are retried: a pod that answers 500 has answered.
       if (!answer.apiFailure || this.clock.now() + 150 > deadline) return { status: answer.status, body: answer.body };
-      await this.clock.sleep(Math.min(100 * 2 ** attempt, 500));
+      await this.clock.sleep(Math.min(100 * 2 ** attempt, 500), this.signal);
     }
   }
 
@@ -267,13 +296,15 @@ export class Cluster {
     }
   }
 
-  createLease(body: V1Lease): Promise<V1Lease> {
+  createLease(lease: V1Lease): Promise<V1Lease> {
+    const body = withMicroTimes(lease);
     return this.call(`create Lease ${body.metadata?.name}`, () =>
       this.clients.coordination.createNamespacedLease({ namespace: this.namespace, body }),
     );
   }
 
-  replaceLease(body: V1Lease, options: { deadline?: number } = {}): Promise<V1Lease> {
+  replaceLease(lease: V1Lease, options: { deadline?: number } = {}): Promise<V1Lease> {
+    const body = withMicroTimes(lease);
     const name = body.metadata?.name ?? "";
     return this.call(
       `replace Lease ${name}`,

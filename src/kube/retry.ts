@@ -1,6 +1,7 @@
 // Retries for transient API failures (5xx, 429 honouring Retry-After, reset
-// connections) with exponential backoff, jitter and a deadline. Conflicts are
-// not retried here: the caller must re-read before writing again.
+// connections) with exponential backoff, jitter and a deadline; a cancelled
+// signal ends them at once. Conflicts are not retried here: the caller must
+// re-read before writing again.
 import { GrayctlError, ExitCode } from "../errors.ts";
 import type { Clock } from "./clock.ts";
 import { describeApiError } from "./errors.ts";
@@ -23,6 +24,8 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
   const base = options.baseDelayMs ?? 100;
   const max = options.maxDelayMs ?? 2_000;
   for (let attempt = 0; ; attempt++) {
+    // A cancelled caller sends nothing more: not the next attempt, not the first.
+    if (options.signal?.aborted) throw options.signal.reason;
     try {
       return await operation();
     } catch (error) {

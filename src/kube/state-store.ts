@@ -74,10 +74,14 @@ export class StateStore {
     }));
   }
 
-  /** A check for the fence: throws SupersededError once another process has claimed the rollout. */
+  /**
+   * A check for the fence: throws SupersededError once another process has
+   * claimed the rollout. It reads even while a cancelled rollout rolls back.
+   */
   ownedBy(owner: string): () => Promise<void> {
+    const uncancelled = new StateStore(this.cluster.withSignal(undefined), this.app);
     return async () => {
-      const { state } = await this.read();
+      const { state } = await uncancelled.read();
       if (!state || state.owner !== owner) throw new SupersededError(supersededBy(state));
     };
   }

@@ -6,8 +6,9 @@ export async function audit(
   ctx: RolloutContext,
   event: { reason: AuditReason; action: string; why?: string; warning?: boolean },
 ): Promise<void> {
+  // Recorded even after a cancellation: the Event says how the rollout ended.
   const warning = await recordAuditEvent(
-    ctx.cluster,
+    ctx.cluster.withSignal(undefined),
     { ...event, app: ctx.config.app, actor: ctx.actor, owner: ctx.owner },
     new Date(ctx.clock.now()),
   );

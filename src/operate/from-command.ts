@@ -10,7 +10,10 @@ import { type OperateSession, openOperateSession } from "./session.ts";
 export function sessionFor(
   ctx: CommandContext,
   config: Config,
-  interrupt?: (reason: unknown) => unknown,
+  engine?: {
+    /** What the user's SIGINT/SIGTERM aborts the session with. */
+    interrupt: (reason: unknown) => unknown;
+  },
 ): OperateSession {
   const actor = actorFrom(ctx.env);
   return openOperateSession(config, {
@@ -23,6 +26,9 @@ export function sessionFor(
     processes: localProcesses(process.pid),
     clock: clockFor(ctx.env),
     signal: ctx.signal,
-    interrupt,
+    // The engine's requests stop on the user's signal: its next one is the route to stable.
+    interrupt: engine?.interrupt,
+    cancelRequests: engine !== undefined,
+    uninterruptible: ctx.uninterruptible,
   });
 }

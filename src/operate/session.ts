@@ -30,6 +30,14 @@ export interface OperateOptions {
   signal: AbortSignal;
   /** What the session's signal aborts with when the user cancels (default: the user's reason). */
   interrupt?: (reason: unknown) => unknown;
+  /**
+   * The user's cancellation also stops requests (the engine: its next request
+   * after a SIGINT is the route to stable, through a fresh Cluster). Without it
+   * only waits stop: a cancelled `rollback` still finishes its writes.
+   */
+  cancelRequests?: boolean;
+  /** Runs `work` to its end even when a second signal arrives meanwhile (the launcher exits after it). */
+  uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface OperateSession {
@@ -53,7 +61,7 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     abort.abort(options.interrupt ? options.interrupt(options.signal.reason) : options.signal.reason);
   if (options.signal.aborted) onSignal();
   else options.signal.addEventListener("abort", onSignal, { once: true });
-  const cluster = new Cluster(clients, config.namespace, clock, abort.signal);
+  const cluster = new Cluster(clients, config.namespace, clock, options.cancelRequests ? abort.signal : undefined);
   // Writes are refused until this process holds the Lease, and once it stops owning the rollout.
   cluster.fence = new Fence(clock, leaseTiming(leaseMs).renewDeadlineMs);
   cluster.onRetry = warnOnce(clients.server, (message) => options.reporter.warn(message));
@@ -68,9 +76,11 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     actor: options.actor,
     owner: options.owner,
     signal: abort.signal,
+    uninterruptible: options.uninterruptible ?? ((work) => work()),
   };
+  // The Lease is renewed until the process ends, a cancelled rollout's rollback included.
   const lease = new Lease(
-    cluster,
+    cluster.withSignal(undefined),
     config.app,
     { holder: options.owner, processes: options.processes },
     leaseMs,

@@ -22,6 +22,8 @@ export interface RolloutContext {
   owner: string;
   /** Aborted on SIGINT/SIGTERM, or when another process takes the rollout over. */
   signal: AbortSignal;
+  /** Runs `work` to its end even if a second SIGINT/SIGTERM arrives meanwhile (the route to stable). */
+  uninterruptible<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface Outcome {

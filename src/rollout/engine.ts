@@ -7,6 +7,8 @@ import type { Outcome, RolloutContext } from "./context.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
 import { names } from "../kube/names.ts";
+import { StateStore } from "../kube/state-store.ts";
+import { createRouter } from "../routers/index.ts";
 import { actAsOwner, lostOutcome } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
@@ -139,6 +141,7 @@ async function drive(
   const { progressDeadlineMs } = durationsOf(ctx.config);
   const deadline = runStartedAt + deadlineLeft(progressDeadlineMs, state.activeMs, runStartedAt, runStartedAt);
   const fields = { app: ctx.config.app, namespace: ctx.config.namespace, image: state.image, revision: state.revision };
+  let closing = ctx;
   try {
     if (state.phase === "deploying") {
       const deployed = await firstDeploy(ctx, state, deadline);
@@ -173,16 +176,31 @@ async function drive(
       fields,
     };
   } catch (error) {
+    const reason = ctx.signal.aborted ? ctx.signal.reason : error;
+    // The user's cancellation stopped this context's requests; what follows goes through a fresh one.
+    if (ctx.signal.aborted) closing = uncancelled(ctx);
     try {
-      return await ended(ctx, state, error, fields);
+      return await ended(closing, state, reason, error, fields);
     } catch (again) {
       // Rolling back after an interrupt or a deadline may itself find the rollout lost.
-      if (isOwnershipLost(again)) return await lostOutcome(ctx, again, fields);
+      if (isOwnershipLost(again)) return await lostOutcome(closing, again, fields);
       throw again;
     }
   } finally {
-    await recordActiveTime(ctx, runStartedAt);
+    await recordActiveTime(closing, runStartedAt);
   }
+}
+
+/** The context a cancelled rollout finishes through: same Lease, fence and owner, requests no longer cancelled. */
+function uncancelled(ctx: RolloutContext): RolloutContext {
+  const cluster = ctx.cluster.withSignal(undefined);
+  return {
+    ...ctx,
+    cluster,
+    store: new StateStore(cluster, ctx.config.app),
+    router: createRouter(ctx.config, cluster, (message) => ctx.reporter.warn(message)),
+    signal: new AbortController().signal,
+  };
 }
 
 async function rolledBack(
@@ -201,14 +219,14 @@ async function rolledBack(
   };
 }
 
-/** Interrupts, takeovers and deadlines all end here. */
+/** Interrupts, takeovers and deadlines all end here; `reason` is the signal's when one aborted the run. */
 async function ended(
   ctx: RolloutContext,
   state: RolloutState,
+  reason: unknown,
   error: unknown,
   fields: Record<string, unknown>,
 ): Promise<Outcome> {
-  const reason = ctx.signal.aborted ? ctx.signal.reason : error;
   // Someone else owns the rollout now (a rollback, a forced takeover), or this process's
   // Lease ran out: stop without writing anything.
   if (isOwnershipLost(reason)) return lostOutcome(ctx, reason, fields);

@@ -1,6 +1,7 @@
 // The three procedures that change what serves traffic, each in the order the
 // safety invariants require, each safe to run again after a crash:
-//   rollback: one router write to 100 % stable, then the canary to 0, then record;
+//   rollback: one router write to 100 % stable, then the intent, the canary to 0,
+//             stable's previous image, the record;
 //   promote:  canary carries everything, stable updated and ready, then traffic
 //             back to stable in one write, then the canary to 0, then record;
 //   first deploy: straight to stable, wait until rolled out, record revision 1.
@@ -26,6 +27,10 @@ export async function retreat(ctx: RolloutContext): Promise<void> {
 }
 
 export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState, reason: string): Promise<void> {
+  // Traffic first, before even the record (a cancelled CI job may get a second signal
+  // and then SIGKILL): a process killed after this write leaves weight 0 and a record
+  // that `status` reads against the router, and `rollback` or a re-run finishes from.
+  await ctx.uninterruptible(() => ctx.router.setCanaryWeight(0));
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "rolling-back", reason, targetWeight: 0 }));
   await retreat(ctx);
   await restoreStable(ctx, state);

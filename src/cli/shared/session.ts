@@ -18,11 +18,9 @@ export interface Session {
 }
 
 export async function openSession(cmd: CommandContext, config: Config): Promise<Session> {
-  const { ctx, lease, abort } = sessionFor(
-    cmd,
-    config,
-    (reason) => new Interrupted(String((reason as Error)?.message ?? "interrupted")),
-  );
+  const { ctx, lease, abort } = sessionFor(cmd, config, {
+    interrupt: (reason) => new Interrupted(String((reason as Error)?.message ?? "interrupted")),
+  });
   ctx.gates = [
     new HealthGate(ctx.cluster, {
       path: config.analysis.healthz.path,

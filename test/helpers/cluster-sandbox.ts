@@ -93,6 +93,11 @@ export async function deleteNamespace(admin: ApiTarget, namespace: string): Prom
 export const testNamespace = (app: string) => `gt-${app}-${randomBytes(3).toString("hex")}`;
 
 export interface ClusterSandbox extends Sandbox {
+  /**
+   * The same ServiceAccount straight to the API server over TLS, for kubectl:
+   * kubectl sends no bearer token over plain http (the fault proxy's scheme).
+   */
+  kubectlKubeconfigPath: string;
   /** Resolves once the mirrored store has caught up with the API server (after a command, before reading it). */
   settle(): Promise<void>;
   /** Creates an object as a team would (admin, through the real API), then lets the mirror catch up. */
@@ -123,6 +128,13 @@ export async function startClusterSandbox(
     });
     stops.push(() => proxy.stop());
     await writeKubeconfig(kubeconfigPath, { server: proxy.url, token, namespace });
+    const kubectlKubeconfigPath = await writeClusterKubeconfig(`${kubeconfigPath}.kubectl`, {
+      server: admin.server,
+      caPem: admin.caPem,
+      token,
+      user: "grayctl",
+      namespace,
+    });
     const trafficOptions = options.traffic === false ? undefined : options.traffic;
     const traffic = await startClusterTraffic({
       ...trafficOptions,
@@ -140,6 +152,7 @@ export async function startClusterSandbox(
       store: traffic.store,
       faults,
       settle,
+      kubectlKubeconfigPath,
       async create(t, object) {
         const body = { apiVersion: apiVersionOf(t), kind: t.kind, ...object };
         const created = await ok(

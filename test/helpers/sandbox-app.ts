@@ -21,6 +21,8 @@ export interface SandboxApp {
   namespace: string;
   /** True when the suite runs against the real control plane (npm run test:cluster). */
   onCluster: boolean;
+  /** A kubeconfig for kubectl with grayctl's identity (on the cluster: straight to the API server over TLS). */
+  kubectlKubeconfig: string;
   /** Creates an object in the app's namespace as a team would: in the store, or through the real API. */
   create(t: ResourceType, object: KubeObject): Promise<KubeObject>;
   /** Changes an object in the app's namespace as a team would (read, change, replace). */
@@ -56,6 +58,7 @@ export async function startSandboxApp(
     sandbox,
     namespace: ns,
     onCluster,
+    kubectlKubeconfig: cluster?.kubectlKubeconfigPath ?? sandbox.kubeconfigPath,
     create: async (t, object) => (cluster ? cluster.create(t, object) : sandbox.store.create(t, ns, object)),
     mutate: async (t, name, change) =>
       cluster ? cluster.mutate(t, name, change) : sandbox.store.mutate(t, ns, name, change)!,

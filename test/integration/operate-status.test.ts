@@ -55,7 +55,7 @@ async function kubectl() {
   const run = (args: string[]) =>
     promisify(execFile)("/usr/bin/kubectl", [
       "--kubeconfig",
-      app.sandbox.kubeconfigPath,
+      app.kubectlKubeconfig,
       "-n",
       app.namespace,
       ...args,
@@ -101,7 +101,7 @@ test("a manual pause: rollout exits 4, status agrees with kubectl, `grayctl prom
   assert.ok(paused.gates.length > 0 && paused.gates.every((g: { result: string }) => g.result === "passed"));
   await assertMatchesKubectl(paused);
   const text = await app.grayctl(["status"]);
-  assert.match(text.stdout, /web \(namespace default\): paused/);
+  assert.ok(text.stdout.includes(`web (namespace ${app.namespace}): paused`), text.stdout);
   assert.match(text.stdout, /continue with `grayctl promote`/);
 
   const watch = app.spawn(["status", "--watch", "--interval", "200ms", "-o", "json"]);

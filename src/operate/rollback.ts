@@ -11,6 +11,7 @@ import { audit } from "./audit.ts";
 import { withLease as holdLease } from "./lease-hold.ts";
 import { planRollback } from "./lineage.ts";
 import type { OperateSession } from "./session.ts";
+import { stableFirst } from "./stable-first.ts";
 import { claim, reassert, type UndoState, undo } from "./undo.ts";
 
 /** A rollout outcome, or a rollback that put traffic on stable but ran out of time waiting for it. */
@@ -33,8 +34,12 @@ class Replan extends Error {}
 
 export async function rollbackRelease(session: OperateSession, request: RollbackRequest): Promise<Outcome> {
   const { ctx } = session;
+  const reportStable = once(request.onStable);
+  request = { ...request, onStable: reportStable };
+  const first =
+    request.force || request.mode === "abort" ? stableFirst(ctx).then((done) => done && reportStable()) : undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const stored = await ctx.store.read();
+    const [stored] = await Promise.all([ctx.store.read(), attempt === 0 ? first : undefined]);
     ctx.reporter.debug(`state read at ${Math.round(performance.now())} ms: ${stored.state?.phase ?? "no state"}`);
     try {
       if (stored.state && IN_FLIGHT.has(stored.state.phase)) return await undoInFlight(session, stored.state, request);
@@ -188,4 +193,14 @@ async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcom
     }
     throw error;
   }
+}
+
+/** The first call only: traffic reaches stable once, however many writes confirm it. */
+function once(callback: (() => void) | undefined): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    callback?.();
+  };
 }

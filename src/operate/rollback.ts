@@ -3,6 +3,7 @@
 // take the Lease, run the undo procedure, and say what happened.
 import { ExitCode, GrayctlError, UsageError } from "../errors.ts";
 import { isOwnershipLost } from "../kube/fence.ts";
+import type { LeaseInfo } from "../kube/lease-record.ts";
 import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { lostOutcome } from "../rollout/ownership.ts";
 import { durationsOf } from "../rollout/plan.ts";
@@ -36,8 +37,13 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
   const { ctx } = session;
   const reportStable = once(request.onStable);
   request = { ...request, onStable: reportStable };
-  const first =
-    request.force || request.mode === "abort" ? stableFirst(ctx).then((done) => done && reportStable()) : undefined;
+  // --force and abort take the rollout over whatever the Lease says; a plain
+  // rollback goes first only when nobody holds the Lease (a paused, interrupted
+  // or abandoned rollout): a live holder must be watched first (decision 007).
+  const takingOver = request.force || request.mode === "abort";
+  const first = (takingOver ? Promise.resolve(true) : session.lease.read().then(nobodyActs, () => false))
+    .then((go) => go && stableFirst(ctx))
+    .then((done) => done && reportStable());
   for (let attempt = 0; attempt < 3; attempt++) {
     const [stored] = await Promise.all([ctx.store.read(), attempt === 0 ? first : undefined]);
     ctx.reporter.debug(`state read at ${Math.round(performance.now())} ms: ${stored.state?.phase ?? "no state"}`);
@@ -193,6 +199,10 @@ async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcom
     }
     throw error;
   }
+}
+
+function nobodyActs(info: LeaseInfo | undefined): boolean {
+  return !info || info.basis === "free" || info.basis === "process-gone";
 }
 
 /** The first call only: traffic reaches stable once, however many writes confirm it. */

@@ -108,3 +108,20 @@ test("rollback --force sends its router write after two round trips: the reads i
     await rollout.done;
   }
 });
+
+test("a plain rollback of a rollout whose process is gone writes the route first too, after reading the Lease", async (t) => {
+  if (app.onCluster) return t.skip("counts the sandbox's requests");
+  const rollout = app.spawn(["rollout", "--image", demoImage("v3")]);
+  await eventually("the rollout at 10 %", () => app.state()?.weight === 10, 60_000);
+  rollout.kill("SIGKILL"); // died on this machine: its Lease is taken at once (decision 007)
+  await rollout.done;
+  const requests = await recorded(async () => {
+    const result = await app.grayctl(["rollback"]);
+    assert.equal(result.code, 3, result.stderr);
+  });
+  const write = requests.findIndex(isRouterWrite);
+  const upToWrite = requests.slice(0, write + 1);
+  assert.ok(write > 0 && upToWrite.slice(0, -1).every((r) => r.method === "GET"), describe(requests));
+  // The Lease and the record, then the route's read, then its write.
+  assert.equal(roundTrips(upToWrite), 3, describe(upToWrite));
+});

@@ -118,6 +118,42 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
   assert.equal(app.state()?.phase, "rolled-back");
 });
 
+test("a holder whose renewals keep failing stops writing before its Lease could be taken, and exits 6 (lease-lost) saying nobody owns the rollout", async () => {
+  const starved = app.spawn(["rollout", "--image", demoImage("v5"), "-o", "json"]);
+  running.push(starved);
+  await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
+  const writes: number[] = [];
+  const stops = [R.ingresses, R.configmaps, R.events].map((type) =>
+    app.sandbox.store.watch(type, "default", undefined, () => writes.push(Date.now())),
+  );
+  app.sandbox.faults.set([
+    { name: "renewals", verbs: ["update"], path: "/leases/", action: { type: "error", code: 500 } },
+  ]);
+  const result = await starved.done;
+  app.sandbox.faults.clear();
+  for (const stop of stops) stop();
+
+  assert.equal(result.code, 6, result.stderr + result.stdout);
+  const outcome = lines(result.stdout).at(-1);
+  assert.equal(outcome.outcome, "lease-lost");
+  assert.match(
+    outcome.message,
+    /beyond its renew deadline of 1\.3s\); stopped without further changes\. Nobody has taken the rollout over/,
+  );
+  // Its last renewal that landed, by its renewTime (the same machine's clock as this test's):
+  // nobody could take the Lease earlier than 2 s after it.
+  const lastRenewal = Date.parse(app.sandbox.store.get(R.leases, "default", "till-grayctl")?.spec.renewTime);
+  assert.deepEqual(
+    writes.filter((at) => at > lastRenewal + 2_000),
+    [],
+    "no write after the Lease could have been taken",
+  );
+  const view = lines((await app.grayctl(["status", "-o", "json"])).stdout).find((e) => e.type === "status");
+  assert.equal(view.orphaned, true);
+  const rollback = await app.grayctl(["rollback"]);
+  assert.equal(rollback.code, 3, rollback.stderr);
+});
+
 test("no track ever had weight without ready pods", () => {
   assert.deepEqual(watcher.violations, []);
 });

@@ -25,8 +25,10 @@ const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))}s`;
 
 export class LeaseHeldError extends GrayctlError {
   constructor(app: string, info: LeaseInfo, now: number) {
-    const age = info.renewedAt !== undefined ? `renewed ${seconds(now - info.renewedAt)} ago by its clock` : "";
-    const seen = info.basis === "live" ? "seen renewing from here" : `not seen renewing yet`;
+    // Its clock against ours: shown as such (negative when its clock runs ahead), never judged.
+    const age =
+      info.renewedAt !== undefined ? `renewed ${Math.round((now - info.renewedAt) / 1000)}s ago by its clock` : "";
+    const seen = info.basis === "live" ? "seen renewing from here" : "not seen renewing yet";
     super(
       `another grayctl holds the rollout lock of ${app}: ${info.holder} (${[age, seen].filter(Boolean).join(", ")}; if it stops renewing, its Lease expires ${seconds(info.durationMs)} after its last renewal)`,
       {

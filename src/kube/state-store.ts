@@ -7,8 +7,6 @@ import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 import { SupersededError } from "./fence.ts";
 
-export { SupersededError };
-
 /** Older releases are dropped so the ConfigMap stays far below its 1 MiB limit. */
 const HISTORY_LIMIT = 50;
 

@@ -5,14 +5,17 @@
 // point, so `--help` loads commander alone, status/rollback/history load the
 // Kubernetes client but not the engine, and only build/rollout load dockerode.
 // Plain JavaScript so that `npm run build` works on any Node the lifecycle picks.
-// Run: node scripts/bundle.mjs
+// Run: node scripts/bundle.mjs                  (the CLI, into dist/bundle/)
+//      node scripts/bundle.mjs ENTRY.ts OUTDIR  (another entry bundled alike: the bench's gate runner)
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = join(root, "dist/bundle");
+const [otherEntry, otherOutdir] = process.argv.slice(2);
+const cli = otherEntry === undefined;
+const outdir = cli ? join(root, "dist/bundle") : resolve(otherOutdir);
 
 /**
  * `import … from "node:http"` builds an ES module facade of http, and building
@@ -39,7 +42,9 @@ const result = await esbuild.build({
   // The entry sits two folders below the package root and every chunk three,
   // as src/cli/main.ts and src/cli/commands/*.ts do: their `new URL("../../package.json",
   // import.meta.url)` and `../../../templates/` hold in the bundle too.
-  entryPoints: { grayctl: "src/cli/main.ts" },
+  entryPoints: cli ? { grayctl: "src/cli/main.ts" } : [resolve(otherEntry)],
+  // Outside the package (no "type": "module" above it), an ES module needs .mjs.
+  outExtension: cli ? {} : { ".js": ".mjs" },
   outdir,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
@@ -71,10 +76,12 @@ const result = await esbuild.build({
   logLevel: "warning",
 });
 
-writeFileSync(join(outdir, "THIRD-PARTY-NOTICES.txt"), notices(result.metafile));
-// What went where, for https://esbuild.github.io/analyze/ (beside the bundle, not shipped).
-writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
-for (const line of summary(result.metafile)) console.log(line);
+if (cli) {
+  writeFileSync(join(outdir, "THIRD-PARTY-NOTICES.txt"), notices(result.metafile));
+  // What went where, for https://esbuild.github.io/analyze/ (beside the bundle, not shipped).
+  writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
+  for (const line of summary(result.metafile)) console.log(line);
+}
 
 /** The license of every package the bundle carries code from, since the bundle redistributes them. */
 function notices(metafile) {

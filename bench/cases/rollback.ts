@@ -3,6 +3,8 @@
 // command to the router write that sends 100 % to stable, as the API sees it:
 // `grayctl rollback --force` against what an engineer would type instead
 // (`kubectl annotate` the canary weight to 0, then `kubectl scale` the canary to 0).
+// The Lease lasts 5 s, so that a forced takeover's wait before it re-asserts (one
+// lease duration, decision 007) keeps the run short; it comes after the router write.
 import { type ChildProcess, spawn } from "node:child_process";
 import { R } from "../../sandbox/resources.ts";
 import { type BenchCluster, demoImage, until } from "../lib/cluster.ts";
@@ -20,7 +22,7 @@ rollout:
   steps: [10, 50, 100]
   interval: 10m
   readyTimeout: 60s
-  leaseDuration: 30s
+  leaseDuration: 5s
 `;
 
 interface Measured {

@@ -3,7 +3,7 @@
 // the peak RSS of the process, against listing the same pods with kubectl (the
 // one read every gate starts with).
 import { join } from "node:path";
-import * as esbuild from "esbuild";
+import { spawnSync } from "node:child_process";
 import { R } from "../../sandbox/resources.ts";
 import { type BenchCluster, ROOT } from "../lib/cluster.ts";
 import type { InstantPods } from "../lib/instant-pods.ts";
@@ -11,21 +11,18 @@ import { type CaseResult, interleaved, side, stats, timed } from "../lib/measure
 
 export const POD_COUNTS = [10, 100, 500];
 
-/** Bundles the gate runner as the CLI is bundled, so its memory is the shipped CLI's. */
+/** Bundles the gate runner as the CLI is bundled (scripts/bundle.mjs), so its memory is the shipped CLI's. */
 export async function bundleGateRunner(dir: string): Promise<string> {
-  const outfile = join(dir, "gate-once.mjs");
-  await esbuild.build({
-    entryPoints: [join(ROOT, "bench/lib/gate-once.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    external: ["*.node", "cpu-features"],
-    banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
-    logLevel: "warning",
-  });
-  return outfile;
+  const outdir = join(dir, "gate-runner");
+  const built = spawnSync(
+    process.execPath,
+    [join(ROOT, "scripts/bundle.mjs"), join(ROOT, "bench/lib/gate-once.ts"), outdir],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (built.status !== 0) throw new Error(`bundling the gate runner failed: ${built.stderr}`);
+  return join(outdir, "gate-once.mjs");
 }
 
 export async function scale(
@@ -43,7 +40,7 @@ export async function scale(
     if (store.list(R.pods, "default", `app=${app}`).length === 0)
       for (let i = 0; i < count; i++)
         store.create(R.pods, "default", pods.readyPod("default", `${app}-${i}`, labels) as never);
-    const gateRun = async (): Promise<{ gateMs: number[]; maxRssMb: number }> => {
+    const gateRun = async (): Promise<{ gateMs: number[]; maxRssMb: number; cpuMs: number }> => {
       const run = await timed(process.execPath, [runner, cluster.sandbox.kubeconfigPath, app, String(runs + 1)]);
       if (run.code !== 0) throw new Error(`gate runner exited ${run.code}: ${run.stderr}`);
       return JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
@@ -63,7 +60,8 @@ export async function scale(
         label: `health gate, ${count} pods`,
         ms: gate,
         rssMb: stats([measured.maxRssMb]),
-        extra: { pods: count },
+        // The whole process (start-up included) over all its gates: the rest of a gate is waiting for the API.
+        extra: { pods: count, cpuMsPerGate: measured.cpuMs / measured.gateMs.length },
       },
       baseline,
       ratio: gate.median / baseline.ms.median,

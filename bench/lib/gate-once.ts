@@ -1,6 +1,6 @@
 // Run in a child process by the scale case (bundled first, like the shipped
 // CLI): the health gate over an app's canary pods, `times` times, printing the
-// time of each evaluation and the process's peak RSS as one JSON line.
+// time of each evaluation, the process's peak RSS and CPU time as one JSON line.
 // Usage: node gate-once.mjs KUBECONFIG APP TIMES
 import { connect } from "../../src/kube/client.ts";
 import { systemClock } from "../../src/kube/clock.ts";
@@ -20,4 +20,7 @@ for (let i = 0; i < Number(times); i++) {
   gateMs.push(performance.now() - started);
   if (result.result !== "passed") throw new Error(`gate ${result.result}: ${JSON.stringify(result)}`);
 }
-console.log(JSON.stringify({ gateMs, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+const usage = process.resourceUsage();
+// CPU time tells grayctl's own work from waiting for the API server.
+const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+console.log(JSON.stringify({ gateMs, maxRssMb: usage.maxRSS / 1024, cpuMs }));

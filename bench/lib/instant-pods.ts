@@ -54,7 +54,12 @@ export async function startInstantPods(store: Store, options: { controllers: boo
   return {
     port,
     readyPod: (namespace, name, labels) => ({
-      metadata: { namespace, name, labels, annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify({ 8080: port }) } },
+      metadata: {
+        namespace,
+        name,
+        labels,
+        annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify({ 8080: port }), [READY_MARK]: "1" },
+      },
       spec: { containers: [{ name: "app", image: "sandbox.local/demo-app:v1", ports: [{ containerPort: 8080 }] }] },
       status: readyStatus(),
     }),

@@ -44,3 +44,27 @@ export function printTable(results: CaseResult[], header: boolean): void {
   const titles = ["case", "latency", "grayctl", "time", "RSS", "req", "baseline", "time", "RSS", "req", "ratio"];
   for (const row of header ? [titles, ...rows] : rows) console.log(row.join(" | "));
 }
+
+/** The README's Performance table: one row per case and latency, grayctl beside its baseline. */
+export function markdownTable(results: CaseResult[]): string {
+  const cell = (side: Side | undefined, result: CaseResult, isSubject: boolean) => {
+    if (!side) return "";
+    const toWrite = isSubject ? side.extra?.toRouterWriteMs : undefined;
+    const time =
+      toWrite && typeof toWrite === "object"
+        ? `${toWrite.median.toFixed(0)} ms to the router write`
+        : `${side.ms.median.toFixed(0)} ms${result.case === "scale" && isSubject ? " per gate" : ""}`;
+    const parts = [time];
+    if (side.rssMb) parts.push(`${side.rssMb.median.toFixed(0)} MB`);
+    if (side.requests !== undefined) {
+      const perStep = side.extra?.requestsPerStep;
+      parts.push(typeof perStep === "number" ? `${perStep.toFixed(1)} req/step` : `${side.requests} req`);
+    }
+    return `${side.label}: ${parts.join(", ")}`;
+  };
+  const rows = results.map(
+    (r) =>
+      `| ${r.case} | ${r.latencyMs === undefined ? "–" : `${r.latencyMs} ms`} | ${cell(r.subject, r, true)} | ${cell(r.baseline, r, false)} | ${r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`} |`,
+  );
+  return ["| case | API latency | grayctl | baseline | ratio |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+}

@@ -5,7 +5,8 @@
 // scripts/cluster-build.sh), unless GRAYCTL_TEST_CLUSTER already names the
 // admin kubeconfig of a running one; stops what it started.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,15 +22,30 @@ const SHARED_SUITES = [
   "rollout-interrupts",
   "rollout-metrics-pods",
   "rollout-faults",
+  "router-matrix",
 ].map((name) => `test/integration/${name}.test.ts`);
 
 const START_DEADLINE_MS = 180_000;
 
-function startCluster() {
+/** True when a Docker Engine answers on its socket (scripts/real-parts.sh starts one). */
+function dockerEngineUp() {
+  return new Promise((resolve) => {
+    const socket = connect("/var/run/docker.sock");
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("close", () => resolve(false));
+  });
+}
+
+async function startCluster() {
   const dir = mkdtempSync(join(tmpdir(), "grayctl-test-cluster-"));
   const kubeconfig = join(dir, "admin.kubeconfig");
   // Images other than sandbox.local run on the Docker Engine when scripts/real-parts.sh started one.
-  const docker = existsSync("/var/run/docker.sock") ? ["--docker"] : [];
+  const docker = (await dockerEngineUp()) ? ["--docker"] : [];
   const child = spawn(process.execPath, ["cluster/cli.ts", "--kubeconfig", kubeconfig, ...docker], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -71,7 +87,7 @@ async function main() {
   let kubeconfig = process.env.GRAYCTL_TEST_CLUSTER;
   let cluster;
   if (!kubeconfig) {
-    cluster = startCluster();
+    cluster = await startCluster();
     try {
       await cluster.ready;
     } catch (error) {

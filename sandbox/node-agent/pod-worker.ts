@@ -11,6 +11,7 @@ import { isConflict, isNotFound, type KubeApi, type KubeObject } from "./kube-ap
 import type { NodeNetwork, PodNames } from "./network.ts";
 import { apiTime } from "./node-object.ts";
 import { PodStatusWriter } from "./pod-status-writer.ts";
+import { preStopSleepMs } from "../runtime/lifecycle.ts";
 
 export interface PodWorkerDeps {
   api: KubeApi;
@@ -217,7 +218,12 @@ export class PodWorker {
     );
     this.ending = (async () => {
       await this.starting;
-      await this.stopContainers(graceS * 1000);
+      // preStop hooks run before SIGTERM, within the grace period, as kubelet
+      // runs them; only the sleep action (what load-balanced apps use to let
+      // endpoint removal reach the proxies first) can run against a process.
+      const preStopMs = Math.min(graceS * 1000, preStopSleepMs(spec));
+      if (preStopMs > 0) await new Promise((resolve) => setTimeout(resolve, preStopMs));
+      await this.stopContainers(graceS * 1000 - preStopMs);
       await within(5000, this.writer.close());
       try {
         await this.deps.api.request("DELETE", `/api/v1/namespaces/${metadata.namespace}/pods/${metadata.name}`, {

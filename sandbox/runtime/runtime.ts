@@ -6,6 +6,7 @@ import { R } from "../resources.ts";
 import type { KubeObject, Store, WatchEvent } from "../store.ts";
 import type { BackoffMs } from "./container.ts";
 import type { ContainerDriver } from "./driver.ts";
+import { preStopSleepMs } from "./lifecycle.ts";
 import { PodRunner } from "./pod-runner.ts";
 
 export interface PodRuntimeOptions {
@@ -72,7 +73,9 @@ export class PodRuntime {
     const graceSeconds = pod.spec?.terminationGracePeriodSeconds;
     const graceMs = Math.min(this.options.killGraceMs, graceSeconds === undefined ? Infinity : graceSeconds * 1000);
     const work = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, this.options.terminationDelayMs));
+      // Unready first (endpoints drop the pod), then the preStop sleep if the pod has one.
+      const delayMs = Math.max(this.options.terminationDelayMs, Math.min(graceMs, preStopSleepMs(pod.spec)));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       await runner.stop(graceMs);
       if (this.pods.get(key) === runner) this.pods.delete(key);
       this.terminatingKeys.delete(key);

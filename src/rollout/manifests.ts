@@ -20,6 +20,9 @@ export function imageOf(deployment: V1Deployment | undefined, app: string): stri
   return mainContainer(deployment, app).image;
 }
 
+/** How long a pod being removed keeps serving before SIGTERM (default template only). */
+export const PRE_STOP_SLEEP_S = 3;
+
 export function stableDeployment(config: Config, image: string, template?: V1Deployment): V1Deployment {
   const { app } = config;
   const labels = trackLabels(app, "stable");
@@ -45,6 +48,10 @@ export function stableDeployment(config: Config, image: string, template?: V1Dep
                     periodSeconds: 1,
                     failureThreshold: 2,
                   },
+                  // A pod being removed keeps serving while its endpoint removal reaches
+                  // the proxies (found on the real control plane: without it, scale-downs
+                  // and stable's rolling update answered users 502). See docs/decisions.
+                  lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_S } } },
                 },
               ],
             },

@@ -194,7 +194,16 @@ describe("client-node KubernetesObjectApi on custom resources", () => {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "HTTPRoute",
     metadata: { name: "web", namespace: "default" },
-    spec: { parentRefs: [{ name: "gw" }], rules: [{ backendRefs: [{ name: "web-stable", port: 80, weight: 100 }] }] },
+    // Written with the CRD's defaults spelled out, so what is read back is what was written.
+    spec: {
+      parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "gw" }],
+      rules: [
+        {
+          matches: [{ path: { type: "PathPrefix", value: "/" } }],
+          backendRefs: [{ group: "", kind: "Service", name: "web-stable", port: 80, weight: 100 }],
+        },
+      ],
+    },
   };
 
   it("creates, reads, merge-patches and deletes a VirtualService and an HTTPRoute", async () => {

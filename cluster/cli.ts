@@ -22,6 +22,8 @@ const USAGE = `usage: npm run cluster -- --kubeconfig FILE [options]
   --kubeconfig FILE   where to write the admin kubeconfig (required)
   --node-name NAME    the node agent's Node (default grayctl-node)
   --pod-cidr CIDR     pod addresses on the agent's bridge (default 10.244.77.0/24)
+  --bridge NAME       the agent's bridge device (default grayctl0); two clusters on one
+                      machine need their own bridge and pod CIDR
   --docker            run images other than sandbox.local on the Docker Engine
   --no-agent          control plane only (no node: pods stay Pending)`;
 
@@ -32,6 +34,7 @@ function optionsFrom(argv: string[]) {
       kubeconfig: { type: "string" },
       "node-name": { type: "string", default: "grayctl-node" },
       "pod-cidr": { type: "string", default: "10.244.77.0/24" },
+      bridge: { type: "string", default: "grayctl0" },
       docker: { type: "boolean" },
       "no-agent": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
         kubeconfigPath: agentKubeconfig,
         nodeName,
         podCidr: options["pod-cidr"],
-        bridge: "grayctl0",
+        bridge: options.bridge,
         docker: options.docker ? {} : false,
         logDir,
       });

@@ -46,7 +46,9 @@ async function startCluster() {
   const kubeconfig = join(dir, "admin.kubeconfig");
   // Images other than sandbox.local run on the Docker Engine when scripts/real-parts.sh started one.
   const docker = (await dockerEngineUp()) ? ["--docker"] : [];
-  const child = spawn(process.execPath, ["cluster/cli.ts", "--kubeconfig", kubeconfig, ...docker], {
+  // Its own bridge and pod range, so it can run beside a development `npm run cluster`.
+  const network = ["--bridge", "grayctl-test", "--pod-cidr", "10.244.78.0/24", "--node-name", "grayctl-test-node"];
+  const child = spawn(process.execPath, ["cluster/cli.ts", "--kubeconfig", kubeconfig, ...network, ...docker], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const ready = new Promise((resolve, reject) => {

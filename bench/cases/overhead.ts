@@ -4,7 +4,7 @@
 // would make by hand for the same five steps (scale the canary, set its weight).
 import type { BenchCluster } from "../lib/cluster.ts";
 import { demoImage } from "../lib/cluster.ts";
-import { type CaseResult, interleaved, type Run, side } from "../lib/measure.ts";
+import { type CaseResult, countedSide, interleaved, type Run } from "../lib/measure.ts";
 
 const WEIGHTS = [20, 40, 60, 80, 100];
 const REPLICAS = 2;
@@ -23,10 +23,6 @@ rollout:
 
 export async function overhead(cluster: BenchCluster, config: string, latencyMs: number, runs: number) {
   let image = 0;
-  const counted = async (run: () => Promise<Run>) => {
-    const { value, requests } = await cluster.counting(run);
-    return { run: value, requests };
-  };
   const manual = async (): Promise<Run> => {
     let ms = 0;
     for (const weight of WEIGHTS) {
@@ -43,19 +39,11 @@ export async function overhead(cluster: BenchCluster, config: string, latencyMs:
     return { ms, code: 0, stdout: "", stderr: "" };
   };
   const [grayctl, kubectl] = await interleaved(runs, [
-    () => counted(() => cluster.grayctl(config, ["rollout", "--image", demoImage(`v-overhead${++image}`)])),
-    () => counted(manual),
+    () => cluster.counted(() => cluster.grayctl(config, ["rollout", "--image", demoImage(`v-overhead${++image}`)])),
+    () => cluster.counted(manual),
   ]);
-  const subject = side(
-    "grayctl rollout, 5 steps",
-    grayctl.map((r) => r.run),
-    grayctl.map((r) => r.requests),
-  );
-  const baseline = side(
-    "kubectl scale + annotate × 5",
-    kubectl.map((r) => r.run),
-    kubectl.map((r) => r.requests),
-  );
+  const subject = countedSide("grayctl rollout, 5 steps", grayctl);
+  const baseline = countedSide("kubectl scale + annotate × 5", kubectl);
   subject.extra = { requestsPerStep: (subject.requests ?? 0) / WEIGHTS.length, msPerStep: subject.ms.median / 5 };
   baseline.extra = { requestsPerStep: (baseline.requests ?? 0) / WEIGHTS.length };
   const result: CaseResult = {

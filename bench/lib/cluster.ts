@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
-import { type Run, timed } from "./measure.ts";
+import { type Counted, type Run, timed } from "./measure.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The launcher as users run it: the bundle (GRAYCTL_UNBUNDLED unset). */
@@ -19,6 +19,8 @@ export interface BenchCluster {
   setLatency(ms: number): void;
   /** Counts API requests while `act` runs (every client's: run one at a time). */
   counting<T>(act: () => Promise<T>): Promise<{ value: T; requests: number }>;
+  /** A command run, with the API requests it made. */
+  counted(act: () => Promise<Run>): Promise<Counted>;
   writeConfig(name: string, yaml: string): Promise<string>;
   grayctl(config: string, args: string[]): Promise<Run>;
   kubectl(args: string[]): Promise<Run>;
@@ -57,6 +59,10 @@ export async function startBenchCluster(options: Omit<SandboxOptions, "onRequest
       const before = requests;
       const value = await act();
       return { value, requests: requests - before };
+    },
+    async counted(act) {
+      const { value, requests } = await cluster.counting(act);
+      return { run: value, requests };
     },
     async writeConfig(name, yaml) {
       const file = join(dir, `${name}.yaml`);

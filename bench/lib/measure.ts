@@ -115,3 +115,16 @@ export function side(label: string, runs: Run[], requests?: number[]): Side {
 }
 
 export const ratio = (subject: Side, baseline: Side) => subject.ms.median / baseline.ms.median;
+
+/** A run and the API requests made while it ran. */
+export interface Counted {
+  run: Run;
+  requests: number;
+}
+
+export const countedSide = (label: string, counted: Counted[]) =>
+  side(
+    label,
+    counted.map((c) => c.run),
+    counted.map((c) => c.requests),
+  );

@@ -3,7 +3,8 @@
 // against the sandbox with a per-request API latency of 0, 5 and 50 ms. Each
 // case runs once to warm up, then several times interleaved with its baseline;
 // the figures are medians with their spread (p25–p75), and each case's ratio is
-// to its baseline from the same run. Prints a table and writes bench/results.json.
+// to its baseline from the same run. Prints a table and writes bench/results.json
+// (bench/results.partial.json for --quick, --only or other --latencies).
 // Nothing here asserts anything about time.
 //   npm run bench [-- --quick] [--only status,scale] [--latencies 0,5]
 // The decision-rule simulation is a separate figure: node bench/analysis-simulation.ts
@@ -125,7 +126,9 @@ printTable(results, true);
 for (const note of notes) console.log(note);
 console.log(`load average before ${before.loadAverage.join(" ")}, after ${after.loadAverage.join(" ")}`);
 console.log(`\nFor the README's Performance table:\n\n${markdownTable(results)}\n`);
-const file = join(ROOT, "bench/results.json");
+// Only a full run replaces the figures the README quotes.
+const partial = values.quick || values.only !== undefined || values.latencies !== "0,5,50";
+const file = join(ROOT, partial ? "bench/results.partial.json" : "bench/results.json");
 writeFileSync(
   file,
   `${JSON.stringify({ date: new Date().toISOString(), machine: { ...before, loadAfter: after.loadAverage }, latencies, notes, results }, null, 2)}\n`,

@@ -109,15 +109,20 @@ function packageLicense(dir) {
   return { name: pkg.name, version: pkg.version, license: pkg.license ?? "see text", text };
 }
 
-/** One line per output file: size, and the files that load it statically. */
+/** One line per output file: its size, and the package (or source folder) most of it comes from. */
 function summary(metafile) {
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith(".js"));
   const total = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
   const lines = [`dist/bundle: ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB`];
   for (const [file, output] of outputs.sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)) {
-    const from = output.entryPoint ?? Object.keys(output.inputs).find((input) => !input.includes("node_modules"));
+    const origins = new Map();
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const origin = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? dirname(input);
+      origins.set(origin, (origins.get(origin) ?? 0) + bytesInOutput);
+    }
+    const main = [...origins].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
     lines.push(
-      `  ${relative(outdir, join(root, file)).padEnd(34)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB  ${from ?? ""}`,
+      `  ${relative(outdir, join(root, file)).padEnd(34)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB  mostly ${main}`,
     );
   }
   return lines;

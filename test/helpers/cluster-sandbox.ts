@@ -98,6 +98,8 @@ export interface ClusterSandbox extends Sandbox {
    * kubectl sends no bearer token over plain http (the fault proxy's scheme).
    */
   kubectlKubeconfigPath: string;
+  /** The real nginx routing the cluster's objects, when traffic.nginx was asked for. */
+  nginxUrl?: string;
   /** Resolves once the mirrored store has caught up with the API server (after a command, before reading it). */
   settle(): Promise<void>;
   /** Creates an object as a team would (admin, through the real API), then lets the mirror catch up. */
@@ -124,7 +126,7 @@ export async function startClusterSandbox(
       upstream: admin.server,
       caPem: admin.caPem,
       faults,
-      onRequest: options.onRequest && ((method, url) => options.onRequest?.(method, url)),
+      onRequest: options.onRequest,
     });
     stops.push(() => proxy.stop());
     await writeKubeconfig(kubeconfigPath, { server: proxy.url, token, namespace });
@@ -143,7 +145,11 @@ export async function startClusterSandbox(
       log: () => {},
     });
     stops.push(() => traffic.stop());
-    const settle = () => traffic.mirror.caughtUp(10_000);
+    // The mirror first, then (in nginx mode) nginx reloaded with what it holds.
+    const settle = async () => {
+      await traffic.mirror.caughtUp(10_000);
+      if (traffic.nginxUrl) await traffic.settled(10_000);
+    };
     return {
       url: proxy.url,
       kubeconfigPath,
@@ -153,6 +159,7 @@ export async function startClusterSandbox(
       faults,
       settle,
       kubectlKubeconfigPath,
+      nginxUrl: traffic.nginxUrl,
       async create(t, object) {
         const body = { apiVersion: apiVersionOf(t), kind: t.kind, ...object };
         const created = await ok(

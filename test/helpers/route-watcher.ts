@@ -2,11 +2,12 @@
 // sandbox's store through every change and records (1) the canary's share of the
 // app's weighted route as the sandbox's front door compiles it (not as grayctl's
 // own code reads it) and (2) any moment at which a weight write or a pod taken
-// away left a track with weight > 0 and no ready pod — safety invariant 1.
-import { serviceEndpoints } from "../../sandbox/endpoints.ts";
+// away left a track with weight > 0 and no ready pod — safety invariant 1,
+// judged in the API server's order (event-replay.ts).
 import { R } from "../../sandbox/resources.ts";
 import type { Store } from "../../sandbox/store.ts";
 import { buildRouteTable, readSources } from "../../sandbox/traffic/routes.ts";
+import { EventLog, podTakenAway, readyPodsBehind } from "./event-replay.ts";
 import type { TrafficWatcher } from "./traffic-watcher.ts";
 
 export function watchRouteWeights(
@@ -18,10 +19,10 @@ export function watchRouteWeights(
   const stable = `${app}-stable`;
   const canary = `${app}-canary`;
   const weights: number[] = [];
-  const violations: string[] = [];
+  const log = new EventLog();
 
   /** The canary's percentage in the first header-less rule that splits between the two tracks. */
-  const canaryShare = (): number | undefined => {
+  const canaryShare = (store: Store): number | undefined => {
     const routes = buildRouteTable(readSources(store)).exact.get(host);
     if (!routes || routes.kind !== kind) return undefined;
     const split = routes.rules.find(
@@ -34,34 +35,34 @@ export function watchRouteWeights(
     return total === 0 ? 0 : (100 * weightOf(canary)) / total;
   };
 
-  const check = (cause: string) => {
-    const weight = canaryShare();
-    if (weight === undefined) return;
-    if (weight > 0 && serviceEndpoints(store, namespace, canary).length === 0) {
-      violations.push(`canary weight ${weight}% with no ready canary pod (after ${cause})`);
-    }
-    if (weight < 100 && serviceEndpoints(store, namespace, stable).length === 0) {
-      violations.push(`stable weight ${100 - weight}% with no ready stable pod (after ${cause})`);
-    }
-  };
-
   const routeType = kind === "istio" ? R.virtualservices : R.httproutes;
-  const stops = [
-    store.watch(routeType, namespace, undefined, (event) => {
-      const weight = canaryShare();
+  const stops = [routeType, R.pods, R.services].map((type) =>
+    store.watch(type, namespace, undefined, (event) => {
+      log.record(type, event);
+      if (type !== routeType) return;
+      const weight = canaryShare(store);
       if (weight !== undefined && weights.at(-1) !== weight) weights.push(weight);
-      check(`${event.object.kind ?? routeType.kind} ${event.object.metadata.name} ${event.type}`);
     }),
-    // A pod that crashes is the app's doing and grayctl reacts to it; a pod taken
-    // away (terminating or deleted) while its track still has weight is grayctl's doing.
-    store.watch(R.pods, namespace, undefined, (event) => {
-      if (event.type === "DELETED" || event.object.metadata.deletionTimestamp)
-        check(`Pod ${event.object.metadata.name} ${event.type}`);
-    }),
-  ];
+  );
+  const violations = () => {
+    const found: string[] = [];
+    log.replay((replayed, { type, event }) => {
+      if (type !== routeType && !(type === R.pods && podTakenAway(event))) return;
+      const weight = canaryShare(replayed);
+      if (weight === undefined) return;
+      const cause = `${event.object.kind ?? type.kind} ${event.object.metadata.name} ${event.type}`;
+      if (weight > 0 && readyPodsBehind(replayed, namespace, canary).length === 0)
+        found.push(`canary weight ${weight}% with no ready canary pod (after ${cause})`);
+      if (weight < 100 && readyPodsBehind(replayed, namespace, stable).length === 0)
+        found.push(`stable weight ${100 - weight}% with no ready stable pod (after ${cause})`);
+    });
+    return found;
+  };
   return {
     weights,
-    violations,
+    get violations() {
+      return violations();
+    },
     stop: () => {
       for (const stop of stops) stop();
     },

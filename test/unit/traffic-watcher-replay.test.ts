@@ -1,0 +1,61 @@
+// The invariant-1 watcher judges events in resourceVersion order, whatever order
+// they arrive in (a mirror of a real cluster delivers each type on its own stream).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { R } from "../../sandbox/resources.ts";
+import { type KubeObject, Store } from "../../sandbox/store.ts";
+import { watchTraffic } from "../helpers/traffic-watcher.ts";
+
+const at = (rv: number, object: KubeObject): KubeObject => ({
+  ...object,
+  metadata: { namespace: "default", ...object.metadata, resourceVersion: String(rv) },
+});
+const ingress = (name: string, weight?: number) => ({
+  metadata: {
+    name,
+    annotations: weight === undefined ? {} : { "nginx.ingress.kubernetes.io/canary-weight": String(weight) },
+  },
+});
+const service = (track: string) => ({
+  metadata: { name: `shop-${track}` },
+  spec: { selector: { app: "shop", track } },
+});
+const pod = (name: string, track: string, deleting = false) => ({
+  metadata: {
+    name,
+    labels: { app: "shop", track },
+    ...(deleting ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {}),
+  },
+  status: { conditions: [{ type: "Ready", status: "True" }] },
+});
+
+function setUp(store: Store) {
+  store.putVerbatim(R.services, at(1, service("stable")));
+  store.putVerbatim(R.services, at(2, service("canary")));
+  store.putVerbatim(R.pods, at(3, pod("s1", "stable")));
+  store.putVerbatim(R.pods, at(4, pod("c1", "canary")));
+  store.putVerbatim(R.ingresses, at(5, ingress("shop")));
+  store.putVerbatim(R.ingresses, at(6, ingress("shop-canary", 10)));
+}
+
+test("a canary pod taken away while its weight is still 10 % is a violation", () => {
+  const store = new Store();
+  const watcher = watchTraffic(store, "default", "shop");
+  setUp(store);
+  store.putVerbatim(R.pods, at(7, pod("c1", "canary", true)));
+  store.putVerbatim(R.ingresses, at(8, ingress("shop-canary", 0)));
+  assert.deepEqual(watcher.violations, ["canary weight 10% with no ready canary pod (after Pod c1 MODIFIED)"]);
+  watcher.stop();
+});
+
+test("weight 0 written first, delivered after the pod's deletion: judged in the server's order, no violation", () => {
+  const store = new Store();
+  const watcher = watchTraffic(store, "default", "shop");
+  setUp(store);
+  // The router write (rv 7) happened before the pod was taken away (rv 8), but arrives later.
+  store.putVerbatim(R.pods, at(8, pod("c1", "canary", true)));
+  store.putVerbatim(R.ingresses, at(7, ingress("shop-canary", 0)));
+  assert.deepEqual(watcher.violations, []);
+  assert.deepEqual(watcher.weights, [10, 0]);
+  watcher.stop();
+});

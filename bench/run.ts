@@ -50,8 +50,18 @@ const record = (result: CaseResult | CaseResult[]) => {
     printTable([r], false);
   }
 };
+/** A case that fails is noted and the run goes on: the other figures still count. */
+const attempt = async (name: string, act: () => Promise<void>) => {
+  try {
+    await act();
+  } catch (error) {
+    const note = `${name} failed: ${(error as Error).message.split("\n").slice(0, 3).join(" / ")}`;
+    notes.push(note);
+    console.log(note);
+  }
+};
 
-if (wanted("startup")) record(await startup(runs.short));
+if (wanted("startup")) await attempt("startup", async () => record(await startup(runs.short)));
 
 if (wanted("status") || wanted("rollback-inflight")) {
   const cluster = await startBenchCluster({ traffic: false });
@@ -70,8 +80,14 @@ if (wanted("status") || wanted("rollback-inflight")) {
     }
     for (const latencyMs of latencies) {
       cluster.setLatency(latencyMs);
-      if (wanted("status")) record(await status(cluster, shop, latencyMs, runs.short));
-      if (wanted("rollback-inflight")) record(await rollbackInflight(cluster, roll, latencyMs, runs.long));
+      if (wanted("status"))
+        await attempt(`status at ${latencyMs} ms`, async () =>
+          record(await status(cluster, shop, latencyMs, runs.short)),
+        );
+      if (wanted("rollback-inflight"))
+        await attempt(`rollback-inflight at ${latencyMs} ms`, async () =>
+          record(await rollbackInflight(cluster, roll, latencyMs, runs.long)),
+        );
     }
   } finally {
     await cluster.stop();
@@ -87,7 +103,9 @@ if (wanted("overhead")) {
     if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
     for (const latencyMs of latencies) {
       cluster.setLatency(latencyMs);
-      record(await overhead(cluster, fast, latencyMs, runs.long));
+      await attempt(`overhead at ${latencyMs} ms`, async () =>
+        record(await overhead(cluster, fast, latencyMs, runs.long)),
+      );
     }
   } finally {
     await pods.stop();
@@ -104,7 +122,9 @@ if (wanted("scale")) {
     const runner = await bundleGateRunner(cluster.dir);
     for (const latencyMs of latencies) {
       cluster.setLatency(latencyMs);
-      record(await scale(cluster, pods, runner, latencyMs, runs.long));
+      await attempt(`scale at ${latencyMs} ms`, async () =>
+        record(await scale(cluster, pods, runner, latencyMs, runs.long)),
+      );
     }
   } finally {
     await pods.stop();
@@ -117,7 +137,7 @@ if (wanted("build-noop")) {
   if (missing) {
     notes.push(`build-noop skipped: ${missing}`);
     console.log(`\nbuild-noop: skipped — ${missing}`);
-  } else record(await buildNoop(runs.long));
+  } else await attempt("build-noop", async () => record(await buildNoop(runs.long)));
 }
 
 const after = machine();

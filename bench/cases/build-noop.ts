@@ -26,7 +26,7 @@ export async function buildNoop(runs: number): Promise<CaseResult> {
   const dir = await mkdtemp(join(tmpdir(), "grayctl-bench-build-"));
   try {
     const git = (...args: string[]) => spawnSync("git", ["-C", dir, ...args], { encoding: "utf8" });
-    await writeFile(join(dir, "Dockerfile"), "FROM busybox\nCOPY hello.txt /hello.txt\n");
+    await writeFile(join(dir, "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\n");
     await writeFile(join(dir, "hello.txt"), "hello\n");
     await writeFile(join(dir, "grayctl.yaml"), `app: noop\nimage:\n  repository: ${REGISTRY}/grayctl-bench/noop\n`);
     git("init", "-q");

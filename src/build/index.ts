@@ -3,9 +3,6 @@
 // otherwise the image is built on the engine, pushed, and returned by digest.
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { buildImage } from "./docker-build.ts";
-import { connectDocker } from "./docker-client.ts";
-import { pushImage } from "./docker-push.ts";
 import { lookupCredentials, type RegistryCredentials } from "./credentials.ts";
 import { BuildUserError, RegistryError } from "./errors.ts";
 import { createGit } from "./git.ts";
@@ -55,6 +52,12 @@ export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps
     }
   }
 
+  // dockerode (with ssh2 and gRPC: over 1 MiB bundled) loads only when there is an image to build.
+  const [{ connectDocker }, { buildImage }, { pushImage }] = await Promise.all([
+    import("./docker-client.ts"),
+    import("./docker-build.ts"),
+    import("./docker-push.ts"),
+  ]);
   const docker = await connectDocker(env, timeouts.engineMs, signal, deps.docker);
   const imageName = `${ref.repository}:${tag}`;
   const labels = ociLabels({

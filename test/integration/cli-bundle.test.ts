@@ -97,15 +97,21 @@ test("init finds the template next to the bundle", async () => {
 });
 
 test("build loads its chunk (dockerode, ssh2) from the bundle and fails as the sources do", async () => {
-  // A repository without commits: build stops at the revision, after loading everything it needs.
+  // Uncommitted changes with `dirty: suffix`: no registry to ask, so build loads
+  // dockerode and stops at the Docker Engine, which is not there.
   const repo = await mkdtemp(join(dir, "repo-"));
-  spawnSync("git", ["init", "-q", repo]);
-  await writeFile(join(repo, "grayctl.yaml"), "app: x\nimage:\n  repository: localhost:5999/x\n");
+  const git = (...args: string[]) => spawnSync("git", ["-C", repo, ...args]);
+  await writeFile(join(repo, "grayctl.yaml"), "app: x\nimage:\n  repository: localhost:5999/x\n  dirty: suffix\n");
+  git("init", "-q");
+  git("add", "-A");
+  git("-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "first");
+  await writeFile(join(repo, "Dockerfile"), "FROM scratch\n");
   const build = async (env: Record<string, string | undefined>) => {
     const result = await runCli(["build"], { cwd: repo, env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" } });
     return { code: result.code, stderr: result.stderr.replace(/^\S+Z /gm, "") };
   };
   const bundled = await build(BUNDLED);
   assert.doesNotMatch(bundled.stderr, /internal error/);
+  assert.match(bundled.stderr, /Docker/);
   assert.deepEqual(bundled, await build({}));
 });

@@ -1,6 +1,6 @@
 // Fault injection for tests: rules that make a fraction of API requests fail the
 // way a real, stressed API server fails (500, 429 with Retry-After, 409, slow
-// answers, reset connections), with counters so a test can assert what clients
+// answers, reset connections, no answer at all), with counters so a test can assert what clients
 // actually saw. A seed makes the random draws repeatable.
 
 import { seededRandom } from "../src/analysis/random.ts";
@@ -12,7 +12,13 @@ export type FaultAction =
   | { type: "throttle"; retryAfterSeconds: number }
   | { type: "conflict" }
   | { type: "latency"; ms: number }
-  | { type: "reset" };
+  | { type: "reset" }
+  /**
+   * A network partition: the request gets no answer until `until` (ms since
+   * the epoch), then it is served late, as after the partition heals — unless
+   * the client gave up first (its connection closed), when it is dropped.
+   */
+  | { type: "hang"; until: number };
 
 export interface FaultRule {
   /** Name used in the counters; defaults to the rule's index. */
@@ -96,7 +102,7 @@ function matches(rule: FaultRule, request: FaultRequest): boolean {
 function validateRule(rule: FaultRule): void {
   const p = rule.probability ?? 1;
   if (!(p >= 0 && p <= 1)) throw new Error(`fault rule ${rule.name ?? ""}: probability ${p} is not within 0..1`);
-  const kinds = ["error", "throttle", "conflict", "latency", "reset"];
+  const kinds = ["error", "throttle", "conflict", "latency", "reset", "hang"];
   if (!rule.action || !kinds.includes(rule.action.type)) {
     throw new Error(`fault rule ${rule.name ?? ""}: action.type must be one of ${kinds.join(", ")}`);
   }

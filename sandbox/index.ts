@@ -36,8 +36,8 @@ export interface SandboxOptions {
   traffic?: false | TrafficOptions;
   /** Bearer token written to the kubeconfig and required by the API. */
   token?: string;
-  /** Called once per API request (debugging). */
-  onRequest?: (method: string, url: string) => void;
+  /** Called once per API request, before any fault, with the client's User-Agent (which grayctl process sent it). */
+  onRequest?: (method: string, url: string, userAgent: string | undefined) => void;
 }
 
 export interface Sandbox {

@@ -68,8 +68,25 @@ export async function inject(actions: FaultAction[], req: IncomingMessage, res: 
       case "reset":
         req.socket.resetAndDestroy();
         return true;
+      case "hang":
+        if (await heldUntil(action.until, req)) return true;
+        break;
     }
   }
   return false;
 }
 
+/** Holds a request until `until`; true when the client gave up meanwhile (nothing left to answer). */
+function heldUntil(until: number, req: IncomingMessage): Promise<boolean> {
+  if (req.socket.destroyed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (gone: boolean) => {
+      clearTimeout(timer);
+      req.socket.off("close", onClose);
+      resolve(gone);
+    };
+    const onClose = () => done(true);
+    const timer = setTimeout(() => done(req.socket.destroyed), Math.max(0, until - Date.now()));
+    req.socket.once("close", onClose);
+  });
+}

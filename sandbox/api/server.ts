@@ -25,7 +25,7 @@ export interface ApiServerOptions {
   /** Where the pod runtime writes container logs, for pods/log. */
   logDir?: string;
   /** Called once per request, for debugging. */
-  onRequest?: (method: string, url: string) => void;
+  onRequest?: (method: string, url: string, userAgent: string | undefined) => void;
 }
 
 export interface ApiServer {
@@ -57,7 +57,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://sandbox");
-    options.onRequest?.(req.method ?? "", req.url ?? "");
+    options.onRequest?.(req.method ?? "", req.url ?? "", req.headers["user-agent"]);
     // kubectl sends no bearer token over plain http, so a request without one is
     // let in (as anonymous would be); a wrong token is refused.
     const authorization = req.headers.authorization;

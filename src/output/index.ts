@@ -13,7 +13,11 @@ export function createReporter(options: ReporterOptions & { format: OutputFormat
   const isTTY = Boolean(options.stderr.isTTY);
   const chalk = makeChalk(colorLevel(options.env, isTTY));
   const inCI = options.env.CI !== undefined && options.env.CI !== "" && options.env.CI !== "false";
-  if (isTTY && !inCI && options.env.TERM !== "dumb") return new TtyReporter({ ...options, chalk });
+  // A terminal that reports zero columns (`script` without a size, some CI
+  // pseudo-terminals) makes ora redraw its spinner without end: plain lines there.
+  const columns = (options.stderr as { columns?: number }).columns;
+  const drawable = columns === undefined || columns > 0;
+  if (isTTY && drawable && !inCI && options.env.TERM !== "dumb") return new TtyReporter({ ...options, chalk });
   return new PlainReporter({ ...options, chalk });
 }
 

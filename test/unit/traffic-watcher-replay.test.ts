@@ -10,12 +10,11 @@ const at = (rv: number, object: KubeObject): KubeObject => ({
   ...object,
   metadata: { namespace: "default", ...object.metadata, resourceVersion: String(rv) },
 });
-const ingress = (name: string, weight?: number) => ({
-  metadata: {
-    name,
-    annotations: weight === undefined ? {} : { "nginx.ingress.kubernetes.io/canary-weight": String(weight) },
-  },
-});
+const ingress = (name: string, weight?: number): KubeObject => {
+  const annotations: Record<string, string> = {};
+  if (weight !== undefined) annotations["nginx.ingress.kubernetes.io/canary-weight"] = String(weight);
+  return { metadata: { name, annotations } };
+};
 const service = (track: string) => ({
   metadata: { name: `shop-${track}` },
   spec: { selector: { app: "shop", track } },

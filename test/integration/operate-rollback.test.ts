@@ -63,7 +63,10 @@ function recordWrites() {
 test("rollback with nothing ever deployed: exit 2 naming the app and namespace", async () => {
   const result = await app.grayctl(["rollback"]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, new RegExp(`nothing to roll back: cart was never deployed to namespace ${app.namespace} `));
+  assert.match(
+    result.stderr,
+    new RegExp(`nothing to roll back: cart was never deployed to namespace ${app.namespace} `),
+  );
   assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, "no stack trace");
   const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(first.code, 0, first.stderr);

@@ -77,7 +77,7 @@ export function isStatusBody(error: unknown): boolean {
 }
 
 /**
- * A 403 from the authorizer as an error the user can act on: which verb on
+ * A 401 (credentials refused), or a 403 from the authorizer, as an error the user can act on: which verb on
  * which resource the identity lacks, and where the Role that grants it is.
  * RBAC's message is "<resource> is forbidden: User "<u>" cannot <verb>
  * resource "<resource>" in API group "<group>" in the namespace "<ns>"".
@@ -86,6 +86,12 @@ export function permissionProblem(error: unknown): { message: string; hint: stri
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const failure = describeApiError(current);
+    if (failure.code === 401) {
+      return {
+        message: `the Kubernetes API did not accept the kubeconfig's credentials (401 ${failure.message})`,
+        hint: "The token or client certificate is wrong or has expired: check --kubeconfig and --context, or refresh the credentials.",
+      };
+    }
     if (failure.code === 403) {
       const rbac =
         /User "([^"]+)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/.exec(

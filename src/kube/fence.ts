@@ -70,14 +70,38 @@ export class Fence {
     return { monotonic: this.clock.monotonic(), wall: this.clock.now() };
   }
 
-  /** The Lease was taken or renewed by a request sent at `sent`. A lost fence stays lost. */
+  /** The Lease was taken or renewed by a request sent at `sent`. A lost fence stays lost (a late answer revives nothing). */
   renewedAt(sent: Stamp): void {
     if (this.lostWith) return;
     if (!this.renewed || sent.monotonic > this.renewed.monotonic) this.renewed = sent;
   }
 
   lose(error: OwnershipLostError): void {
-    this.lostWith ??= error;
+    // A loss by this process's own deadline may turn out to be a takeover: the more definite reason wins.
+    if (!this.lostWith || this.lapsedOnItsOwn) this.lostWith = error;
+  }
+
+  /**
+   * The Lease ran out by this process's own renew deadline, and nobody is
+   * known to have taken it: the API did not answer its renewals, or the
+   * process was suspended. Such a Lease may be regained (regainedAt).
+   */
+  get lapsedOnItsOwn(): boolean {
+    const lost = this.lost;
+    return lost instanceof LeaseLostError && lost.expired;
+  }
+
+  /**
+   * The Lease was taken back by a write conditional on a record that still
+   * named this process as its holder (Lease.regain): nobody took it meanwhile,
+   * so this process owns the rollout again from `sent`. Only a Lease that
+   * lapsed on its own can be regained; one taken over, or a rollout claimed
+   * by another process, stays lost (and its writes stay refused).
+   */
+  regainedAt(sent: Stamp): void {
+    if (!this.lapsedOnItsOwn) return;
+    this.lostWith = undefined;
+    this.renewed = sent;
   }
 
   /** Whether this process ever held the Lease (and so may have writes to fence). */

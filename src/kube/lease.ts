@@ -57,6 +57,8 @@ export class Lease {
   /** What this process has seen of the Lease (status --watch keeps watching through it). */
   private readonly observer = new LeaseObserver();
   private timer: NodeJS.Timeout | undefined;
+  /** keepAlive's listener, kept so that a regained Lease is kept alive again. */
+  private onLost?: (error: OwnershipLostError) => void;
 
   constructor(
     cluster: Cluster,
@@ -210,6 +212,8 @@ export class Lease {
    * also while a renewal hangs.
    */
   keepAlive(onLost: (error: OwnershipLostError) => void): void {
+    this.stop();
+    this.onLost = onLost;
     const { renewEveryMs, retryEveryMs } = this.timing;
     let renewing = false;
     let nextRenewal = this.clock.monotonic() + renewEveryMs;
@@ -239,6 +243,39 @@ export class Lease {
       this.timer = setTimeout(tick, Math.min(retryEveryMs, 250));
     };
     this.timer = setTimeout(tick, Math.min(retryEveryMs, 250));
+  }
+
+  /**
+   * Takes the Lease back after it lapsed by this process's own renew deadline
+   * (an API outage, a suspended process), if nobody took it meanwhile: the
+   * record still names this process as its holder — anyone taking it writes
+   * their own name, a release writes none, and only this process writes its
+   * own — and the write is conditional on that record. Throws LeaseLostError
+   * when another process holds it or it was released (the rollout is lost for
+   * good), and the Kubernetes API's errors as they come.
+   */
+  async regain(): Promise<void> {
+    if (!this.fence.lapsedOnItsOwn) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const sent = this.fence.stamp();
+      const current = await this.cluster.getLease(this.name);
+      const holder = current?.spec?.holderIdentity;
+      if (!current || holder !== this.holder) {
+        const lost = new LeaseLostError({ holder: holder || undefined });
+        this.fence.lose(lost);
+        throw lost;
+      }
+      try {
+        await this.cluster.replaceLease(this.spec(current));
+      } catch (error) {
+        if (isConflict(error)) continue; // it changed since the read: judge it again
+        throw error;
+      }
+      this.fence.regainedAt(sent);
+      if (this.onLost) this.keepAlive(this.onLost);
+      return;
+    }
+    throw new GrayctlError(`the Lease ${this.name} kept changing while taking it back`, { exitCode: ExitCode.locked });
   }
 
   stop(): void {

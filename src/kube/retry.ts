@@ -7,6 +7,14 @@ import type { Clock } from "./clock.ts";
 import { describeApiError } from "./errors.ts";
 import { isOwnershipLost } from "./fence.ts";
 
+/** A call's transient failures outlasted its retry budget: the Kubernetes API is down or unreachable from here. */
+export class ApiUnavailableError extends GrayctlError {
+  constructor(message: string, cause: unknown) {
+    super(message, { exitCode: ExitCode.timeout, cause });
+    this.name = "ApiUnavailableError";
+  }
+}
+
 export interface RetryOptions {
   clock: Clock;
   /** Absolute time (ms since epoch) after which no new attempt starts. */
@@ -36,12 +44,9 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
       const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
       const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
       if (options.clock.now() + delay > deadline) {
-        throw new GrayctlError(
+        throw new ApiUnavailableError(
           `${options.what}: the Kubernetes API kept failing (${failure.message}); gave up after ${attempt + 1} attempts`,
-          {
-            exitCode: ExitCode.timeout,
-            cause: error,
-          },
+          error,
         );
       }
       options.onRetry?.(`${options.what}: ${failure.message}; retrying until the deadline`, attempt + 1);

@@ -21,9 +21,17 @@ export class StateStore {
     this.name = names(app).state;
   }
 
+  /** The record as this process last read or wrote it: what it knows when the API stops answering. */
+  last?: StoredState;
+
   async read(): Promise<StoredState> {
     const map = await this.cluster.getConfigMap(this.name);
-    return decode(map);
+    return this.remember(decode(map));
+  }
+
+  private remember(stored: StoredState): StoredState {
+    this.last = stored;
+    return stored;
   }
 
   /**
@@ -37,7 +45,7 @@ export class StateStore {
       const body = encode(this.app, this.name, this.cluster.namespace, next, map);
       try {
         const written = map ? await this.cluster.replaceConfigMap(body) : await this.cluster.createConfigMap(body);
-        return decode(written);
+        return this.remember(decode(written));
       } catch (error) {
         if (!isConflict(error) && !isAlreadyExists(error)) throw error;
       }

@@ -3,7 +3,7 @@
 import type { CommandContext } from "../cli/context.ts";
 import { actorFrom, ownerId } from "../cli/shared/actor.ts";
 import { localProcesses } from "../cli/shared/local-processes.ts";
-import { clockFor } from "../cli/shared/test-hooks.ts";
+import { clockFor, timeoutsFor } from "../cli/shared/test-hooks.ts";
 import type { Config } from "../config/schema.ts";
 import { type OperateSession, openOperateSession } from "./session.ts";
 
@@ -16,13 +16,17 @@ export function sessionFor(
   },
 ): OperateSession {
   const actor = actorFrom(ctx.env);
+  const owner = ownerId(actor, process.pid);
   return openOperateSession(config, {
     kubeconfig: ctx.globals.kubeconfig,
     context: ctx.globals.context,
     env: ctx.env,
     reporter: ctx.reporter,
     actor,
-    owner: ownerId(actor, process.pid),
+    owner,
+    // The API side (its audit log, the test campaigns) tells grayctl processes apart by this.
+    userAgent: `grayctl (${owner})`,
+    ...timeoutsFor(ctx.env),
     processes: localProcesses(process.pid),
     clock: clockFor(ctx.env),
     signal: ctx.signal,

@@ -32,6 +32,11 @@ export function renderStatus(view: StatusView): string {
     for (const gate of view.gates) lines.push(`    ${gateText(gate)}`);
   }
   lines.push(`  lock: ${leaseText(view)}`);
+  if (view.unwatchedCanary) {
+    lines.push(
+      `  WARNING: the canary has ${weightText(view.canaryWeight ?? view.recordedWeight)} of the traffic and NOBODY is watching it: \`grayctl rollback\` sends it all to stable`,
+    );
+  }
   if (view.orphaned) {
     lines.push(
       `  nobody runs this rollout (${orphanWhy(view)}): continue with \`grayctl resume\`, or undo with \`grayctl rollback\``,

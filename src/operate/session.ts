@@ -23,6 +23,11 @@ export interface OperateOptions {
   reporter: Reporter & { redact(secret: string): void };
   actor: string;
   owner: string;
+  /** Sent with every API request (client.ts). */
+  userAgent?: string;
+  /** One API request's deadline, and one call's retry budget (defaults in client.ts and cluster.ts). */
+  requestTimeoutMs?: number;
+  callBudgetMs?: number;
   /** This machine and process, so a Lease held by a process here that is gone can be taken at once. */
   processes: LocalProcesses;
   clock?: Clock;
@@ -53,6 +58,8 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     context: options.context,
     env: options.env,
     redact: (s) => options.reporter.redact(s),
+    userAgent: options.userAgent,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const clock = options.clock ?? systemClock;
   const leaseMs = durationsOf(config).leaseMs;
@@ -61,7 +68,13 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     abort.abort(options.interrupt ? options.interrupt(options.signal.reason) : options.signal.reason);
   if (options.signal.aborted) onSignal();
   else options.signal.addEventListener("abort", onSignal, { once: true });
-  const cluster = new Cluster(clients, config.namespace, clock, options.cancelRequests ? abort.signal : undefined);
+  const cluster = new Cluster(
+    clients,
+    config.namespace,
+    clock,
+    options.cancelRequests ? abort.signal : undefined,
+    options.callBudgetMs,
+  );
   // Writes are refused until this process holds the Lease, and once it stops owning the rollout.
   cluster.fence = new Fence(clock, leaseTiming(leaseMs).renewDeadlineMs);
   cluster.onRetry = warnOnce(clients.server, (message) => options.reporter.warn(message));
@@ -86,5 +99,6 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     leaseMs,
     cluster.fence,
   );
+  ctx.regainLease = () => lease.regain();
   return { ctx, lease, abort };
 }

@@ -67,6 +67,8 @@ export interface StatusView {
    * unchanged for its whole duration (status --watch). Never from comparing clocks.
    */
   orphaned: boolean;
+  /** Orphaned with traffic on the canary: nobody watches what that traffic meets (said loudly). */
+  unwatchedCanary: boolean;
   currentRevision?: number;
 }
 
@@ -114,6 +116,7 @@ export function buildStatus(input: {
   // Paused and interrupted rollouts were stopped on purpose and hold no Lease.
   const running = inFlight && state?.phase !== "paused" && state?.phase !== "interrupted";
   const since = state ? phaseSince(state, input.lastTime) : undefined;
+  const orphaned = running && (!lease || lease.expired);
   return {
     app: input.app,
     namespace: input.namespace,
@@ -143,7 +146,8 @@ export function buildStatus(input: {
       basis: lease.basis,
       unchangedSeconds: Math.round(lease.unchangedMs / 1000),
     },
-    orphaned: running && (!lease || lease.expired),
+    orphaned,
+    unwatchedCanary: orphaned && (input.canaryWeight ?? state?.weight ?? 0) > 0,
     currentRevision: input.currentRevision,
   };
 }

@@ -20,7 +20,15 @@ export interface ReporterOptions {
 }
 
 /** Outcomes that mean "it did not go as asked"; shown as errors. */
-export const FAILED_OUTCOMES = new Set(["error", "rolled-back", "timeout", "locked", "failed"]);
+export const FAILED_OUTCOMES = new Set([
+  "error",
+  "rolled-back",
+  "timeout",
+  "locked",
+  "failed",
+  "lease-lost",
+  "unreachable",
+]);
 
 export abstract class BaseReporter implements Reporter {
   protected readonly out: Sink;

@@ -24,6 +24,12 @@ export interface RolloutContext {
   signal: AbortSignal;
   /** Runs `work` to its end even if a second SIGINT/SIGTERM arrives meanwhile (the route to stable). */
   uninterruptible<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Takes the Lease back after it lapsed by this process's own deadline during
+   * an API outage, if nobody took it meanwhile (Lease.regain); absent, such a
+   * lapse ends the rollout for this process.
+   */
+  regainLease?(): Promise<void>;
 }
 
 export interface Outcome {
@@ -36,6 +42,7 @@ export interface Outcome {
     | "unchanged"
     | "superseded"
     | "lease-lost"
+    | "unreachable"
     | "nothing-to-do";
   exitCode: number;
   message: string;

@@ -11,6 +11,7 @@ import { StateStore } from "../kube/state-store.ts";
 import { createRouter } from "../routers/index.ts";
 import { actAsOwner, lostOutcome } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
+import { isOutage, recoverFromOutage } from "./outage.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
 import { runSteps } from "./steps.ts";
@@ -180,9 +181,11 @@ async function drive(
     // The user's cancellation stopped this context's requests; what follows goes through a fresh one.
     if (ctx.signal.aborted) closing = uncancelled(ctx);
     try {
-      return await ended(closing, state, reason, error, fields);
+      return await ended(closing, state, reason, error, { fields, deadline });
     } catch (again) {
-      // Rolling back after an interrupt or a deadline may itself find the rollout lost.
+      // Rolling back after an interrupt or a deadline may itself meet an outage, or find the rollout lost.
+      if (isOutage(again) && state.phase !== "deploying")
+        return await outage(closing, state, again, { fields, deadline });
       if (isOwnershipLost(again)) return await lostOutcome(closing, again, fields);
       throw again;
     }
@@ -194,10 +197,12 @@ async function drive(
 /** The context a cancelled rollout finishes through: same Lease, fence and owner, requests no longer cancelled. */
 function uncancelled(ctx: RolloutContext): RolloutContext {
   const cluster = ctx.cluster.withSignal(undefined);
+  const store = new StateStore(cluster, ctx.config.app);
+  store.last = ctx.store.last;
   return {
     ...ctx,
     cluster,
-    store: new StateStore(cluster, ctx.config.app),
+    store,
     router: createRouter(ctx.config, cluster, (message) => ctx.reporter.warn(message)),
     signal: new AbortController().signal,
   };
@@ -219,16 +224,20 @@ async function rolledBack(
   };
 }
 
-/** Interrupts, takeovers and deadlines all end here; `reason` is the signal's when one aborted the run. */
+/** Interrupts, takeovers, outages and deadlines all end here; `reason` is the signal's when one aborted the run. */
 async function ended(
   ctx: RolloutContext,
   state: RolloutState,
   reason: unknown,
   error: unknown,
-  fields: Record<string, unknown>,
+  run: { fields: Record<string, unknown>; deadline: number },
 ): Promise<Outcome> {
-  // Someone else owns the rollout now (a rollback, a forced takeover), or this process's
-  // Lease ran out: stop without writing anything.
+  const { fields } = run;
+  // The API stopped answering, or this process's Lease lapsed on its own deadline:
+  // nobody watches the canary, so traffic goes back to stable once the API answers.
+  const lostContact = [reason, error].find(isOutage);
+  if (lostContact !== undefined && state.phase !== "deploying") return outage(ctx, state, lostContact, run);
+  // Someone else owns the rollout now (a rollback, a forced takeover): stop without writing anything.
   if (isOwnershipLost(reason)) return lostOutcome(ctx, reason, fields);
   if (isOwnershipLost(error)) return lostOutcome(ctx, error, fields);
   if (reason instanceof Interrupted) {
@@ -246,6 +255,23 @@ async function ended(
   if (error instanceof DeadlineError && state.phase !== "deploying")
     return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
   throw error;
+}
+
+/** Keeps trying to roll back until the progress deadline, and at least one lease duration (outage.ts). */
+function outage(
+  ctx: RolloutContext,
+  state: RolloutState,
+  cause: unknown,
+  run: { fields: Record<string, unknown>; deadline: number },
+): Promise<Outcome> {
+  // The session's signal may be aborted by a lapse of the Lease later on: the recovery never is.
+  const quiet = uncancelled(ctx);
+  const until = Math.max(run.deadline, ctx.clock.now() + durationsOf(ctx.config).leaseMs);
+  return recoverFromOutage(quiet, state, cause, {
+    until,
+    fields: run.fields,
+    rollBack: (reason) => rolledBack(quiet, state, reason, run.fields),
+  });
 }
 
 async function recordActiveTime(ctx: RolloutContext, runStartedAt: number): Promise<void> {

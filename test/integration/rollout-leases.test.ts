@@ -118,40 +118,64 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
   assert.equal(app.state()?.phase, "rolled-back");
 });
 
-test("a holder whose renewals keep failing stops writing before its Lease could be taken, and exits 6 (lease-lost) saying nobody owns the rollout", async () => {
+test("a holder whose renewals keep failing stops writing before its Lease could be taken; once it can write its Lease again it takes it back (nobody took it) and rolls back, the route to stable first", async () => {
+  const stableBefore = stableImage();
   const starved = app.spawn(["rollout", "--image", demoImage("v5"), "-o", "json"]);
   running.push(starved);
   await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
-  const writes: number[] = [];
+  const writes: { at: number; what: string }[] = [];
+  const leaseWrites: number[] = [];
   const stops = [R.ingresses, R.configmaps, R.events].map((type) =>
-    app.sandbox.store.watch(type, "default", undefined, () => writes.push(Date.now())),
+    app.sandbox.store.watch(type, "default", undefined, (event) =>
+      writes.push({ at: Date.now(), what: `${type.kind} ${event.object.metadata.name}` }),
+    ),
   );
+  stops.push(app.sandbox.store.watch(R.leases, "default", undefined, () => leaseWrites.push(Date.now())));
   app.sandbox.faults.set([
     { name: "renewals", verbs: ["update"], path: "/leases/", action: { type: "error", code: 500 } },
   ]);
-  const result = await starved.done;
+  await eventually(
+    "the holder saying it stopped",
+    () => /could not renew the rollout lock in time/.test(starved.output().stdout),
+    20_000,
+  ).catch((error) => {
+    throw new Error(`${error.message}\n${starved.output().stdout}${starved.output().stderr}`);
+  });
+  // Beyond the Lease's duration (2 s): by now anyone watching the Lease could have taken it.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const cleared = Date.now();
   app.sandbox.faults.clear();
+  const result = await starved.done;
   for (const stop of stops) stop();
 
-  assert.equal(result.code, 6, result.stderr + result.stdout);
+  assert.equal(result.code, 3, result.stderr + result.stdout);
   const outcome = lines(result.stdout).at(-1);
-  assert.equal(outcome.outcome, "lease-lost");
+  assert.equal(outcome.outcome, "rolled-back");
   assert.match(
     outcome.message,
-    /beyond its renew deadline of 1\.3s\); stopped without further changes\. Nobody has taken the rollout over/,
+    /the rollout lock lapsed \(the rollout lock was last renewed [\d.]+s ago by this process's clock, beyond its renew deadline of 1\.3s\); nobody could watch the canary/,
   );
-  // Its last renewal that landed, by its renewTime (the same machine's clock as this test's):
-  // nobody could take the Lease earlier than 2 s after it.
-  const lastRenewal = Date.parse(app.sandbox.store.get(R.leases, "default", "till-grayctl")?.spec.renewTime);
+  assert.match(result.stdout, /took the rollout lock back/);
+  // Its last renewal that landed before the failures, and the write that took the Lease back:
+  // nobody could take the Lease earlier than 2 s after the first, and nothing was written between.
+  const lastRenewal = Math.max(...leaseWrites.filter((at) => at < cleared));
+  const regained = Math.min(...leaseWrites.filter((at) => at >= cleared));
   assert.deepEqual(
-    writes.filter((at) => at > lastRenewal + 2_000),
+    writes.filter((w) => w.at > lastRenewal + 2_000 && w.at < regained),
     [],
-    "no write after the Lease could have been taken",
+    "no write while the Lease could have been taken",
   );
-  const view = lines((await app.grayctl(["status", "-o", "json"])).stdout).find((e) => e.type === "status");
-  assert.equal(view.orphaned, true);
-  const rollback = await app.grayctl(["rollback"]);
-  assert.equal(rollback.code, 3, rollback.stderr);
+  assert.equal(writes.find((w) => w.at >= regained)?.what, "Ingress till-canary", "the route to stable first");
+  assert.equal(
+    Number(
+      app.sandbox.store.get(R.ingresses, "default", "till-canary")?.metadata.annotations?.[
+        "nginx.ingress.kubernetes.io/canary-weight"
+      ],
+    ),
+    0,
+  );
+  assert.equal(app.state()?.phase, "rolled-back");
+  assert.equal(stableImage(), stableBefore);
 });
 
 test("no track ever had weight without ready pods", () => {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LeaseBasis, LeaseInfo } from "../../src/kube/lease-record.ts";
+import { renderStatus } from "../../src/operate/render.ts";
 import { buildStatus } from "../../src/operate/status.ts";
 import { changeKey } from "../../src/operate/watch.ts";
 import type { Phase, RolloutState } from "../../src/rollout/state.ts";
@@ -57,6 +58,21 @@ const orphanCases: [string, Phase, LeaseInfo | undefined, boolean][] = [
 for (const [name, phase, held, orphaned] of orphanCases) {
   test(`orphaned: ${name} → ${orphaned}`, () =>
     assert.equal(buildStatus({ ...base, state: state(phase), lease: held }).orphaned, orphaned));
+}
+
+// Orphaned with traffic on the canary is said loudly (issue 11, finding 3): the router's weight first, else the record's.
+const unwatchedCases: [string, LeaseInfo | undefined, number | undefined, boolean][] = [
+  ["orphaned, router at 50 %", undefined, 50, true],
+  ["orphaned, router already at 0 %", undefined, 0, false],
+  ["orphaned, no routing object: the recorded 50 %", undefined, undefined, true],
+  ["owned, router at 50 %", lease("live"), 50, false],
+];
+for (const [name, held, canaryWeight, unwatched] of unwatchedCases) {
+  test(`unwatched canary: ${name} → ${unwatched}`, () => {
+    const view = buildStatus({ ...base, state: state("progressing"), lease: held, canaryWeight });
+    assert.equal(view.unwatchedCanary, unwatched);
+    assert.equal(/NOBODY is watching it/.test(renderStatus(view)), unwatched);
+  });
 }
 
 test("time in phase: a progressing rollout counts from its step's start", () => {

@@ -6,10 +6,19 @@
 // to its baseline from the same run. Prints a table and writes bench/results.json
 // (bench/results.partial.json for --quick, --only or other --latencies).
 // Nothing here asserts anything about time.
+//
+// With --cluster ADMIN_KUBECONFIG (or GRAYCTL_BENCH_CLUSTER), the status and
+// rollback-inflight cases also run against the real control plane
+// (`npm run cluster`; bench/lib/real-cluster.ts), the same way, in a namespace
+// of their own deleted afterwards; --cluster-only runs those alone. Their
+// figures go under the "realCluster" key of the results, with their own date
+// and machine: a full run of either part (the sandbox's, the real cluster's)
+// replaces that part of bench/results.json and keeps the other as it was.
 //   npm run bench [-- --quick] [--only status,scale] [--latencies 0,5]
+//   npm run bench -- --cluster /tmp/c.kubeconfig [--cluster-only]
 // The decision-rule simulation is a separate figure: node bench/analysis-simulation.ts
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildNoop, missingBuildParts } from "./cases/build-noop.ts";
@@ -18,9 +27,10 @@ import { ROLLBACK_CONFIG, rollbackInflight } from "./cases/rollback.ts";
 import { bundleGateRunner, scale } from "./cases/scale.ts";
 import { startup } from "./cases/startup.ts";
 import { status } from "./cases/status.ts";
-import { demoImage, ROOT, startBenchCluster } from "./lib/cluster.ts";
+import { type BenchTarget, demoImage, ROOT, startBenchCluster } from "./lib/cluster.ts";
 import { startInstantPods } from "./lib/instant-pods.ts";
 import type { CaseResult } from "./lib/measure.ts";
+import { REAL_CLUSTER_LATENCY, startRealBenchCluster } from "./lib/real-cluster.ts";
 import { machine, markdownTable, printTable } from "./lib/report.ts";
 
 const { values } = parseArgs({
@@ -28,11 +38,20 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     latencies: { type: "string", default: "0,5,50" },
+    cluster: { type: "string" },
+    "cluster-only": { type: "boolean", default: false },
   },
 });
 const latencies = values.latencies.split(",").map(Number);
 const wanted = (name: string) => !values.only || values.only.split(",").includes(name);
 const runs = values.quick ? { short: 3, long: 2 } : { short: 10, long: 5 };
+const clusterKubeconfig = values.cluster ?? (process.env.GRAYCTL_BENCH_CLUSTER || undefined);
+if (values["cluster-only"] && !clusterKubeconfig)
+  throw new Error("--cluster-only needs --cluster ADMIN_KUBECONFIG (or GRAYCTL_BENCH_CLUSTER)");
+if (clusterKubeconfig && !existsSync(clusterKubeconfig))
+  throw new Error(`--cluster ${clusterKubeconfig}: no such file (npm run cluster -- --kubeconfig FILE writes it)`);
+const onSandbox = !values["cluster-only"];
+const onCluster = clusterKubeconfig !== undefined && (wanted("status") || wanted("rollback-inflight"));
 
 // The bench measures the sources as they are now, bundled as they ship.
 const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
@@ -44,40 +63,45 @@ console.log(
 );
 const results: CaseResult[] = [];
 const notes: string[] = [];
-const record = (result: CaseResult | CaseResult[]) => {
+/** The real control plane's part of the run. */
+const real = { results: [] as CaseResult[], notes: [] as string[], extra: {} as Record<string, unknown> };
+const record = (result: CaseResult | CaseResult[], into = results) => {
   for (const r of [result].flat()) {
-    results.push(r);
+    into.push(r);
     printTable([r], false);
   }
 };
 /** A case that fails is noted and the run goes on: the other figures still count. */
-const attempt = async (name: string, act: () => Promise<void>) => {
+const attempt = async (name: string, act: () => Promise<void>, into = notes) => {
   try {
     await act();
   } catch (error) {
     const note = `${name} failed: ${(error as Error).message.split("\n").slice(0, 3).join(" / ")}`;
-    notes.push(note);
+    into.push(note);
     console.log(note);
   }
 };
 
-if (wanted("startup")) await attempt("startup", async () => record(await startup(runs.short)));
+/** The apps the status and rollback-inflight cases use, deployed once at v1. */
+async function deployApps(target: BenchTarget) {
+  const shop = await target.writeConfig("shop", "app: shop\ndeployment:\n  replicas: 2\ntraffic:\n  router: nginx\n");
+  const roll = await target.writeConfig("roll", ROLLBACK_CONFIG);
+  for (const [config, tag] of [
+    [shop, "v1"],
+    [roll, "v1"],
+  ]) {
+    const deployed = await target.grayctl(config, ["rollout", "--image", demoImage(tag)]);
+    if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
+  }
+  return { shop, roll };
+}
 
-if (wanted("status") || wanted("rollback-inflight")) {
+if (onSandbox && wanted("startup")) await attempt("startup", async () => record(await startup(runs.short)));
+
+if (onSandbox && (wanted("status") || wanted("rollback-inflight"))) {
   const cluster = await startBenchCluster({ traffic: false });
   try {
-    const shop = await cluster.writeConfig(
-      "shop",
-      "app: shop\ndeployment:\n  replicas: 2\ntraffic:\n  router: nginx\n",
-    );
-    const roll = await cluster.writeConfig("roll", ROLLBACK_CONFIG);
-    for (const [config, tag] of [
-      [shop, "v1"],
-      [roll, "v1"],
-    ]) {
-      const deployed = await cluster.grayctl(config, ["rollout", "--image", demoImage(tag)]);
-      if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
-    }
+    const { shop, roll } = await deployApps(cluster);
     for (const latencyMs of latencies) {
       cluster.setLatency(latencyMs);
       if (wanted("status"))
@@ -94,7 +118,48 @@ if (wanted("status") || wanted("rollback-inflight")) {
   }
 }
 
-if (wanted("overhead")) {
+if (onCluster && clusterKubeconfig) {
+  console.log(`\nreal control plane (${clusterKubeconfig}): ${REAL_CLUSTER_LATENCY}`);
+  await attempt(
+    "real cluster",
+    async () => {
+      const cluster = await startRealBenchCluster(clusterKubeconfig);
+      // Interrupted, the bench still deletes its namespace (and so its pods) from the shared cluster.
+      const interrupted = (signal: NodeJS.Signals) => {
+        console.log(`${signal}: deleting namespace ${cluster.namespace}`);
+        void cluster.stop().finally(() => process.exit(130));
+      };
+      process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
+      try {
+        const { shop, roll } = await deployApps(cluster);
+        const path = `/apis/apps/v1/namespaces/${cluster.namespace}/deployments/shop`;
+        const roundTrip = await cluster.roundTrip(path, 20);
+        real.extra = { server: cluster.server, serverVersion: cluster.serverVersion, apiRoundTripMs: roundTrip };
+        console.log(
+          `${cluster.server} (${cluster.serverVersion}), namespace ${cluster.namespace}: one GET of a Deployment as the ServiceAccount takes ${roundTrip.median.toFixed(1)} ms (${roundTrip.p25.toFixed(1)}–${roundTrip.p75.toFixed(1)}) from this process`,
+        );
+        if (wanted("status"))
+          await attempt(
+            "status on the real cluster",
+            async () => record(await status(cluster, shop, undefined, runs.short), real.results),
+            real.notes,
+          );
+        if (wanted("rollback-inflight"))
+          await attempt(
+            "rollback-inflight on the real cluster",
+            async () => record(await rollbackInflight(cluster, roll, undefined, runs.long), real.results),
+            real.notes,
+          );
+      } finally {
+        process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
+        await cluster.stop();
+      }
+    },
+    real.notes,
+  );
+}
+
+if (onSandbox && wanted("overhead")) {
   const cluster = await startBenchCluster({ workloads: false, traffic: false });
   const pods = await startInstantPods(cluster.sandbox.store, { controllers: true });
   try {
@@ -113,7 +178,7 @@ if (wanted("overhead")) {
   }
 }
 
-if (wanted("scale")) {
+if (onSandbox && wanted("scale")) {
   // Without the Deployment controllers: their resync copies every pod of the
   // store several times a second, which at 500 pods would be what is measured.
   const cluster = await startBenchCluster({ workloads: false, traffic: false });
@@ -132,7 +197,7 @@ if (wanted("scale")) {
   }
 }
 
-if (wanted("build-noop")) {
+if (onSandbox && wanted("build-noop")) {
   const missing = await missingBuildParts();
   if (missing) {
     notes.push(`build-noop skipped: ${missing}`);
@@ -142,15 +207,51 @@ if (wanted("build-noop")) {
 
 const after = machine();
 console.log("");
-printTable(results, true);
-for (const note of notes) console.log(note);
+if (onSandbox) {
+  printTable(results, true);
+  for (const note of notes) console.log(note);
+}
+if (onCluster) {
+  console.log(`\nreal control plane — ${REAL_CLUSTER_LATENCY}:`);
+  printTable(real.results, true);
+  for (const r of real.results) if (r.note) console.log(`${r.case}: ${r.note}`);
+  for (const note of real.notes) console.log(note);
+}
 console.log(`load average before ${before.loadAverage.join(" ")}, after ${after.loadAverage.join(" ")}`);
-console.log(`\nFor the README's Performance table:\n\n${markdownTable(results)}\n`);
-// Only a full run replaces the figures the README quotes.
-const partial = values.quick || values.only !== undefined || values.latencies !== "0,5,50";
+console.log(`\nFor the README's Performance table:\n\n${markdownTable([...results, ...real.results])}\n`);
+
+// Only a full run replaces the figures the README quotes: the sandbox's part
+// (every case at 0, 5 and 50 ms) and the real cluster's (both its cases) each
+// replace their own part of bench/results.json and keep the other.
+const date = new Date().toISOString();
+const runMachine = { ...before, loadAfter: after.loadAverage };
+const sandboxPart = onSandbox ? { date, machine: runMachine, latencies, notes, results } : undefined;
+const clusterPart = onCluster
+  ? {
+      date,
+      machine: runMachine,
+      ...real.extra,
+      latency: REAL_CLUSTER_LATENCY,
+      notes: real.notes,
+      results: real.results,
+    }
+  : undefined;
+const sandboxFull = !values.quick && values.only === undefined && values.latencies === "0,5,50";
+const clusterFull = !values.quick && wanted("status") && wanted("rollback-inflight");
+const partial = (sandboxPart && !sandboxFull) || (clusterPart && !clusterFull);
 const file = join(ROOT, partial ? "bench/results.partial.json" : "bench/results.json");
-writeFileSync(
-  file,
-  `${JSON.stringify({ date: new Date().toISOString(), machine: { ...before, loadAfter: after.loadAverage }, latencies, notes, results }, null, 2)}\n`,
+const previous = partial ? {} : readPrevious(file);
+const { realCluster: previousCluster, ...previousSandbox } = previous;
+const written = { ...(sandboxPart ?? previousSandbox), realCluster: clusterPart ?? previousCluster };
+writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
+console.log(
+  `wrote ${file}${!partial && (!sandboxPart || !clusterPart) ? ` (${sandboxPart ? "sandbox" : "real cluster"} part; the other kept)` : ""}`,
 );
-console.log(`wrote ${file}`);
+
+function readPrevious(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return {};
+  }
+}

@@ -1,22 +1,32 @@
 // status: `grayctl status` against `kubectl get deploy APP -o json` on a
-// deployed app: wall time, peak RSS and API requests per run.
-import type { BenchCluster } from "../lib/cluster.ts";
+// deployed app: wall time, peak RSS and API requests per run. On the real
+// cluster the timed runs go straight to the API server and the requests are
+// counted in separate runs through its counting path.
+import type { BenchTarget } from "../lib/cluster.ts";
 import { type CaseResult, countedSide, interleaved, ratio } from "../lib/measure.ts";
+import { countNote } from "../lib/real-cluster.ts";
 
-export async function status(cluster: BenchCluster, config: string, latencyMs: number, runs: number) {
-  const [grayctl, kubectl] = await interleaved(runs, [
-    () => cluster.counted(() => cluster.grayctl(config, ["status"])),
-    () => cluster.counted(() => cluster.kubectl(["get", "deploy", "shop", "-o", "json"])),
-  ]);
-  const subject = countedSide("grayctl status", grayctl);
-  const baseline = countedSide("kubectl get deploy -o json", kubectl);
+/** Counting runs after their warm-up, where the timed runs are not counted. */
+export const COUNT_RUNS = 3;
+
+export async function status(target: BenchTarget, config: string, latencyMs: number | undefined, runs: number) {
+  const sides = (via: BenchTarget) => [
+    () => via.counted(() => via.grayctl(config, ["status"])),
+    () => via.counted(() => via.kubectl(["get", "deploy", "shop", "-o", "json"])),
+  ];
+  const [grayctl, kubectl] = await interleaved(runs, sides(target));
+  const counts = target.counter && (await interleaved(COUNT_RUNS, sides(target.counter)));
+  const subject = countedSide("grayctl status", grayctl, counts?.[0]);
+  const baseline = countedSide("kubectl get deploy -o json", kubectl, counts?.[1]);
   const result: CaseResult = {
     case: "status",
+    target: target.name,
     latencyMs,
     subject,
     baseline,
     ratio: ratio(subject, baseline),
     ratioOf: "wall time",
+    note: counts && countNote(COUNT_RUNS),
   };
   return result;
 }

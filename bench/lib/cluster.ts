@@ -1,10 +1,13 @@
-// The sandbox a benchmark runs against, with a per-request API latency that can
-// change between cases, a request counter, and `grayctl`/`kubectl` runners.
+// What the status and rollback-inflight cases run against — the sandbox, with a
+// per-request API latency that can change between cases, or the real control
+// plane (bench/lib/real-cluster.ts) — with a request counter and
+// `grayctl`/`kubectl` runners; the other cases use the sandbox only.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
+import type { Store } from "../../sandbox/store.ts";
 import { type Counted, type Run, timed } from "./measure.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -12,20 +15,61 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const GRAYCTL = join(ROOT, "bin/grayctl.js");
 export const KUBECTL = "/usr/bin/kubectl";
 
-export interface BenchCluster {
-  sandbox: Sandbox;
+export interface BenchTarget {
+  name: "sandbox" | "real cluster";
+  /** The apps' namespace (its kubeconfig's context names it too). */
+  namespace: string;
+  /** The cluster as its API serves it: the sandbox's own store, or a mirror of the real API server. */
+  store: Store;
   dir: string;
-  /** Every API request from now on adds this many milliseconds (0: none). */
-  setLatency(ms: number): void;
-  /** Counts API requests while `act` runs (every client's: run one at a time). */
-  counting<T>(act: () => Promise<T>): Promise<{ value: T; requests: number }>;
-  /** A command run, with the API requests it made. */
+  /** Counts API requests while `act` runs; requests is undefined where this path is not counted. */
+  counting<T>(act: () => Promise<T>): Promise<{ value: T; requests?: number }>;
+  /** A command run, with the API requests it made (where counted). */
   counted(act: () => Promise<Run>): Promise<Counted>;
   writeConfig(name: string, yaml: string): Promise<string>;
   grayctl(config: string, args: string[]): Promise<Run>;
   kubectl(args: string[]): Promise<Run>;
   grayctlArgs(config: string, args: string[]): string[];
+  /**
+   * The same cluster through a path that counts API requests, for separate
+   * counting runs; absent where the timed runs count their own (the sandbox).
+   */
+  counter?: BenchTarget;
   stop(): Promise<void>;
+}
+
+export interface BenchCluster extends BenchTarget {
+  name: "sandbox";
+  sandbox: Sandbox;
+  /** Every API request from now on adds this many milliseconds (0: none). */
+  setLatency(ms: number): void;
+  /** Counts API requests while `act` runs (every client's: run one at a time). */
+  counting<T>(act: () => Promise<T>): Promise<{ value: T; requests: number }>;
+}
+
+/** grayctl and kubectl as an engineer runs them with one kubeconfig; kubectl's discovery cache lives in `dir`. */
+export function commandRunners(kubeconfigPath: string, dir: string) {
+  // GRAYCTL_UNBUNDLED is dropped so the launcher runs the bundle, as installed.
+  const { GRAYCTL_UNBUNDLED: _, ...env } = process.env;
+  const childEnv = { ...env, GRAYCTL_ACTOR: "bench", NO_COLOR: "1" };
+  const grayctlArgs = (config: string, args: string[]) => [
+    GRAYCTL,
+    "--kubeconfig",
+    kubeconfigPath,
+    "--config",
+    config,
+    ...args,
+  ];
+  return {
+    grayctlArgs,
+    grayctl: (config: string, args: string[]) =>
+      timed(process.execPath, grayctlArgs(config, args), { env: childEnv, cwd: dir }),
+    // kubectl's discovery cache lives in the run's directory, warmed by each case's warm-up run.
+    kubectl: (args: string[]) =>
+      timed(KUBECTL, ["--kubeconfig", kubeconfigPath, "--cache-dir", join(dir, "kube-cache"), ...args], {
+        env: childEnv,
+      }),
+  };
 }
 
 export async function startBenchCluster(options: Omit<SandboxOptions, "onRequest" | "kubeconfigPath"> = {}) {
@@ -38,18 +82,10 @@ export async function startBenchCluster(options: Omit<SandboxOptions, "onRequest
       requests++;
     },
   });
-  // GRAYCTL_UNBUNDLED is dropped so the launcher runs the bundle, as installed.
-  const { GRAYCTL_UNBUNDLED: _, ...env } = process.env;
-  const childEnv = { ...env, GRAYCTL_ACTOR: "bench", NO_COLOR: "1" };
-  const grayctlArgs = (config: string, args: string[]) => [
-    GRAYCTL,
-    "--kubeconfig",
-    sandbox.kubeconfigPath,
-    "--config",
-    config,
-    ...args,
-  ];
   const cluster: BenchCluster = {
+    name: "sandbox",
+    namespace: "default",
+    store: sandbox.store,
     sandbox,
     dir,
     setLatency(ms) {
@@ -69,13 +105,7 @@ export async function startBenchCluster(options: Omit<SandboxOptions, "onRequest
       await writeFile(file, yaml);
       return file;
     },
-    grayctl: (config, args) => timed(process.execPath, grayctlArgs(config, args), { env: childEnv, cwd: dir }),
-    // kubectl's discovery cache lives in the run's directory, warmed by the first call.
-    kubectl: (args) =>
-      timed(KUBECTL, ["--kubeconfig", sandbox.kubeconfigPath, "--cache-dir", join(dir, "kube-cache"), ...args], {
-        env: childEnv,
-      }),
-    grayctlArgs,
+    ...commandRunners(sandbox.kubeconfigPath, dir),
     async stop() {
       await sandbox.stop();
       await rm(dir, { recursive: true, force: true });

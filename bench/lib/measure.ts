@@ -81,6 +81,9 @@ export interface Side {
 
 export interface CaseResult {
   case: string;
+  /** What the case ran against, for status and rollback-inflight (the others: the sandbox). */
+  target?: "sandbox" | "real cluster";
+  /** The sandbox's added per-request API latency; absent on the real cluster, whose own latency is what it is. */
   latencyMs?: number;
   subject: Side;
   baseline?: Side;
@@ -116,15 +119,24 @@ export function side(label: string, runs: Run[], requests?: number[]): Side {
 
 export const ratio = (subject: Side, baseline: Side) => subject.ms.median / baseline.ms.median;
 
-/** A run and the API requests made while it ran. */
+/** A run and the API requests made while it ran (undefined where they were not counted). */
 export interface Counted {
   run: Run;
-  requests: number;
+  requests?: number;
 }
 
-export const countedSide = (label: string, counted: Counted[]) =>
+/** Requests per run, or undefined if some run was not counted; a failed run fails the side, as in side(). */
+export function requestsOf(label: string, counted: { run: Run; requests?: number }[]): number[] | undefined {
+  for (const { run } of counted)
+    if (run.code !== 0 && run.code !== 3)
+      throw new Error(`${label} exited ${run.code} in a counting run: ${run.stderr.slice(0, 2000)}`);
+  return counted.every((c) => c.requests !== undefined) ? counted.map((c) => c.requests as number) : undefined;
+}
+
+/** The timed runs' figures; the request count from `counts` (separate counting runs) when given. */
+export const countedSide = (label: string, counted: Counted[], counts: Counted[] = counted) =>
   side(
     label,
     counted.map((c) => c.run),
-    counted.map((c) => c.requests),
+    requestsOf(label, counts),
   );

@@ -21,6 +21,10 @@ const ms = (s: Stats) => `${s.median.toFixed(0)} ms (${s.p25.toFixed(0)}–${s.p
 const mb = (s?: Stats) => (s ? `${s.median.toFixed(0)} MB` : "");
 const requests = (side?: Side) => (side?.requests === undefined ? "" : String(side.requests));
 
+/** The sandbox's added latency, or "real cluster" (its own latency), or none (`empty`). */
+const latency = (r: CaseResult, empty: string) =>
+  r.latencyMs !== undefined ? `${r.latencyMs} ms` : r.target === "real cluster" ? "real cluster" : empty;
+
 function subjectTime(result: CaseResult): string {
   const toWrite = result.subject.extra?.toRouterWriteMs;
   if (toWrite && typeof toWrite === "object") return `${ms(toWrite)} to write, ${ms(result.subject.ms)} all`;
@@ -30,7 +34,7 @@ function subjectTime(result: CaseResult): string {
 export function printTable(results: CaseResult[], header: boolean): void {
   const rows = results.map((r) => [
     r.case,
-    r.latencyMs === undefined ? "" : `${r.latencyMs} ms`,
+    latency(r, ""),
     r.subject.label,
     subjectTime(r),
     mb(r.subject.rssMb),
@@ -64,7 +68,7 @@ export function markdownTable(results: CaseResult[]): string {
   };
   const rows = results.map(
     (r) =>
-      `| ${r.case} | ${r.latencyMs === undefined ? "–" : `${r.latencyMs} ms`} | ${cell(r.subject, r, true)} | ${cell(r.baseline, r, false)} | ${r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`} |`,
+      `| ${r.case} | ${latency(r, "–")} | ${cell(r.subject, r, true)} | ${cell(r.baseline, r, false)} | ${r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`} |`,
   );
   return ["| case | API latency | grayctl | baseline | ratio |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -14,6 +14,8 @@ import { type KubeObject, Store, type WatchEvent } from "../../sandbox/store.ts"
 export interface RecordedEvent {
   type: ResourceType;
   event: WatchEvent;
+  /** The object as it stood before this event, in the replay. */
+  previous?: KubeObject;
 }
 
 export class EventLog {
@@ -30,9 +32,11 @@ export class EventLog {
     const ordered = this.events.map((e, index) => ({ e, index }));
     ordered.sort((a, b) => version(a.e) - version(b.e) || a.index - b.index);
     for (const { e } of ordered) {
+      const { namespace, name } = e.event.object.metadata;
+      const previous = store.get(e.type, namespace, name ?? "");
       if (e.event.type === "DELETED") store.removeVerbatim(e.type, e.event.object);
       else store.putVerbatim(e.type, e.event.object);
-      visit(store, e);
+      visit(store, { ...e, previous });
     }
   }
 }
@@ -44,6 +48,36 @@ export function readyPodsBehind(store: Store, namespace: string, service: string
   return store.list(R.pods, namespace).filter((pod) => matchesMap(pod.metadata.labels, selector) && isPodReady(pod));
 }
 
-/** A pod taken away (terminating or deleted) is grayctl's doing; a pod that crashes is the app's. */
-export const podTakenAway = (event: WatchEvent) =>
-  event.type === "DELETED" || Boolean(event.object.metadata.deletionTimestamp);
+/**
+ * The moment a pod is taken away (it starts terminating, or is deleted outright)
+ * is grayctl's doing; a pod that crashes is the app's, and the removal of a pod
+ * that was already terminating is only the end of what started earlier.
+ */
+export function podTakenAway({ event, previous }: RecordedEvent): boolean {
+  if (previous?.metadata.deletionTimestamp) return false;
+  return event.type === "DELETED" || Boolean(event.object.metadata.deletionTimestamp);
+}
+
+/**
+ * Whether each track had a ready pod at some moment since the last route
+ * write. A route write that gives a track weight is grayctl's fault only if
+ * it had no ground to believe the track could carry it: no ready pod since the
+ * previous write. A pod that crashes between grayctl's readiness read and its
+ * write (the crash test's pod is ready and crashes within the same second) is
+ * the app's doing, and grayctl's fail-fast takes the weight away again.
+ */
+export class ReadinessSinceWrite {
+  private readonly seen = new Set<string>();
+
+  observe(store: Store, namespace: string, services: string[]): void {
+    for (const service of services) if (readyPodsBehind(store, namespace, service).length > 0) this.seen.add(service);
+  }
+
+  hadReady(service: string): boolean {
+    return this.seen.has(service);
+  }
+
+  reset(): void {
+    this.seen.clear();
+  }
+}

@@ -7,7 +7,7 @@
 import { R } from "../../sandbox/resources.ts";
 import type { Store } from "../../sandbox/store.ts";
 import { buildRouteTable, readSources } from "../../sandbox/traffic/routes.ts";
-import { EventLog, podTakenAway, readyPodsBehind } from "./event-replay.ts";
+import { EventLog, podTakenAway, ReadinessSinceWrite, readyPodsBehind } from "./event-replay.ts";
 import type { TrafficWatcher } from "./traffic-watcher.ts";
 
 export function watchRouteWeights(
@@ -46,15 +46,26 @@ export function watchRouteWeights(
   );
   const violations = () => {
     const found: string[] = [];
-    log.replay((replayed, { type, event }) => {
-      if (type !== routeType && !(type === R.pods && podTakenAway(event))) return;
-      const weight = canaryShare(replayed);
-      if (weight === undefined) return;
+    const memory = new ReadinessSinceWrite();
+    log.replay((replayed, recorded) => {
+      const { type, event } = recorded;
+      const routeWrite = type === routeType;
+      const takenAway = type === R.pods && podTakenAway(recorded);
+      const weight = routeWrite || takenAway ? canaryShare(replayed) : undefined;
+      if (weight === undefined) {
+        memory.observe(replayed, namespace, [canary, stable]);
+        return;
+      }
       const cause = `${event.object.kind ?? type.kind} ${event.object.metadata.name} ${event.type}`;
-      if (weight > 0 && readyPodsBehind(replayed, namespace, canary).length === 0)
+      // A pod taken away is judged as the cluster stands; a route write by what grayctl could have seen.
+      const couldCarry = (track: string) =>
+        readyPodsBehind(replayed, namespace, track).length > 0 || (routeWrite && memory.hadReady(track));
+      if (weight > 0 && !couldCarry(canary))
         found.push(`canary weight ${weight}% with no ready canary pod (after ${cause})`);
-      if (weight < 100 && readyPodsBehind(replayed, namespace, stable).length === 0)
+      if (weight < 100 && !couldCarry(stable))
         found.push(`stable weight ${100 - weight}% with no ready stable pod (after ${cause})`);
+      if (routeWrite) memory.reset();
+      memory.observe(replayed, namespace, [canary, stable]);
     });
     return found;
   };

@@ -5,7 +5,7 @@
 // API server's order (event-replay.ts).
 import { R } from "../../sandbox/resources.ts";
 import type { Store } from "../../sandbox/store.ts";
-import { EventLog, podTakenAway, readyPodsBehind } from "./event-replay.ts";
+import { EventLog, podTakenAway, ReadinessSinceWrite, readyPodsBehind } from "./event-replay.ts";
 
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
 
@@ -31,16 +31,28 @@ export function watchTraffic(store: Store, namespace: string, app: string): Traf
   );
   const violations = () => {
     const found: string[] = [];
-    log.replay((replayed, { type, event }) => {
-      const isCause = type === R.ingresses || (type === R.pods && podTakenAway(event));
-      if (!isCause || !replayed.get(R.ingresses, namespace, app)) return;
+    const tracks = [`${app}-canary`, `${app}-stable`];
+    const memory = new ReadinessSinceWrite();
+    log.replay((replayed, recorded) => {
+      const { type, event } = recorded;
+      const routeWrite = type === R.ingresses;
+      const takenAway = type === R.pods && podTakenAway(recorded);
+      if ((!routeWrite && !takenAway) || !replayed.get(R.ingresses, namespace, app)) {
+        memory.observe(replayed, namespace, tracks);
+        return;
+      }
       const canary = replayed.get(R.ingresses, namespace, `${app}-canary`);
       const weight = Number(canary?.metadata.annotations?.[WEIGHT] ?? 0);
       const cause = `${type.kind} ${event.object.metadata.name} ${event.type}`;
-      if (weight > 0 && readyPodsBehind(replayed, namespace, `${app}-canary`).length === 0)
+      // A pod taken away is judged as the cluster stands; a route write by what grayctl could have seen.
+      const couldCarry = (track: string) =>
+        readyPodsBehind(replayed, namespace, track).length > 0 || (routeWrite && memory.hadReady(track));
+      if (weight > 0 && !couldCarry(`${app}-canary`))
         found.push(`canary weight ${weight}% with no ready canary pod (after ${cause})`);
-      if (weight < 100 && readyPodsBehind(replayed, namespace, `${app}-stable`).length === 0)
+      if (weight < 100 && !couldCarry(`${app}-stable`))
         found.push(`stable weight ${100 - weight}% with no ready stable pod (after ${cause})`);
+      if (routeWrite) memory.reset();
+      memory.observe(replayed, namespace, tracks);
     });
     return found;
   };

@@ -58,3 +58,33 @@ test("weight 0 written first, delivered after the pod's deletion: judged in the 
   assert.deepEqual(watcher.weights, [10, 0]);
   watcher.stop();
 });
+
+test("weight written while the canary was never ready since the last write is a violation; one that crashed after being seen ready is not", () => {
+  const crashed = { ...pod("c1", "canary"), status: { conditions: [{ type: "Ready", status: "False" }] } };
+  const never = new Store();
+  const strict = watchTraffic(never, "default", "shop");
+  never.putVerbatim(R.services, at(1, service("stable")));
+  never.putVerbatim(R.services, at(2, service("canary")));
+  never.putVerbatim(R.pods, at(3, pod("s1", "stable")));
+  never.putVerbatim(R.ingresses, at(4, ingress("shop")));
+  never.putVerbatim(R.ingresses, at(5, ingress("shop-canary", 0)));
+  never.putVerbatim(R.pods, at(6, crashed));
+  never.putVerbatim(R.ingresses, at(7, ingress("shop-canary", 5)));
+  assert.deepEqual(strict.violations, [
+    "canary weight 5% with no ready canary pod (after Ingress shop-canary MODIFIED)",
+  ]);
+  strict.stop();
+
+  const raced = new Store();
+  const lenient = watchTraffic(raced, "default", "shop");
+  raced.putVerbatim(R.services, at(1, service("stable")));
+  raced.putVerbatim(R.services, at(2, service("canary")));
+  raced.putVerbatim(R.pods, at(3, pod("s1", "stable")));
+  raced.putVerbatim(R.ingresses, at(4, ingress("shop")));
+  raced.putVerbatim(R.ingresses, at(5, ingress("shop-canary", 0)));
+  raced.putVerbatim(R.pods, at(6, pod("c1", "canary")));
+  raced.putVerbatim(R.pods, at(7, crashed));
+  raced.putVerbatim(R.ingresses, at(8, ingress("shop-canary", 5)));
+  assert.deepEqual(lenient.violations, []);
+  lenient.stop();
+});

@@ -7,6 +7,7 @@
 // printed (its stdout carries the token; its stderr may carry anything).
 import { type ChildProcess, spawn } from "node:child_process";
 import type { KubeConfig, User } from "@kubernetes/client-node";
+import { UsageError } from "../errors.ts";
 
 /** The plugin did not answer in time; retried like any transient failure (its code says so). */
 export class ExecPluginTimeoutError extends Error {
@@ -69,9 +70,12 @@ export function boundExecPlugins(config: KubeConfig, redact: (secret: string) =>
       if (error instanceof ExecPluginTimeoutError) throw error;
       // JSON.parse quotes what it could not parse, i.e. the plugin's stdout: never pass that on.
       if (error instanceof SyntaxError)
-        throw new Error(`the kubeconfig's exec credential plugin (${command}) printed no valid ExecCredential JSON`);
+        throw new UsageError(`the kubeconfig's exec credential plugin (${command}) printed no valid ExecCredential JSON`);
       // What it said on stderr is not passed on either: a plugin may print what it was given.
-      throw new Error(`the kubeconfig's exec credential plugin (${command}) failed; run it yourself to see why`);
+      throw new UsageError(
+        `the kubeconfig's exec credential plugin (${command}) failed`,
+        "Run it yourself to see why (it may need a login), or pass another --kubeconfig or --context.",
+      );
     } finally {
       clearTimeout(timer);
       pending.catch(() => {});

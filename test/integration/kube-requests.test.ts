@@ -100,10 +100,10 @@ test("an exec credential plugin that fails: the error does not quote what it sai
   const marker = "marker-exec-stderr-41aa09";
   const kubeconfig = await execKubeconfig("fails", `echo "cannot refresh ${marker}" >&2; exit 1`);
   const result = await status(kubeconfig);
-  assert.notEqual(result.code, 0);
+  assert.equal(result.code, 2, result.stdout + result.stderr);
   assert.match(
     result.stdout + result.stderr,
-    /exec credential plugin \(\S+fails\.sh\) failed; run it yourself to see why/,
+    /exec credential plugin \(\S+fails\.sh\) failed\nRun it yourself to see why/,
   );
   assert.ok(!(result.stdout + result.stderr).includes(marker), result.stdout + result.stderr);
 });

@@ -1,21 +1,21 @@
 // `grayctl rollout`: decides from the recorded state whether this is a first
-// deploy, a new canary, a resume or nothing to do, runs it, and maps every
-// ending (promoted, failed gate, deadline, interrupt, takeover) to an outcome.
+// deploy, a new canary, a resume or nothing to do, and runs it; every ending
+// other than done (failed gate, deadline, interrupt, outage, takeover) is
+// mapped to an outcome in endings.ts.
 import { ExitCode, UsageError } from "../errors.ts";
-import { isOwnershipLost } from "../kube/fence.ts";
 import type { Outcome, RolloutContext } from "./context.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
 import { names } from "../kube/names.ts";
-import { StateStore } from "../kube/state-store.ts";
-import { createRouter } from "../routers/index.ts";
-import { actAsOwner, lostOutcome } from "./ownership.ts";
+import { endRun, Interrupted, notBegun, recordActiveTime, rolledBack, uncancelled } from "./endings.ts";
+import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
-import { isOutage, recoverFromOutage } from "./outage.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
 import { runSteps } from "./steps.ts";
 import { DeadlineError } from "./wait.ts";
+
+export { Interrupted };
 
 export interface RolloutRequest {
   image: string;
@@ -26,9 +26,6 @@ export interface RolloutRequest {
   /** `grayctl promote --full`: skip the remaining steps, straight to promotion. */
   skipSteps?: boolean;
 }
-
-/** The reason a user interrupt carries (SIGINT/SIGTERM). */
-export class Interrupted extends Error {}
 
 /** Refuses a request that conflicts with the rollout in flight: before the Lease is taken, and again under it. */
 export function refuseConflicting(current: RolloutState | undefined, request: RolloutRequest): void {
@@ -45,9 +42,20 @@ export async function checkRequest(ctx: RolloutContext, request: RolloutRequest)
 }
 
 export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {
+  const runStartedAt = ctx.clock.now();
+  let begun: Outcome | { drive: RolloutState };
+  try {
+    begun = await begin(ctx, request);
+  } catch (error) {
+    return notBegun(ctx, request, error, runStartedAt);
+  }
+  return "drive" in begun ? drive(ctx, begun.drive, runStartedAt, request) : begun;
+}
+
+/** Decides what this run is (resume, supersede, first deploy, canary, nothing) and makes its claim. */
+async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome | { drive: RolloutState }> {
   const { config } = ctx;
   const n = names(config.app);
-  const runStartedAt = ctx.clock.now();
   let stored = await ctx.store.read();
   const current = stored.state;
   const fields = { app: config.app, namespace: config.namespace, image: request.image };
@@ -62,8 +70,7 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
     } else if (current.phase === "paused" && !request.continueFromPause) {
       return paused(current, fields, "still paused");
     } else {
-      const resumed = await take(ctx, current);
-      return drive(ctx, resumed, runStartedAt, request);
+      return { drive: await take(ctx, current) };
     }
   }
 
@@ -75,7 +82,7 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
       revision: nextRevision(stored.history, stored.state),
     });
     ctx.reporter.info(`first deploy of ${config.app}: ${request.image} straight to stable`);
-    return drive(ctx, state, runStartedAt, request);
+    return { drive: state };
   }
   const stableImage = imageOf(stable, config.app);
   if (stableImage === request.image) {
@@ -95,7 +102,7 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
   await ctx.router.prepare();
   const first = stepsOf(config)[0];
   await ensureCanary(ctx, stable, request.image, ctx.router.replicas(first.weight, config.deployment.replicas).canary);
-  return drive(ctx, state, runStartedAt, request);
+  return { drive: state };
 }
 
 /** Claims ownership of a recorded rollout for this process. */
@@ -180,105 +187,8 @@ async function drive(
     const reason = ctx.signal.aborted ? ctx.signal.reason : error;
     // The user's cancellation stopped this context's requests; what follows goes through a fresh one.
     if (ctx.signal.aborted) closing = uncancelled(ctx);
-    try {
-      return await ended(closing, state, reason, error, { fields, deadline });
-    } catch (again) {
-      // Rolling back after an interrupt or a deadline may itself meet an outage, or find the rollout lost.
-      if (isOutage(again) && state.phase !== "deploying")
-        return await outage(closing, state, again, { fields, deadline });
-      if (isOwnershipLost(again)) return await lostOutcome(closing, again, fields);
-      throw again;
-    }
+    return await endRun(closing, state, reason, error, { fields, deadline });
   } finally {
     await recordActiveTime(closing, runStartedAt);
-  }
-}
-
-/** The context a cancelled rollout finishes through: same Lease, fence and owner, requests no longer cancelled. */
-function uncancelled(ctx: RolloutContext): RolloutContext {
-  const cluster = ctx.cluster.withSignal(undefined);
-  const store = new StateStore(cluster, ctx.config.app);
-  store.last = ctx.store.last;
-  return {
-    ...ctx,
-    cluster,
-    store,
-    router: createRouter(ctx.config, cluster, (message) => ctx.reporter.warn(message)),
-    signal: new AbortController().signal,
-  };
-}
-
-async function rolledBack(
-  ctx: RolloutContext,
-  state: RolloutState,
-  reason: string,
-  fields: Record<string, unknown>,
-): Promise<Outcome> {
-  ctx.reporter.warn(`rolling back: ${reason}`);
-  await rollbackInFlight(ctx, state, reason);
-  return {
-    outcome: "rolled-back",
-    exitCode: ExitCode.rolledBack,
-    message: `rolled back ${state.image}: ${reason}; traffic is 100% on stable`,
-    fields: { ...fields, reason },
-  };
-}
-
-/** Interrupts, takeovers, outages and deadlines all end here; `reason` is the signal's when one aborted the run. */
-async function ended(
-  ctx: RolloutContext,
-  state: RolloutState,
-  reason: unknown,
-  error: unknown,
-  run: { fields: Record<string, unknown>; deadline: number },
-): Promise<Outcome> {
-  const { fields } = run;
-  // The API stopped answering, or this process's Lease lapsed on its own deadline:
-  // nobody watches the canary, so traffic goes back to stable once the API answers.
-  const lostContact = [reason, error].find(isOutage);
-  if (lostContact !== undefined && state.phase !== "deploying") return outage(ctx, state, lostContact, run);
-  // Someone else owns the rollout now (a rollback, a forced takeover): stop without writing anything.
-  if (isOwnershipLost(reason)) return lostOutcome(ctx, reason, fields);
-  if (isOwnershipLost(error)) return lostOutcome(ctx, error, fields);
-  if (reason instanceof Interrupted) {
-    if (ctx.config.rollout.onInterrupt === "leave") {
-      await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "interrupted", reason: reason.message }));
-      return {
-        outcome: "interrupted",
-        exitCode: ExitCode.paused,
-        message: `${reason.message}: left as is (onInterrupt: leave); continue with \`grayctl resume\` or undo with \`grayctl rollback\``,
-        fields,
-      };
-    }
-    return rolledBack(ctx, state, `${reason.message} (onInterrupt: rollback)`, fields);
-  }
-  if (error instanceof DeadlineError && state.phase !== "deploying")
-    return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
-  throw error;
-}
-
-/** Keeps trying to roll back until the progress deadline, and at least one lease duration (outage.ts). */
-function outage(
-  ctx: RolloutContext,
-  state: RolloutState,
-  cause: unknown,
-  run: { fields: Record<string, unknown>; deadline: number },
-): Promise<Outcome> {
-  // The session's signal may be aborted by a lapse of the Lease later on: the recovery never is.
-  const quiet = uncancelled(ctx);
-  const until = Math.max(run.deadline, ctx.clock.now() + durationsOf(ctx.config).leaseMs);
-  return recoverFromOutage(quiet, state, cause, {
-    until,
-    fields: run.fields,
-    rollBack: (reason) => rolledBack(quiet, state, reason, run.fields),
-  });
-}
-
-async function recordActiveTime(ctx: RolloutContext, runStartedAt: number): Promise<void> {
-  if (ctx.cluster.fence?.lost) return;
-  try {
-    await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, activeMs: s.activeMs + (ctx.clock.now() - runStartedAt) }));
-  } catch {
-    // Superseded or unreachable: the time record is advisory.
   }
 }

@@ -94,8 +94,9 @@ export async function crashCampaign(options: CampaignOptions): Promise<CampaignR
         const outcome = outcomeOf(woken) ?? "";
         tally.add(`woken: ${outcome || `exit ${woken.code}`}`);
         note = `rollback → ${rollback.code} ${outcomeOf(rollback) ?? ""}; woken → ${woken.code} ${outcome}`;
-        if (![0, 3].includes(woken.code ?? -1) && !finishedFirst)
-          fail(trial, `the woken process exited ${woken.code}: ${woken.stdout.slice(-400)}`);
+        // Superseded (3), or it ran its rollout after all (0), or it had changed nothing yet and says so (6, lease-lost).
+        const fine = [0, 3].includes(woken.code ?? -1) || (woken.code === 6 && outcome === "lease-lost");
+        if (!fine && !finishedFirst) fail(trial, `the woken process exited ${woken.code}: ${woken.stdout.slice(-400)}`);
         // A process stopped before it had taken anything may legitimately run its rollout once woken;
         // anything still in flight is finished the way on-call would.
         if ((await cleanAfter(app, APP, 5_000)).length > 0) {

@@ -140,6 +140,39 @@ for (const [where, tag, at] of variants) {
   });
 }
 
+test("a rollout held right after it took its Lease, before it recorded anything, past its Lease: on SIGCONT it writes nothing and exits 6 saying nothing was changed (found by the crash campaign: it exited 1, an internal error)", async () => {
+  const before = stableImage();
+  const recordBefore = app.state();
+  const child = app.spawn(["rollout", "--image", demoImage("v4"), "-o", "json"]);
+  held.push(child);
+  await new Promise<void>((resolve) => {
+    const stop = store().watch(R.leases, "default", undefined, (event) => {
+      if (!String(event.object.spec?.holderIdentity ?? "").includes(`/${child.pid}/`)) return;
+      child.kill("SIGSTOP");
+      stop();
+      resolve();
+    });
+  });
+  await sleep(LEASE_MS + 500);
+
+  const recorder = recordWrites();
+  child.kill("SIGCONT");
+  const woken = await child.done;
+  await sleep(500);
+  recorder.stop();
+
+  assert.equal(woken.code, 6, woken.stderr + woken.stdout);
+  const outcome = lastLine(woken.stdout);
+  assert.equal(outcome.outcome, "lease-lost");
+  assert.match(
+    outcome.message,
+    /^lost the rollout lock \(the rollout lock was last renewed [\d.]+s ago by this process's clock, beyond its renew deadline of 1\.3s\) before the rollout of \S+v4\S+ began: nothing was changed; run it again$/,
+  );
+  assert.deepEqual(recorder.writes, [], "the woken process wrote nothing");
+  assert.equal(stableImage(), before);
+  assert.deepEqual(app.state(), recordBefore, "the record is untouched");
+});
+
 test("no track ever had weight without ready pods", () => {
   assert.deepEqual(watcher.violations, []);
 });

@@ -177,6 +177,29 @@ test("an API that does not come back before the progress deadline: exit 6 saying
   assert.equal(stableImage(), demoImage("v1"));
 });
 
+test("an unexpected error mid-step (the state record edited into invalid JSON): before the error, the process says the canary is left with traffic and nobody watching", async () => {
+  const child = await rolloutAtFirstStep("v6");
+  await app.mutate(R.configmaps, "kiosk-grayctl", (map) => {
+    (map.data as Record<string, string>).state = "{ edited by hand";
+  });
+  const result = await endsWithin(child, 60_000);
+  assert.equal(result.code, 1, result.stderr + result.stdout);
+  assert.match(
+    result.stdout,
+    /stopping with the rollout of \S+v6\S+ in flight and UP TO 10% OF TRAFFIC on its canary, with NO process watching it: `grayctl rollback`/,
+  );
+  // The record is the team's to repair; traffic goes back to stable by hand meanwhile.
+  await app.mutate(R.ingresses, "kiosk-canary", (ingress) => {
+    ingress.metadata.annotations = {
+      ...ingress.metadata.annotations,
+      "nginx.ingress.kubernetes.io/canary-weight": "0",
+    };
+  });
+  await app.mutate(R.configmaps, "kiosk-grayctl", (map) => {
+    delete (map.data as Record<string, string>).state;
+  });
+});
+
 test("every request carried the User-Agent of the grayctl process that sent it", () => {
   const agents = new Set(requests.map((r) => r.agent));
   assert.ok(

@@ -70,7 +70,9 @@ export function boundExecPlugins(config: KubeConfig, redact: (secret: string) =>
       if (error instanceof ExecPluginTimeoutError) throw error;
       // JSON.parse quotes what it could not parse, i.e. the plugin's stdout: never pass that on.
       if (error instanceof SyntaxError)
-        throw new UsageError(`the kubeconfig's exec credential plugin (${command}) printed no valid ExecCredential JSON`);
+        throw new UsageError(
+          `the kubeconfig's exec credential plugin (${command}) printed no valid ExecCredential JSON`,
+        );
       // What it said on stderr is not passed on either: a plugin may print what it was given.
       throw new UsageError(
         `the kubeconfig's exec credential plugin (${command}) failed`,

@@ -2,6 +2,12 @@
 // The tag carries faults as suffixes (`v3-err20-slow800`) so that a test can
 // deploy "a bad version" just by naming it; env vars override the tag so that a
 // pod spec can tune one pod without a new image.
+import { createHash } from "node:crypto";
+
+/** A demo-app image by digest, as grayctl deploys it: sandbox.local/demo-app:TAG@sha256:… (the digest is made up from the tag). */
+export function demoImageRef(tag: string): string {
+  return `sandbox.local/demo-app:${tag}@sha256:${createHash("sha256").update(tag).digest("hex")}`;
+}
 
 export interface DemoAppConfig {
   version: string;

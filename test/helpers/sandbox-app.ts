@@ -1,6 +1,5 @@
 // A sandbox cluster plus a grayctl.yaml for one app, for tests that run the
 // grayctl binary against it exactly as a user would (--kubeconfig).
-import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +10,7 @@ import { type CliResult, type RunningCli, runCli, spawnCli } from "./cli.ts";
 import { clusterKubeconfig, startClusterSandbox, testNamespace } from "./cluster-sandbox.ts";
 
 /** Demo-app images by digest, as grayctl deploys them: sandbox.local/demo-app:TAG@sha256:… */
-export function demoImage(tag: string): string {
-  return `sandbox.local/demo-app:${tag}@sha256:${createHash("sha256").update(tag).digest("hex")}`;
-}
+export { demoImageRef as demoImage } from "../../sandbox/demo-app/config.ts";
 
 export interface SandboxApp {
   sandbox: Sandbox;

@@ -13,6 +13,8 @@ export interface GlobalOptions {
   verbose: boolean;
   quiet: boolean;
   set: string[];
+  /** Who is acting, for history and events (default: $GRAYCTL_ACTOR, the CI user, the OS user). */
+  actor?: string;
 }
 
 export interface Io {

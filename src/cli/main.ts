@@ -41,6 +41,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-v, --verbose", "show debug details", false)
     .option("-q, --quiet", "only warnings, errors and the result", false)
     .option("--set <path=value>", "override a configuration value (repeatable)", collect, [])
+    .option(
+      "--actor <name>",
+      "who is acting, for history and events (default: $GRAYCTL_ACTOR, the CI user, the OS user)",
+    )
     .showHelpAfterError("(run grayctl --help for usage)")
     .exitOverride()
     .configureOutput({
@@ -117,13 +121,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--to-revision <n>", "after a promotion: go back to this revision (see `grayctl history`)")
     .option("--no-wait", "do not wait for stable to roll out the restored image")
     .option("--force", "take the rollout lock from a live process (e.g. a hung CI job)", false)
-    .option("--reason <text>", "why, for the history and the Kubernetes Event")
+    .option("--reason <text>", "why, for the history and the Kubernetes Event (default: $GRAYCTL_REASON)")
     .action(run(async () => (await import("./commands/rollback.ts")).rollbackCommand as Action));
 
   program
     .command("abort")
     .description("roll back the rollout in flight, taking it over from the process running it")
-    .option("--reason <text>", "why, for the history and the Kubernetes Event")
+    .option("--reason <text>", "why, for the history and the Kubernetes Event (default: $GRAYCTL_REASON)")
     .option("--no-wait", "do not wait for stable to roll out (after an interrupted promotion)")
     .action(run(async () => (await import("./commands/abort.ts")).abortCommand as Action));
 

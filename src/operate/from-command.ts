@@ -15,7 +15,7 @@ export function sessionFor(
     interrupt: (reason: unknown) => unknown;
   },
 ): OperateSession {
-  const actor = actorFrom(ctx.env);
+  const actor = actorFrom(ctx.env, ctx.globals.actor);
   const owner = ownerId(actor, process.pid);
   return openOperateSession(config, {
     kubeconfig: ctx.globals.kubeconfig,

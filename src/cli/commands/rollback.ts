@@ -19,7 +19,7 @@ export async function rollbackCommand(ctx: CommandContext, options: RollbackOpti
     toRevision,
     wait: options.wait,
     force: Boolean(options.force),
-    reason: options.reason,
+    reason: reasonOf(ctx, options.reason),
   });
 }
 
@@ -28,6 +28,11 @@ export function parseRevision(text: string): number {
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`--to-revision: "${text}" is not a revision number (1, 2, …)`, "See `grayctl history`.");
   return value;
+}
+
+/** --reason, else GRAYCTL_REASON: a pipeline passes a typed-in reason through the environment, never through a shell. */
+export function reasonOf(ctx: CommandContext, flag: string | undefined): string | undefined {
+  return flag ?? (ctx.env.GRAYCTL_REASON?.trim() ? ctx.env.GRAYCTL_REASON : undefined);
 }
 
 /** Shared by rollback and abort. */

@@ -1,11 +1,18 @@
-// Who is acting, for history and events: the CI user when in CI, else the OS user.
+// Who is acting, for history and events. What the user says wins (--actor, then
+// GRAYCTL_ACTOR: a pipeline names the approver of a manual promotion this way,
+// who is not the user the CI system reports); then the CI user; then the OS user.
 import { hostname, userInfo } from "node:os";
 import { randomBytes } from "node:crypto";
+import { UsageError } from "../../errors.ts";
 
-export function actorFrom(env: Record<string, string | undefined>): string {
+export function actorFrom(env: Record<string, string | undefined>, flag?: string): string {
+  if (flag !== undefined) {
+    if (flag.trim() === "") throw new UsageError("--actor: must not be empty");
+    return flag.trim();
+  }
+  if (env.GRAYCTL_ACTOR?.trim()) return env.GRAYCTL_ACTOR.trim();
   if (env.GITHUB_ACTOR) return `${env.GITHUB_ACTOR} (GitHub Actions)`;
   if (env.GITLAB_USER_LOGIN) return `${env.GITLAB_USER_LOGIN} (GitLab CI)`;
-  if (env.GRAYCTL_ACTOR) return env.GRAYCTL_ACTOR;
   try {
     return userInfo().username;
   } catch {

@@ -45,6 +45,7 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
+    cwd: io.cwd,
     verbose: globals.verbose,
     quiet: globals.quiet,
     now: io.now,

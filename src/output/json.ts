@@ -21,7 +21,7 @@ export class JsonReporter extends BaseReporter {
     this.emit("log", { level: "warn", message, ...fields });
   }
 
-  start(kind: string, text: string): Progress {
+  protected startProgress(kind: string, text: string): Progress {
     this.emit("progress", { kind, status: "started", message: text });
     return {
       update: (next) => this.emit("progress", { kind, status: "running", message: next }),
@@ -30,7 +30,7 @@ export class JsonReporter extends BaseReporter {
     };
   }
 
-  event(type: string, fields: Fields): void {
+  protected writeEvent(type: string, fields: Fields): void {
     this.emit(type, fields);
   }
 

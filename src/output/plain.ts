@@ -30,7 +30,7 @@ export class PlainReporter extends BaseReporter {
     this.line(this.chalk.yellow("warn "), message, fields);
   }
 
-  start(_kind: string, text: string): Progress {
+  protected startProgress(_kind: string, text: string): Progress {
     if (!this.quiet) this.line("info ", text);
     let last = text;
     return {
@@ -44,7 +44,7 @@ export class PlainReporter extends BaseReporter {
     };
   }
 
-  event(_type: string, fields: Fields, text?: string): void {
+  protected writeEvent(_type: string, fields: Fields, text?: string): void {
     if (text && !this.quiet) this.line("info ", text, fields);
   }
 

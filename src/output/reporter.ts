@@ -1,8 +1,13 @@
-// The shared part of every reporter: redaction, verbosity, GitHub Actions
-// annotations and the step summary. Subclasses decide how things look.
-import { appendFileSync } from "node:fs";
+// The shared part of every reporter: redaction, verbosity, and the CI
+// integrations (src/ci/: GitHub Actions, GitLab CI), which see every call.
+// Subclasses decide how things look.
+import { appendFileSync, writeFileSync } from "node:fs";
+import { type CiIntegration, type CiIo, ciIntegrations } from "../ci/index.ts";
+import { FAILED_OUTCOMES } from "./outcomes.ts";
 import { Redactor } from "./redact.ts";
 import type { Fields, Progress, Reporter } from "./types.ts";
+
+export { FAILED_OUTCOMES };
 
 export interface Sink {
   write(text: string): unknown;
@@ -13,22 +18,13 @@ export interface ReporterOptions {
   stdout: Sink;
   stderr: Sink;
   env: Record<string, string | undefined>;
+  /** Where relative CI report paths (GitLab's dotenv, the summary file) land. */
+  cwd?: string;
   verbose?: boolean;
   quiet?: boolean;
   now?: () => Date;
   redactor?: Redactor;
 }
-
-/** Outcomes that mean "it did not go as asked"; shown as errors. */
-export const FAILED_OUTCOMES = new Set([
-  "error",
-  "rolled-back",
-  "timeout",
-  "locked",
-  "failed",
-  "lease-lost",
-  "unreachable",
-]);
 
 export abstract class BaseReporter implements Reporter {
   protected readonly out: Sink;
@@ -37,7 +33,7 @@ export abstract class BaseReporter implements Reporter {
   protected readonly quiet: boolean;
   protected readonly now: () => Date;
   readonly redactor: Redactor;
-  private readonly github: { summaryFile?: string } | undefined;
+  private readonly ci: CiIntegration[];
 
   constructor(options: ReporterOptions) {
     this.out = options.stdout;
@@ -46,7 +42,7 @@ export abstract class BaseReporter implements Reporter {
     this.quiet = options.quiet ?? false;
     this.now = options.now ?? (() => new Date());
     this.redactor = options.redactor ?? new Redactor();
-    this.github = options.env.GITHUB_ACTIONS === "true" ? { summaryFile: options.env.GITHUB_STEP_SUMMARY } : undefined;
+    this.ci = ciIntegrations(options.env, options.cwd ?? process.cwd(), this.ciIo());
   }
 
   redact(secret: string): void {
@@ -63,41 +59,57 @@ export abstract class BaseReporter implements Reporter {
 
   abstract info(message: string, fields?: Fields): void;
   abstract debug(message: string, fields?: Fields): void;
-  abstract start(kind: string, text: string): Progress;
-  abstract event(type: string, fields: Fields, text?: string): void;
+  protected abstract startProgress(kind: string, text: string): Progress;
+  protected abstract writeEvent(type: string, fields: Fields, text?: string): void;
   protected abstract writeWarning(message: string, fields?: Fields): void;
   protected abstract writeResult(outcome: string, fields: Fields, text: string): void;
 
+  start(kind: string, text: string): Progress {
+    for (const ci of this.ci) ci.progressStarted(kind, text);
+    const progress = this.startProgress(kind, text);
+    // The CI's fold closes after the line that ends the activity, so that line stays inside it.
+    return {
+      update: (next) => progress.update(next),
+      succeed: (next, fields) => {
+        progress.succeed(next, fields);
+        for (const ci of this.ci) ci.progressEnded(kind, true);
+      },
+      fail: (next, fields) => {
+        progress.fail(next, fields);
+        for (const ci of this.ci) ci.progressEnded(kind, false);
+      },
+    };
+  }
+
+  event(type: string, fields: Fields, text?: string): void {
+    this.writeEvent(type, fields, text);
+    for (const ci of this.ci) ci.event(type, fields);
+  }
+
   warn(message: string, fields?: Fields): void {
     this.writeWarning(message, fields);
-    this.annotate("warning", message);
+    for (const ci of this.ci) ci.warning(message);
   }
 
   result(outcome: string, fields: Fields, text: string): void {
     this.writeResult(outcome, fields, text);
-    if (FAILED_OUTCOMES.has(outcome)) this.annotate("error", text);
-    this.stepSummary(outcome, fields, text);
+    for (const ci of this.ci) ci.result(outcome, fields, text);
   }
 
-  /** GitHub parses workflow commands from the step's output; stderr keeps stdout clean for JSON. */
-  private annotate(level: "warning" | "error", message: string): void {
-    if (!this.github) return;
-    const escaped = message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-    this.writeErr(`::${level}::${escaped}\n`);
-  }
-
-  private stepSummary(outcome: string, fields: Fields, text: string): void {
-    if (!this.github?.summaryFile) return;
-    const rows = Object.entries(fields)
-      .filter(([, value]) => value !== undefined && typeof value !== "object")
-      .map(([key, value]) => `| ${key} | ${String(value).replace(/\|/g, "\\|")} |`);
-    const markdown = [`### grayctl: ${outcome}`, "", text, "", "| field | value |", "| --- | --- |", ...rows, ""].join(
-      "\n",
-    );
-    try {
-      appendFileSync(this.github.summaryFile, this.redactor.text(`${markdown}\n`));
-    } catch (error) {
-      this.writeWarning(`cannot write the GitHub step summary: ${(error as Error).message}`);
-    }
+  /** What the CI integrations may write: the job log (stderr keeps stdout clean for JSON) and report files. */
+  private ciIo(): CiIo {
+    const guarded = (path: string, write: () => void) => {
+      try {
+        write();
+      } catch (error) {
+        this.writeWarning(`cannot write the CI report ${path}: ${(error as Error).message}`);
+      }
+    };
+    return {
+      log: (line) => this.writeErr(`${line}\n`),
+      append: (path, text) => guarded(path, () => appendFileSync(path, this.redactor.text(text))),
+      write: (path, text) => guarded(path, () => writeFileSync(path, this.redactor.text(text))),
+      now: () => this.now(),
+    };
   }
 }

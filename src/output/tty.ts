@@ -42,7 +42,7 @@ export class TtyReporter extends BaseReporter {
     this.print(this.chalk.yellow(`⚠ ${message}`));
   }
 
-  start(_kind: string, text: string): Progress {
+  protected startProgress(_kind: string, text: string): Progress {
     if (this.quiet) return { update() {}, succeed() {}, fail: (next) => this.print(this.chalk.red(`✖ ${next}`)) };
     this.stopSpinner();
     // ora writes to the terminal itself (cursor moves, clears), so every text
@@ -90,7 +90,7 @@ export class TtyReporter extends BaseReporter {
     };
   }
 
-  event(_type: string, _fields: Fields, text?: string): void {
+  protected writeEvent(_type: string, _fields: Fields, text?: string): void {
     if (text && !this.quiet) this.print(text);
   }
 

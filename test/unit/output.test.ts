@@ -95,9 +95,9 @@ test("GitHub Actions: ::error annotations and a step summary", async () => {
     "rolled back: error-rate 5%\nsecond line",
   );
   assert.match(stderr.text, /^::warning::slow registry$/m);
-  assert.match(stderr.text, /^::error::rolled back: error-rate 5%25%0Asecond line$/m);
+  assert.match(stderr.text, /^::error title=grayctl%3A rolled-back::rolled back: error-rate 5%25%0Asecond line$/m);
   const markdown = await readFile(summary, "utf8");
-  assert.match(markdown, /### grayctl: rolled-back/);
+  assert.match(markdown, /### ❌ grayctl checkout: rolled-back/);
   assert.match(markdown, /\| app \| checkout \|/);
   assert.doesNotMatch(markdown, /s3cret/);
 });

@@ -1,0 +1,71 @@
+// GitLab CI (GITLAB_CI=true): collapsed sections around the build in the job
+// log, a dotenv report for later jobs (artifacts:reports:dotenv) and the
+// Markdown summary as a file to keep as an artifact.
+// https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
+import { resolve } from "node:path";
+import type { Fields } from "../output/types.ts";
+import { resultOutputs } from "./outputs.ts";
+import { RunRecord } from "./run-record.ts";
+import { rolloutSummary } from "./summary.ts";
+import { BUILD_KINDS, type CiIntegration, type CiIo } from "./types.ts";
+
+export const DOTENV_DEFAULT = "grayctl.env";
+export const SUMMARY_DEFAULT = "grayctl-summary.md";
+const ESC = "\u001b";
+
+/** GitLab's dotenv: KEY=VALUE lines, one line per value. */
+export function dotenvLines(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${value.replace(/[\r\n]+/g, " ")}\n`)
+    .join("");
+}
+
+export function gitlabIntegration(
+  env: Record<string, string | undefined>,
+  cwd: string,
+  io: CiIo,
+): CiIntegration | undefined {
+  if (env.GITLAB_CI !== "true") return undefined;
+  const record = new RunRecord();
+  let open: { kind: string; name: string } | undefined;
+  let sections = 0;
+  const stamp = () => Math.floor(io.now().getTime() / 1000);
+  const close = () => {
+    if (!open) return;
+    io.log(`${ESC}[0Ksection_end:${stamp()}:${open.name}\r${ESC}[0K`);
+    open = undefined;
+  };
+  return {
+    progressStarted(kind, text) {
+      if (!BUILD_KINDS.has(kind)) return;
+      close();
+      sections += 1;
+      open = { kind, name: `grayctl_${kind}_${sections}` };
+      io.log(
+        `${ESC}[0Ksection_start:${stamp()}:${open.name}[collapsed=true]\r${ESC}[0K${text.replace(/[\r\n]+/g, " ")}`,
+      );
+    },
+    progressEnded(kind) {
+      if (open?.kind === kind) close();
+    },
+    event(type: string, fields: Fields) {
+      record.event(type, fields, io.now());
+    },
+    warning() {},
+    result(outcome, fields, text) {
+      close();
+      record.finish(outcome, fields, text, io.now());
+      const outputs = resultOutputs(outcome, fields);
+      io.write(
+        resolve(cwd, env.GRAYCTL_DOTENV || DOTENV_DEFAULT),
+        dotenvLines({
+          GRAYCTL_OUTCOME: outputs.outcome,
+          GRAYCTL_IMAGE: outputs.image,
+          GRAYCTL_DIGEST: outputs.digest,
+          GRAYCTL_REVISION: outputs.revision,
+        }),
+      );
+      io.write(resolve(cwd, env.GRAYCTL_SUMMARY || SUMMARY_DEFAULT), rolloutSummary(record));
+    },
+  };
+}

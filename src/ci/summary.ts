@@ -1,0 +1,70 @@
+// The Markdown summary of a command: for a rollout, the steps table (weight,
+// duration, every gate's verdict with its numbers), the outcome and reason,
+// and the chart; for other commands, the outcome and the result's fields.
+// Written to GITHUB_STEP_SUMMARY, and to a file GitLab keeps as an artifact.
+import { formatDuration } from "../config/duration.ts";
+import { FAILED_OUTCOMES } from "../output/outcomes.ts";
+import type { Fields } from "../output/types.ts";
+import { rolloutChart } from "./chart.ts";
+import type { GateVerdict, RunRecord, StepRecord } from "./run-record.ts";
+
+const MARK: Record<GateVerdict["result"], string> = { passed: "✅", failed: "❌", inconclusive: "⏳" };
+
+/** Text safe inside a Markdown table cell (and not taken for HTML). */
+export function cell(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}
+
+const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+
+/** The verdict's words, led by the gate's name (the metric gates say it themselves, health does not). */
+function verdictText(gate: GateVerdict): string {
+  if (!gate.text) return `${gate.gate}: ${gate.result}`;
+  return gate.text.startsWith(`${gate.gate}:`) ? gate.text : `${gate.gate}: ${gate.text}`;
+}
+
+function stepRow(step: StepRecord): string {
+  const duration = step.endedAt ? formatDuration(step.endedAt.getTime() - step.startedAt.getTime()) : "";
+  const windows = step.windows > 1 ? ` (${step.windows} windows)` : "";
+  const gates = step.gates.length
+    ? step.gates.map((gate) => `${MARK[gate.result]} ${cell(verdictText(gate))}`).join("<br>")
+    : "—";
+  return `| ${step.step}/${step.of} | ${step.weight}% | ${duration}${windows} | ${gates} |`;
+}
+
+function headline(outcome: string, fields: Fields): string {
+  const mark = FAILED_OUTCOMES.has(outcome) ? "❌" : outcome === "paused" ? "⏸️" : "✅";
+  const app = typeof fields.app === "string" ? ` ${fields.app}` : "";
+  return `### ${mark} grayctl${app}: ${outcome}`;
+}
+
+function facts(fields: Fields): string {
+  const parts: string[] = [];
+  if (typeof fields.image === "string") parts.push(`image ${code(fields.image)}`);
+  if (fields.revision !== undefined) parts.push(`revision ${fields.revision}`);
+  if (typeof fields.namespace === "string") parts.push(`namespace ${code(fields.namespace)}`);
+  return parts.join(" · ");
+}
+
+export function rolloutSummary(record: RunRecord): string {
+  const result = record.result;
+  if (!result) return "";
+  const { outcome, fields, text } = result;
+  const reason = typeof fields.reason === "string" ? fields.reason : undefined;
+  const lines = [headline(outcome, fields), "", `**${cell(text)}**`];
+  if (reason && !text.includes(reason)) lines.push("", `Reason: ${cell(reason)}`);
+  const known = facts(fields);
+  if (known) lines.push("", known);
+  if (record.steps.length) {
+    lines.push("", "| Step | Weight | Duration | Gates (canary vs stable) |", "| ---: | ---: | ---: | --- |");
+    lines.push(...record.steps.map(stepRow));
+    const chart = rolloutChart(typeof fields.app === "string" ? fields.app : "rollout", record.steps);
+    if (chart) lines.push("", chart);
+  } else {
+    const rows = Object.entries(fields)
+      .filter(([, value]) => value !== undefined && value !== null && typeof value !== "object")
+      .map(([key, value]) => `| ${key} | ${cell(String(value))} |`);
+    if (rows.length) lines.push("", "| field | value |", "| --- | --- |", ...rows);
+  }
+  return `${lines.join("\n")}\n\n`;
+}

@@ -1,7 +1,7 @@
 // The build context as a tar stream, honouring .dockerignore the way the Docker
 // CLI does: patterns match paths relative to the context, `!` re-includes, and
 // the Dockerfile and .dockerignore are always sent (the engine needs the first).
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import dockerignoreModule from "@balena/dockerignore";
@@ -18,7 +18,12 @@ export interface BuildContext {
   fileCount: number;
 }
 
-export async function createBuildContext(contextDir: string, dockerfile: string): Promise<BuildContext> {
+export async function createBuildContext(
+  contextDir: string,
+  dockerfile: string,
+  /** Files never sent (grayctl's own CI reports, src/ci/report-paths.ts), as absolute resolved paths. */
+  ownFiles: ReadonlySet<string> = new Set(),
+): Promise<BuildContext> {
   const contextStat = await stat(contextDir).catch(() => undefined);
   if (!contextStat?.isDirectory()) {
     throw new BuildUserError(`image.context ${contextDir} is not a directory`);
@@ -33,6 +38,7 @@ export async function createBuildContext(contextDir: string, dockerfile: string)
   }
 
   const filter = await ignoreFilter(contextDir);
+  const resolvedContext = await realpath(contextDir);
   const alwaysSent = new Set([dockerfilePath, ".dockerignore"]);
   const included = new Set<string>();
   let fileCount = 0;
@@ -41,6 +47,7 @@ export async function createBuildContext(contextDir: string, dockerfile: string)
   for (const entry of entries) {
     const path = toPosix(relative(contextDir, join(entry.parentPath, entry.name)));
     if (entry.isDirectory()) continue;
+    if (ownFiles.has(join(resolvedContext, path))) continue;
     if (!alwaysSent.has(path) && !filter(path)) continue;
     included.add(path);
     fileCount++;

@@ -21,12 +21,14 @@ export interface BuildImageOptions {
   reporter: Reporter;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Files left out of the context: grayctl's own CI reports. */
+  ownFiles?: ReadonlySet<string>;
 }
 
 /** Builds settings.context as imageName; returns the image ID. */
 export async function buildImage(options: BuildImageOptions): Promise<string> {
   const { settings, reporter } = options;
-  const context = await createBuildContext(settings.context, settings.dockerfile);
+  const context = await createBuildContext(settings.context, settings.dockerfile, options.ownFiles);
   reporter.debug(`build context: ${context.fileCount} files from ${settings.context}`);
 
   const progress = reporter.start("build", `Building ${options.imageName}`);

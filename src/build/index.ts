@@ -4,6 +4,7 @@
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { lookupCredentials, type RegistryCredentials } from "./credentials.ts";
+import { ownReportFiles } from "../ci/report-paths.ts";
 import { BuildUserError, RegistryError } from "./errors.ts";
 import { createGit } from "./git.ts";
 import { parseRepository } from "./image-ref.ts";
@@ -23,7 +24,9 @@ export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps
   if (!contextStat?.isDirectory()) throw new BuildUserError(`image.context ${settings.context} is not a directory`);
 
   const git = createGit({ cwd: settings.context, env, timeoutMs: timeouts.gitMs, signal });
-  const resolved = await resolveRevision(settings, git, env, reporter);
+  // A report an earlier grayctl command wrote in this CI job is no change to the app, and no part of its image.
+  const ownFiles = ownReportFiles(env, deps.cwd);
+  const resolved = await resolveRevision(settings, git, env, reporter, ownFiles);
   const tag = tagFor(resolved, settings);
   const revision = { commit: resolved.commit, tree: resolved.tree, dirty: resolved.dirty };
   reporter.debug(`revision ${resolved.commit} (${resolved.source}); tag policy ${settings.tag} → ${tag}`);
@@ -67,7 +70,7 @@ export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps
     source: resolved.source === "git" ? await sourceUrl(git) : undefined,
     extra: settings.labels,
   });
-  await buildImage({ docker, settings, imageName, labels, reporter, timeoutMs: timeouts.buildMs, signal });
+  await buildImage({ docker, settings, imageName, labels, reporter, timeoutMs: timeouts.buildMs, signal, ownFiles });
   const pushedDigest = await pushImage({
     docker,
     ref,

@@ -1,7 +1,7 @@
 // Finds the revision to build: commit, tree of the context directory, dirty state.
 // Falls back to CI's own variables when git is not usable (a source tarball in CI).
 import { realpath } from "node:fs/promises";
-import { relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { Reporter } from "../output/types.ts";
 import { BuildUserError } from "./errors.ts";
 import type { GitRunner } from "./git.ts";
@@ -24,6 +24,8 @@ export async function resolveRevision(
   git: GitRunner,
   env: NodeJS.ProcessEnv,
   reporter: Reporter,
+  /** Untracked files that are no change to the app (grayctl's own CI reports), as absolute resolved paths. */
+  ownFiles: ReadonlySet<string> = new Set(),
 ): Promise<ResolvedRevision> {
   const top = await git.run(["rev-parse", "--show-toplevel"]);
   if (!top.ok) return fromCiVariables(settings, env, top.stderr, reporter);
@@ -62,7 +64,7 @@ export async function resolveRevision(
     );
   }
 
-  const changedPaths = await dirtyPaths(git);
+  const changedPaths = await dirtyPaths(git, (path) => ownFiles.has(join(root, path)));
   return {
     commit,
     abbrev,
@@ -75,7 +77,7 @@ export async function resolveRevision(
 }
 
 /** Paths changed or untracked under the context directory (git runs with cwd = context). */
-async function dirtyPaths(git: GitRunner): Promise<string[]> {
+async function dirtyPaths(git: GitRunner, own: (path: string) => boolean): Promise<string[]> {
   const status = await git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
   if (!status.ok) throw new Error(`git status failed: ${status.stderr}`);
   // -z: entries separated by NUL, "XY path"; renames carry their source as the next entry.
@@ -83,7 +85,8 @@ async function dirtyPaths(git: GitRunner): Promise<string[]> {
   const paths: string[] = [];
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
-    paths.push(entry.slice(3));
+    // An untracked report of an earlier grayctl command in the same CI job is not part of the app (src/ci/report-paths.ts).
+    if (!(entry.startsWith("?? ") && own(entry.slice(3)))) paths.push(entry.slice(3));
     if (entry[0] === "R" || entry[0] === "C") index++;
   }
   return paths;

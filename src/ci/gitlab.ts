@@ -2,15 +2,13 @@
 // log, a dotenv report for later jobs (artifacts:reports:dotenv) and the
 // Markdown summary as a file to keep as an artifact.
 // https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
-import { resolve } from "node:path";
 import type { Fields } from "../output/types.ts";
 import { resultOutputs } from "./outputs.ts";
+import { reportPaths } from "./report-paths.ts";
 import { RunRecord } from "./run-record.ts";
 import { rolloutSummary } from "./summary.ts";
 import { BUILD_KINDS, type CiIntegration, type CiIo } from "./types.ts";
 
-export const DOTENV_DEFAULT = "grayctl.env";
-export const SUMMARY_DEFAULT = "grayctl-summary.md";
 const ESC = "\u001b";
 
 /** GitLab's dotenv: KEY=VALUE lines, one line per value. */
@@ -56,8 +54,9 @@ export function gitlabIntegration(
       close();
       record.finish(outcome, fields, text, io.now());
       const outputs = resultOutputs(outcome, fields);
+      const paths = reportPaths(env, cwd);
       io.write(
-        resolve(cwd, env.GRAYCTL_DOTENV || DOTENV_DEFAULT),
+        paths.dotenv,
         dotenvLines({
           GRAYCTL_OUTCOME: outputs.outcome,
           GRAYCTL_IMAGE: outputs.image,
@@ -65,7 +64,7 @@ export function gitlabIntegration(
           GRAYCTL_REVISION: outputs.revision,
         }),
       );
-      io.write(resolve(cwd, env.GRAYCTL_SUMMARY || SUMMARY_DEFAULT), rolloutSummary(record));
+      io.write(paths.summary, rolloutSummary(record));
     },
   };
 }

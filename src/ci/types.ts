@@ -7,7 +7,7 @@ export interface CiIo {
   log(line: string): void;
   /** Appends to a file; a file that cannot be written is a warning, never a failed command. */
   append(path: string, text: string): void;
-  /** Writes a file whole, replacing what was there. */
+  /** Writes a file whole, replacing what was there (its directory created if need be). */
   write(path: string, text: string): void;
   now(): Date;
 }

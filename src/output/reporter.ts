@@ -1,7 +1,8 @@
 // The shared part of every reporter: redaction, verbosity, and the CI
 // integrations (src/ci/: GitHub Actions, GitLab CI), which see every call.
 // Subclasses decide how things look.
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { type CiIntegration, type CiIo, ciIntegrations } from "../ci/index.ts";
 import { FAILED_OUTCOMES } from "./outcomes.ts";
 import { Redactor } from "./redact.ts";
@@ -108,7 +109,11 @@ export abstract class BaseReporter implements Reporter {
     return {
       log: (line) => this.writeErr(`${line}\n`),
       append: (path, text) => guarded(path, () => appendFileSync(path, this.redactor.text(text))),
-      write: (path, text) => guarded(path, () => writeFileSync(path, this.redactor.text(text))),
+      write: (path, text) =>
+        guarded(path, () => {
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, this.redactor.text(text));
+        }),
       now: () => this.now(),
     };
   }

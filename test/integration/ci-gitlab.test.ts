@@ -3,7 +3,7 @@
 // and the Markdown summary kept as an artifact, for a promotion, a rollback
 // and a cancelled job (SIGINT, then SIGTERM), which rolls back.
 import assert from "node:assert/strict";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
@@ -70,13 +70,14 @@ test("promoted: grayctl.env in the job's directory names the release; grayctl-su
 });
 
 test("rolled back (a canary failing /healthz): the dotenv report at GRAYCTL_DOTENV and the summary at GRAYCTL_SUMMARY say so", async () => {
+  // A path that cannot be written (a directory): a warning, never a failed rollout.
+  await mkdir(join(app.dir, "taken"));
+  const unwritable = await app.grayctl(["rollout", "--image", demoImage("v3-unhealthy")], {
+    env: { ...GITLAB, GRAYCTL_DOTENV: "taken" },
+  });
+  assert.equal(unwritable.code, 3, unwritable.stderr);
+  assert.match(unwritable.stderr, /warn .*cannot write the CI report \S+\/taken: EISDIR/);
   const env = { ...GITLAB, GRAYCTL_DOTENV: "reports/release.env", GRAYCTL_SUMMARY: join(app.dir, "release.md") };
-  await rm(join(app.dir, "reports"), { recursive: true, force: true });
-  // A directory that does not exist: a warning, never a failed rollout.
-  const missingDir = await app.grayctl(["rollout", "--image", demoImage("v3-unhealthy")], { env });
-  assert.equal(missingDir.code, 3, missingDir.stderr);
-  assert.match(missingDir.stderr, /cannot write the CI report \S+reports\/release\.env/);
-  await mkdir(join(app.dir, "reports"));
   const result = await app.grayctl(["rollout", "--image", demoImage("v3-unhealthy")], { env });
   assert.equal(result.code, 3, result.stderr);
   const report = dotenv(join(app.dir, "reports/release.env"));

@@ -71,19 +71,13 @@ test("GitLab CI: build and push each in a collapsed section; the dotenv report n
   const result = await build({ GITLAB_CI: "true" });
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stderr.split("\n");
-  const building = fold(
-    lines,
-    new RegExp(
-      `^\\u001b\\[0Ksection_start:\\d+:grayctl_build_1\\[collapsed=true\\]\\r\\u001b\\[0KBuilding ${repository}:`,
-    ),
-    /^\u001b\[0Ksection_end:\d+:grayctl_build_1\r\u001b\[0K$/,
-  );
+  // GitLab's markers: ESC[0K section_start:TIME:NAME[collapsed=true] CR ESC[0K header, and section_end alike.
+  const start = (name: string, header: string) =>
+    new RegExp(`^\\u001b\\[0Ksection_start:\\d+:${name}\\[collapsed=true\\]\\r\\u001b\\[0K${header}`);
+  const end = (name: string) => new RegExp(`^\\u001b\\[0Ksection_end:\\d+:${name}\\r\\u001b\\[0K$`);
+  const building = fold(lines, start("grayctl_build_1", `Building ${repository}:`), end("grayctl_build_1"));
   assert.ok(building.some((line) => /Step 1\/\d+ : FROM scratch/.test(line)));
-  fold(
-    lines,
-    /^\u001b\[0Ksection_start:\d+:grayctl_push_2\[collapsed=true\]\r\u001b\[0KPushing /,
-    /^\u001b\[0Ksection_end:\d+:grayctl_push_2\r\u001b\[0K$/,
-  );
+  fold(lines, start("grayctl_push_2", "Pushing "), end("grayctl_push_2"));
   const report = dotenv(join(repo.dir, "grayctl.env"));
   assert.equal(report.GRAYCTL_OUTCOME, "built");
   assert.match(report.GRAYCTL_IMAGE, new RegExp(`^${repository}:[0-9a-f]{40}@sha256:[0-9a-f]{64}$`));

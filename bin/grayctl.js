@@ -19,13 +19,22 @@ const { main } = await import(entry);
 const controller = new AbortController();
 let signals = 0;
 let uninterruptible = 0;
-let exitAfterwards = false;
+let exitAfterwards;
+// Set by the command: reports how it ended (in CI: the summary and outputs) when a second signal cuts it short.
+let lastWords = () => {};
+const exitNow = (signal) => {
+  try {
+    lastWords(signal);
+  } finally {
+    process.exit(130);
+  }
+};
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     signals += 1;
     if (signals === 1) return controller.abort(new Error(`received ${signal}`));
-    if (uninterruptible === 0) process.exit(130);
-    exitAfterwards = true;
+    if (uninterruptible === 0) return exitNow(signal);
+    exitAfterwards = signal;
     process.stderr.write(`grayctl: received ${signal} too; exiting once the write under way is done\n`);
   });
 }
@@ -37,7 +46,7 @@ async function runUninterruptible(work) {
     return await work();
   } finally {
     uninterruptible -= 1;
-    if (exitAfterwards && uninterruptible === 0) process.exit(130);
+    if (exitAfterwards && uninterruptible === 0) exitNow(exitAfterwards);
   }
 }
 
@@ -48,6 +57,9 @@ main(process.argv.slice(2), {
   cwd: process.cwd(),
   signal: controller.signal,
   uninterruptible: runUninterruptible,
+  onForcedExit: (report) => {
+    lastWords = report;
+  },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -8,6 +8,20 @@ import type { Fields } from "../output/types.ts";
 import { rolloutChart } from "./chart.ts";
 import type { GateVerdict, RunRecord, StepRecord } from "./run-record.ts";
 
+/** Outcomes that are what was asked; anything else neither failed nor succeeded gets a warning sign. */
+const SUCCEEDED = new Set([
+  "promoted",
+  "deployed",
+  "unchanged",
+  "nothing-to-do",
+  "built",
+  "reused",
+  "valid",
+  "written",
+  "status",
+  "history",
+]);
+
 const MARK: Record<GateVerdict["result"], string> = { passed: "✅", failed: "❌", inconclusive: "⏳" };
 
 /** Text safe inside a Markdown table cell (and not taken for HTML). */
@@ -33,7 +47,7 @@ function stepRow(step: StepRecord): string {
 }
 
 function headline(outcome: string, fields: Fields): string {
-  const mark = FAILED_OUTCOMES.has(outcome) ? "❌" : outcome === "paused" ? "⏸️" : "✅";
+  const mark = FAILED_OUTCOMES.has(outcome) ? "❌" : outcome === "paused" ? "⏸️" : SUCCEEDED.has(outcome) ? "✅" : "⚠️";
   const app = typeof fields.app === "string" ? ` ${fields.app}` : "";
   return `### ${mark} grayctl${app}: ${outcome}`;
 }

@@ -26,6 +26,8 @@ export interface Io {
   now?: () => Date;
   /** From the launcher: runs `work` to its end even when a second signal arrives meanwhile, then exits. */
   uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** From the launcher: `report` runs (synchronously) just before a second signal exits the process. */
+  onForcedExit?: (report: (signal: string) => void) => void;
 }
 
 export interface CommandContext {
@@ -49,6 +51,15 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     verbose: globals.verbose,
     quiet: globals.quiet,
     now: io.now,
+  });
+  // A second signal exits at once; the command still says how it ended (in CI: summary, outputs, dotenv).
+  io.onForcedExit?.((signal) => {
+    if (reporter.hasResult) return;
+    reporter.result(
+      "interrupted",
+      { exitCode: 130, reason: `a second signal (${signal}) ended grayctl before the command did` },
+      `stopped by a second ${signal} before the command ended; \`grayctl status\` shows where it stands, \`grayctl rollback\` finishes a rollback`,
+    );
   });
   let loaded: Promise<LoadedConfig> | undefined;
   return {

@@ -35,6 +35,7 @@ export abstract class BaseReporter implements Reporter {
   protected readonly now: () => Date;
   readonly redactor: Redactor;
   private readonly ci: CiIntegration[];
+  private resulted = false;
 
   constructor(options: ReporterOptions) {
     this.out = options.stdout;
@@ -92,7 +93,13 @@ export abstract class BaseReporter implements Reporter {
     for (const ci of this.ci) ci.warning(message);
   }
 
+  /** True once the command's result is out (a second one would contradict it). */
+  get hasResult(): boolean {
+    return this.resulted;
+  }
+
   result(outcome: string, fields: Fields, text: string): void {
+    this.resulted = true;
     this.writeResult(outcome, fields, text);
     for (const ci of this.ci) ci.result(outcome, fields, text);
   }

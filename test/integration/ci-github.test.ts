@@ -3,7 +3,8 @@
 // gate has numbers: the step summary (steps table, outcome, chart), the
 // outputs in GITHUB_OUTPUT, the annotations of a rollback; then the action
 // itself (action/main.mjs, as the runner starts it) cancelled as GitHub
-// cancels a job (SIGINT, then SIGTERM 7.5 s later): it rolls back.
+// cancels a job (SIGINT, then SIGTERM 7.5 s later): it rolls back; and a
+// second signal that cuts the rollback short still leaves outputs that say so.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -43,8 +44,11 @@ const ACTION = fileURLToPath(new URL("../../action/main.mjs", import.meta.url));
 let app: SandboxApp;
 let watcher: TrafficWatcher;
 let files: string;
+const requests: { method: string; path: string }[] = [];
 before(async () => {
-  app = await startSandboxApp(CONFIG);
+  app = await startSandboxApp(CONFIG, {
+    onRequest: (method, url) => requests.push({ method, path: url.split("?")[0] }),
+  });
   watcher = watchTraffic(app.sandbox.store, app.namespace, "kiosk");
   files = await mkdtemp(join(tmpdir(), "grayctl-gh-files-"));
   const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
@@ -217,6 +221,43 @@ test("the action, cancelled as GitHub cancels a job (SIGINT, SIGTERM 7.5 s later
   assert.deepEqual(readdirSync(runnerTemp), [], "the kubeconfig file is removed");
   for (const text of [stderr, summary, readFileSync(gh.output, "utf8")]) assert.equal(text.includes(token), false);
   await rm(runnerTemp, { recursive: true, force: true });
+});
+
+test("a second signal during the rollback's route write: exit 130 once traffic is on stable, and the outputs and summary say interrupted", async () => {
+  const gh = await githubEnv("forced");
+  const child = app.spawn(["rollout", "--image", demoImage("v5"), "--set", "rollout.interval=30s"], { env: gh.env });
+  try {
+    await eventually(
+      "the rollout at its first step",
+      () => app.state()?.weight === 20 && app.state()?.image === demoImage("v5"),
+      60_000,
+    );
+    // Every API answer takes a second: the second signal lands while the route write is in flight.
+    app.sandbox.faults.set([{ name: "slow", action: { type: "latency", ms: 1_000 } }]);
+    const from = requests.length;
+    child.kill("SIGINT");
+    await eventually("the route write to stable", () =>
+      requests.slice(from).some((r) => r.method === "PATCH" && r.path.endsWith("/ingresses/kiosk-canary")),
+    );
+    child.kill("SIGTERM");
+    const result = await child.done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /received SIGTERM too; exiting once the write under way is done/);
+  } finally {
+    app.sandbox.faults.clear();
+    child.kill("SIGKILL");
+  }
+  assert.equal(canaryWeight(), 0, "the route write finished before the exit");
+  const outputs = githubOutputs(gh.output);
+  assert.equal(outputs.outcome, "interrupted");
+  const summary = await readFile(gh.summary, "utf8");
+  assert.match(summary, /^### ⚠️ grayctl: interrupted$/m);
+  assert.match(summary, /stopped by a second SIGTERM before the command ended; `grayctl status` shows where it stands/);
+  assert.match(summary, /^\| 1\/3 \| 20% \|/m, "the steps it went through");
+  // What a re-run or `grayctl rollback` finishes: here, the rest of the rollback.
+  const rollback = await app.grayctl(["rollback"]);
+  assert.ok(rollback.code === 3 || rollback.code === 0, rollback.stderr);
+  assert.equal(stableImage(), demoImage("v2"));
 });
 
 test("no track ever had weight without ready pods", () => {

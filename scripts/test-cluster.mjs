@@ -20,6 +20,8 @@ const SHARED_SUITES = [
   "rollout-metrics-pods",
   "rollout-faults",
   "router-matrix",
+  "ci-github",
+  "ci-gitlab",
 ].map((name) => `test/integration/${name}.test.ts`);
 
 async function main() {

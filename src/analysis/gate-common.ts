@@ -13,6 +13,14 @@ export function kindOf(check: MetricCheck): CheckKind {
   return "custom";
 }
 
+/** How each kind of check judges, in words, for the decision record. */
+export const STATISTIC: Record<CheckKind, string> = {
+  "error-rate":
+    "one-sided Fisher exact test against stable (p < alpha and worse by max(50 %, 0.2 points)), exact binomial test above max",
+  "latency-p99": "p99 above max, or above 1.5 × stable's p99 and at least 50 ms slower",
+  custom: "value within min/max",
+};
+
 export const windowMs = (ctx: GateContext) => Math.max(1000, ctx.windowEnd.getTime() - ctx.windowStart.getTime());
 
 export function inconclusive(gate: string, why: string): GateResult {

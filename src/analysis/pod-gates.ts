@@ -4,7 +4,7 @@
 
 import { decideErrorRate } from "./decision.ts";
 import { decideLatency } from "./decision-latency.ts";
-import { inconclusive, kindOf, stableMemory } from "./gate-common.ts";
+import { inconclusive, kindOf, STATISTIC, stableMemory } from "./gate-common.ts";
 import { failedPods, type ScrapePod, type Snapshot, scrapeAll, type TrackWindow, trackWindow } from "./pod-metrics.ts";
 import type { MetricCheck, MetricsSettings } from "./settings.ts";
 import type { Gate, GateContext, GateResult } from "./types.ts";
@@ -82,6 +82,13 @@ export function createPodGates(settings: MetricsSettings, scrapePod: ScrapePod):
     begin: async (ctx: GateContext) => {
       await snapshot(`${windowKey(ctx)}#begin`, ctx);
     },
-    evaluate: (ctx: GateContext) => evaluate(check, ctx),
+    evaluate: async (ctx: GateContext) => ({
+      ...(await evaluate(check, ctx)),
+      source: {
+        kind: "pods" as const,
+        query: `/metrics of ${ctx.canaryPods.length} canary and ${ctx.stablePods.length} stable pods (API server pod proxy), counter deltas over the window`,
+        statistic: STATISTIC[kindOf(check)],
+      },
+    }),
   }));
 }

@@ -5,11 +5,11 @@
 
 import { decideErrorRate, type TrackCounts } from "./decision.ts";
 import { decideLatency, decideThreshold, type LatencySample } from "./decision-latency.ts";
-import { inconclusive, kindOf, stableMemory, windowMs } from "./gate-common.ts";
+import { inconclusive, kindOf, STATISTIC, stableMemory, windowMs } from "./gate-common.ts";
 import type { PrometheusClient, PromSample } from "./prometheus.ts";
 import { builtinQueries, renderQuery } from "./promql.ts";
 import type { MetricCheck, MetricsSettings } from "./settings.ts";
-import type { Gate, GateContext, GateResult } from "./types.ts";
+import type { Gate, GateContext, GateResult, GateSource } from "./types.ts";
 
 type Track = "canary" | "stable";
 type Fetched<T> = { ok: true; value: T } | { ok: false; why: string };
@@ -18,7 +18,7 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
   const queries = builtinQueries(settings.prometheus?.labels);
   const memory = stableMemory(settings);
 
-  async function run(template: string, ctx: GateContext, track: Track): Promise<Fetched<PromSample[]>> {
+  function render(template: string, ctx: GateContext, track: Track) {
     const pods = (track === "canary" ? ctx.canaryPods : ctx.stablePods).map((pod) => pod.name);
     const vars = {
       app: ctx.app,
@@ -28,7 +28,21 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
       intervalMs: settings.intervalMs,
       windowMs: windowMs(ctx),
     };
-    const rendered = renderQuery(template, vars);
+    return renderQuery(template, vars);
+  }
+
+  /** The canary's query as sent (stable's differs only in its track), for the decision record. */
+  function source(check: MetricCheck, ctx: GateContext): GateSource {
+    const kind = kindOf(check);
+    const template =
+      kind === "error-rate" ? queries.requestsByCode : kind === "latency-p99" ? queries.latencyP99 : check.query;
+    const rendered = template ? render(template, ctx, "canary") : undefined;
+    const query = rendered?.ok ? rendered.query : template;
+    return { kind: "prometheus", query, statistic: STATISTIC[kind] };
+  }
+
+  async function run(template: string, ctx: GateContext, track: Track): Promise<Fetched<PromSample[]>> {
+    const rendered = render(template, ctx, track);
     if (!rendered.ok) return rendered;
     const result = await client.query(rendered.query, ctx.windowEnd, ctx.signal);
     return result.ok ? { ok: true, value: result.samples } : result;
@@ -90,6 +104,6 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
 
   return settings.checks.map((check) => ({
     name: check.name,
-    evaluate: (ctx: GateContext) => evaluate(check, ctx),
+    evaluate: async (ctx: GateContext) => ({ ...(await evaluate(check, ctx)), source: source(check, ctx) }),
   }));
 }

@@ -5,6 +5,7 @@
 // template writes `app="{{app}}"` or `pod=~"{{pods}}"`.
 
 import { defaultLabels, type SelectorLabels } from "./settings.ts";
+import { fillTemplate, type Rendered } from "./template.ts";
 
 export interface TemplateVars {
   app: string;
@@ -15,7 +16,7 @@ export interface TemplateVars {
   windowMs: number;
 }
 
-export type Rendered = { ok: true; query: string } | { ok: false; why: string };
+export type { Rendered };
 
 /** A PromQL range duration in whole seconds, at least 1 s. */
 export function promDuration(ms: number): string {
@@ -39,14 +40,7 @@ export function renderQuery(template: string, vars: TemplateVars): Rendered {
     interval: promDuration(vars.intervalMs),
     window: promDuration(vars.windowMs),
   };
-  const unknown = new Set<string>();
-  const query = template.replace(/\{\{\s*([a-zA-Z_]+)\s*\}\}/g, (whole, name: string) => {
-    if (Object.hasOwn(values, name)) return values[name];
-    unknown.add(name);
-    return whole;
-  });
-  if (unknown.size) return { ok: false, why: `unknown template variable(s): ${[...unknown].join(", ")}` };
-  return { ok: true, query };
+  return fillTemplate(template, values);
 }
 
 function trackSelector(labels: SelectorLabels): string {

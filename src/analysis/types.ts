@@ -20,15 +20,27 @@ export interface GateContext {
   windowEnd: Date;
   canaryPods: PodRef[];
   stablePods: PodRef[];
+  /** The canary's image (by digest), for command and web gates. */
+  image?: string;
   signal?: AbortSignal;
 }
 
 export type GateValues = Record<string, number | null>;
 
+/** What a gate looked at and how it judged, for the decision record (record.ts). */
+export interface GateSource {
+  kind: "health" | "prometheus" | "pods" | "command" | "web";
+  /** The rendered query, URL or command line: never headers or credentials. */
+  query?: string;
+  statistic: string;
+}
+
+type Common = { gate: string; values?: GateValues; source?: GateSource };
+
 export type GateResult =
-  | { gate: string; result: "passed"; summary: string; values?: GateValues }
-  | { gate: string; result: "failed"; reason: string; pod?: string; values?: GateValues }
-  | { gate: string; result: "inconclusive"; why: string; values?: GateValues };
+  | (Common & { result: "passed"; summary: string })
+  | (Common & { result: "failed"; reason: string; pod?: string })
+  | (Common & { result: "inconclusive"; why: string });
 
 export interface Gate {
   readonly name: string;

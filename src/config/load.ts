@@ -156,8 +156,15 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 function secretsOf(config: Config): string[] {
   const prometheus = config.analysis.metrics?.prometheus;
   const values = [prometheus?.bearerToken, prometheus?.password];
-  for (const [name, value] of Object.entries(prometheus?.headers ?? {})) {
-    if (/authorization|token|key|secret|password/i.test(name)) values.push(value);
+  // Web gates' headers carry vendors' API keys (DD-API-KEY, API-Key, X-Query-Key…).
+  const headers = [prometheus?.headers, ...config.analysis.checks.map((check) => check.headers)];
+  for (const [name, value] of headers.flatMap((set) => Object.entries(set ?? {}))) {
+    if (/authorization|token|key|secret|password|cookie/i.test(name)) {
+      values.push(value);
+      // "Bearer TOKEN": the token alone must not leak either.
+      const scheme = /^\w+\s+(\S+)$/.exec(value);
+      if (scheme) values.push(scheme[1]);
+    }
   }
   return values.filter((v): v is string => typeof v === "string" && v.length > 0);
 }

@@ -4,6 +4,7 @@
 // keeps the two equal.
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { gateChecks } from "./gate-checks.ts";
 
 const dnsLabel = z
   .string()
@@ -161,6 +162,7 @@ const analysis = z.strictObject({
     .prefault({}),
   inconclusiveLimit: z.int().min(1).max(100).default(3),
   metrics: metrics.optional(),
+  checks: gateChecks,
 });
 
 export const configSchema = z

@@ -1,11 +1,12 @@
 // Text renderings of status and history (json mode prints the views as they are). Pure.
-import type { GateResult } from "../analysis/types.ts";
+import type { DecisionRecord } from "../analysis/record.ts";
+import type { GateResult, GateValues } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Release } from "../rollout/state.ts";
 import { splitImage } from "./lineage.ts";
 import type { StatusView, TrackStatus } from "./status.ts";
 
-export function renderStatus(view: StatusView): string {
+export function renderStatus(view: StatusView, options: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
   const head = `${view.app} (namespace ${view.namespace}): ${view.phase}${view.orphaned ? " — ORPHANED" : ""}`;
   lines.push(head);
@@ -31,6 +32,7 @@ export function renderStatus(view: StatusView): string {
     lines.push("  last gate results:");
     for (const gate of view.gates) lines.push(`    ${gateText(gate)}`);
   }
+  if (options.verbose) lines.push(...decisionLines(view.decisions));
   lines.push(`  lock: ${leaseText(view)}`);
   if (view.unwatchedCanary) {
     lines.push(
@@ -57,12 +59,40 @@ function trackLine(name: string, track: TrackStatus): string {
   return `  ${name.padEnd(6)} ${track.ready}/${track.desired} ready  ${splitImage(track.image).name ?? "?"}${digest}`;
 }
 
+const numbers = (values: GateValues) =>
+  Object.entries(values)
+    .map(([key, value]) => `${key}=${value === null ? "n/a" : Number(value.toPrecision(4))}`)
+    .join(", ");
+
+/** The decision records (status --verbose): what each gate evaluation looked at, saw and concluded. */
+function decisionLines(records: readonly DecisionRecord[]): string[] {
+  if (records.length === 0) return ["  decisions: none recorded for this release"];
+  const lines = [`  decisions (${records.length}, newest last):`];
+  for (const record of records) {
+    const time = (iso: string) => iso.slice(11, 19);
+    lines.push(
+      `    step ${record.step} (${record.weight}%) ${time(record.window.start)}–${time(record.window.end)} (${record.window.seconds}s) ${record.gate} [${record.source}]: ${record.verdict}`,
+    );
+    if (record.query) lines.push(`      query: ${record.query.replace(/\s*\n\s*/g, " ")}`);
+    const seen = [
+      Object.keys(record.canary).length ? `canary ${numbers(record.canary)}` : "",
+      Object.keys(record.stable).length ? `stable ${numbers(record.stable)}` : "",
+      Object.keys(record.details).length ? numbers(record.details) : "",
+    ].filter(Boolean);
+    if (seen.length) lines.push(`      saw: ${seen.join(" · ")}`);
+    const rule = [
+      record.statistic,
+      record.pValue !== null ? `p=${Number(record.pValue.toPrecision(3))}` : "",
+      Object.keys(record.threshold).length ? `threshold ${numbers(record.threshold)}` : "",
+    ].filter(Boolean);
+    if (rule.length) lines.push(`      rule: ${rule.join(" · ")}`);
+    lines.push(`      ${record.text.replace(/\n/g, "\n      ")}`);
+  }
+  return lines;
+}
+
 function gateText(gate: GateResult): string {
-  const values = gate.values
-    ? ` [${Object.entries(gate.values)
-        .map(([key, value]) => `${key}=${value === null ? "n/a" : Number(value.toPrecision(4))}`)
-        .join(", ")}]`
-    : "";
+  const values = gate.values ? ` [${numbers(gate.values)}]` : "";
   const text = gate.result === "passed" ? gate.summary : gate.result === "failed" ? gate.reason : gate.why;
   return `${gate.gate}: ${gate.result} — ${text}${values}`;
 }

@@ -3,6 +3,7 @@
 // trusts the objects over the record where they can differ (weights, images,
 // pods), so it stays truthful after a killed process (safety invariant 2).
 import type { V1Deployment } from "@kubernetes/client-node";
+import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult } from "../analysis/types.ts";
 import type { Lease } from "../kube/lease.ts";
 import type { LeaseBasis, LeaseInfo } from "../kube/lease-record.ts";
@@ -43,6 +44,8 @@ export interface StatusView {
   stable: TrackStatus;
   canary: TrackStatus;
   gates: GateResult[];
+  /** Every gate evaluation of the latest release, newest last (bounded); text shows them with --verbose. */
+  decisions: DecisionRecord[];
   actor?: string;
   reason?: string;
   /** When the current phase (or step) began, as best the record tells. */
@@ -133,6 +136,7 @@ export function buildStatus(input: {
     stable: track(names(input.app).stable, input.app, input.stable),
     canary: track(names(input.app).canary, input.app, input.canary),
     gates: state?.gates ?? [],
+    decisions: state?.decisions ?? [],
     actor: state?.actor,
     reason: state?.reason,
     since,

@@ -25,6 +25,15 @@ export class HealthGate implements Gate {
   }
 
   async evaluate(ctx: GateContext): Promise<GateResult> {
+    const source = {
+      kind: "health" as const,
+      query: `GET ${this.options.path} of every canary pod (API server pod proxy)`,
+      statistic: "every canary pod ready, none restarted or crash-looping, every answer 200",
+    };
+    return { ...(await this.judge(ctx)), source };
+  }
+
+  private async judge(ctx: GateContext): Promise<GateResult> {
     const pods = await this.cluster.listPods(trackSelector(ctx.app, "canary"));
     const track = summarizeTrack(pods);
     const fast = failFastReason(track);

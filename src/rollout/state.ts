@@ -1,6 +1,7 @@
 // The rollout state and release history recorded in the cluster (a ConfigMap
 // per app). Written before acting (intent first), so a killed process leaves a
 // record that `status` reports truthfully and that a re-run finishes from.
+import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult } from "../analysis/types.ts";
 
 export type Phase =
@@ -46,6 +47,8 @@ export interface RolloutState {
   owner: string;
   reason?: string;
   gates: GateResult[];
+  /** Every gate evaluation of this rollout, newest last, bounded (analysis/record.ts). */
+  decisions?: DecisionRecord[];
   inconclusive: Record<string, number>;
   /** Time spent progressing by earlier processes (for progressDeadline across resumes). */
   activeMs: number;

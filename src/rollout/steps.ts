@@ -1,6 +1,7 @@
 // Runs the canary steps from the recorded one: scale the canary to its share
 // and wait until it is ready, only then raise its weight, wait the interval
 // while watching for crashes, judge the gates, pause if asked.
+import { type DecisionRecord, decisionRecord, keepLatest, resultText } from "../analysis/record.ts";
 import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { RolloutContext } from "./context.ts";
@@ -29,11 +30,13 @@ async function podRefs(ctx: RolloutContext, track: Track): Promise<PodRef[]> {
 
 async function gateContext(
   ctx: RolloutContext,
+  state: RolloutState,
   stepIndex: number,
   weight: number,
   windowStart: number,
 ): Promise<GateContext> {
   return {
+    image: state.image,
     app: ctx.config.app,
     namespace: ctx.config.namespace,
     step: stepIndex,
@@ -137,21 +140,22 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
     let inconclusive: Record<string, number> = {};
     for (;;) {
       const windowStart = ctx.clock.now();
-      const opening = await gateContext(ctx, index, step.weight, windowStart);
+      const opening = await gateContext(ctx, state, index, step.weight, windowStart);
       for (const gate of ctx.gates) await gate.begin?.(opening);
       const broke = await watchWindow(ctx, step, index, steps.length, intervalMs, deadline);
       if (broke) return { kind: "failed", reason: `health: ${broke}` };
       if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
-      const verdict = judge(
-        await evaluateAll(ctx, await gateContext(ctx, index, step.weight, windowStart)),
-        inconclusive,
-        ctx.config.analysis.inconclusiveLimit,
-      );
-      for (const result of verdict.results) reportGate(ctx, result);
+      const closing = await gateContext(ctx, state, index, step.weight, windowStart);
+      const verdict = judge(await evaluateAll(ctx, closing), inconclusive, ctx.config.analysis.inconclusiveLimit);
+      const records = verdict.results.map((result) => decisionRecord(result, closing));
+      verdict.results.forEach((result, i) => {
+        reportGate(ctx, result, records[i]);
+      });
       state = (
         await ctx.store.updateOwned(ctx.owner, (s) => ({
           ...s,
           gates: verdict.results,
+          decisions: keepLatest([...(s.decisions ?? []), ...records]),
           inconclusive: verdict.verdict === "wait" ? verdict.inconclusive : {},
         }))
       ).state!;
@@ -171,12 +175,9 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
   return { kind: "done" };
 }
 
-function reportGate(ctx: RolloutContext, result: GateResult): void {
-  const text =
-    result.result === "passed"
-      ? result.summary
-      : result.result === "failed"
-        ? result.reason
-        : `inconclusive: ${result.why}`;
-  ctx.reporter.event("gate", { ...result }, `  ${result.gate}: ${result.result} — ${text}`);
+/** One `gate` event per evaluation: the verdict as before, plus its decision record's fields. */
+function reportGate(ctx: RolloutContext, result: GateResult, record: DecisionRecord): void {
+  const text = result.result === "inconclusive" ? `inconclusive: ${result.why}` : resultText(result);
+  const { gate: _gate, ...rest } = record;
+  ctx.reporter.event("gate", { ...result, ...rest }, `  ${result.gate}: ${result.result} — ${text}`);
 }

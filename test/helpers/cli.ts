@@ -83,3 +83,13 @@ export function spawnCli(
   });
   return { pid: child.pid ?? -1, kill: (signal) => child.kill(signal), done, output: () => ({ stdout, stderr }) };
 }
+
+/** The JSON events of a `-o json` run's stdout, one per line. */
+// biome-ignore lint/suspicious/noExplicitAny: events are free-form JSON that tests read field by field
+export function jsonEvents(stdout: string): any[] {
+  return stdout
+    .trim()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
 import { describeTally, startLoad } from "../helpers/load.ts";
+import { jsonEvents } from "../helpers/cli.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
 // 150 req/s × 20 % × 3 s ≈ 90 canary requests in the first window: enough for
@@ -45,12 +46,7 @@ after(async () => {
   await app?.stop();
 });
 
-const events = (stdout: string) =>
-  stdout
-    .trim()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+const events = jsonEvents;
 const stableImage = () =>
   app.sandbox.store.get(R.deployments, app.namespace, "shop")?.spec.template.spec.containers[0].image;
 const canaryReplicas = () => app.sandbox.store.get(R.deployments, app.namespace, "shop-canary")?.spec.replicas;
@@ -78,6 +74,20 @@ for (const [tag, gate, numbers] of [
     const failed = lines.find((e) => e.type === "gate" && e.result === "failed");
     assert.equal(failed?.gate, gate, `failing gate event: ${JSON.stringify(failed)}`);
     assert.ok(failed.values.canaryPods >= 1 && failed.values.stablePods >= 1, JSON.stringify(failed.values));
+    // The decision record rides on the same event: what was looked at, the numbers, the rule, the verdict.
+    assert.equal(failed.source, "pods");
+    assert.equal(failed.verdict, "failed");
+    assert.deepEqual([failed.step, failed.weight], [1, 20]);
+    assert.match(failed.query, /\/metrics of \d+ canary and \d+ stable pods/);
+    assert.ok(failed.window.seconds >= 3, JSON.stringify(failed.window));
+    const [track, other] = gate === "error-rate" ? ["requests", "errors"] : ["p99", "count"];
+    for (const side of [failed.canary, failed.stable])
+      assert.ok(typeof side[track] === "number" && typeof side[other] === "number", JSON.stringify(failed));
+    assert.equal(failed.threshold.max, gate === "error-rate" ? 0.01 : 0.5);
+    if (gate === "error-rate") {
+      assert.ok(failed.pValue < 0.001, `p-value ${failed.pValue}`);
+      assert.match(failed.statistic, /Fisher exact/);
+    }
     assert.deepEqual(
       lines.filter((e) => e.type === "step").map((e) => e.weight),
       [20],

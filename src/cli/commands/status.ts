@@ -22,8 +22,9 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const [{ sessionFor }, { readStatus }, { renderStatus }] = await modules;
   const session = sessionFor(ctx, config);
   const read = () => readStatus(session.ctx, session.lease);
+  const verbose = { verbose: ctx.globals.verbose };
   const show = (view: Awaited<ReturnType<typeof read>>) =>
-    ctx.reporter.event("status", { ...view }, renderStatus(view));
+    ctx.reporter.event("status", { ...view }, renderStatus(view, verbose));
   if (!options.watch) {
     const view = await read();
     // json: one status event and a result; text: the rendering on stdout.
@@ -31,7 +32,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
     ctx.reporter.result(
       "status",
       { app: view.app, namespace: view.namespace, phase: view.phase, orphaned: view.orphaned },
-      renderStatus(view),
+      renderStatus(view, verbose),
     );
     return ExitCode.ok;
   }

@@ -9,6 +9,7 @@ import { Interrupted } from "../../rollout/engine.ts";
 import { HealthGate } from "../../rollout/health-gate.ts";
 import { durationsOf } from "../../rollout/plan.ts";
 import type { CommandContext } from "../context.ts";
+import { checkGates } from "./check-gates.ts";
 import { metricGates } from "./metric-gates.ts";
 
 export interface Session {
@@ -29,6 +30,12 @@ export async function openSession(cmd: CommandContext, config: Config): Promise<
       concurrency: config.analysis.healthz.concurrency,
     }),
     ...(await metricGates(config, ctx.cluster, ctx.clock)),
+    ...(await checkGates(config, {
+      env: cmd.env,
+      cwd: cmd.cwd,
+      clock: ctx.clock,
+      redact: (text) => cmd.reporter.redactor.text(text),
+    })),
   ];
   return { rollout: ctx, lease, abort };
 }

@@ -60,6 +60,10 @@ function runCli(argv) {
   const child = spawn(process.execPath, [fileURLToPath(new URL("../bin/grayctl.js", import.meta.url)), ...argv], {
     env,
     stdio: "inherit",
+    // Its own process group: a signal sent to this action's group reaches the CLI once, through
+    // `forward`, never twice (a second signal would cut its rollback short). The runner cleans up
+    // orphan processes when the job ends.
+    detached: true,
   });
   const forward = (signal) => child.kill(signal);
   process.on("SIGINT", forward);

@@ -176,7 +176,14 @@ test("the action, cancelled as GitHub cancels a job (SIGINT, SIGTERM 7.5 s later
     INPUT_KUBECONFIG: kubeconfig,
   };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  const action = spawn(process.execPath, [ACTION], { cwd: app.dir, env: env as NodeJS.ProcessEnv });
+  // In a process group of its own, as the runner starts a step, so that the test can signal the whole group:
+  // the CLI must get each signal once (a second one would cut its rollback short), whoever sends it.
+  const action = spawn(process.execPath, [ACTION], { cwd: app.dir, env: env as NodeJS.ProcessEnv, detached: true });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-action.pid!, signal);
+    } catch {} // the group is gone: the action and the CLI have exited
+  };
   let stdout = "";
   let stderr = "";
   action.stdout.on("data", (chunk) => (stdout += chunk));
@@ -195,13 +202,13 @@ test("the action, cancelled as GitHub cancels a job (SIGINT, SIGTERM 7.5 s later
     assert.equal(statSync(written).mode & 0o777, 0o600);
     assert.equal(statSync(join(runnerTemp, dir)).mode & 0o777, 0o700);
 
-    action.kill("SIGINT");
-    const sigterm = setTimeout(() => action.kill("SIGTERM"), 7_500);
+    signalGroup("SIGINT");
+    const sigterm = setTimeout(() => signalGroup("SIGTERM"), 7_500);
     const code = await exited;
     clearTimeout(sigterm);
     assert.equal(code, 3, stderr);
   } finally {
-    action.kill("SIGKILL");
+    signalGroup("SIGKILL");
   }
   assert.equal(canaryWeight(), 0);
   assert.equal(app.state()?.phase, "rolled-back");

@@ -1,11 +1,12 @@
 // Secrets campaign: marker values stand in for the registry password, the
 // kubeconfig's token, the token an exec credential plugin hands out, and the
 // Prometheus bearer token. Every command runs with --verbose, as text and as
-// -o json, inside a pretend GitHub Actions job — successes, failures (a broken
+// -o json, inside a pretend GitHub Actions and GitLab CI job — successes, failures (a broken
 // canary, an unreachable registry, a Prometheus that echoes the request's
 // Authorization header back, a plugin that fails) and broken kubeconfigs
 // included — and no marker (nor its base64) may appear in stdout, stderr, the
-// Kubernetes Events, the state ConfigMap or the GitHub step summary.
+// Kubernetes Events, the state ConfigMap, the GitHub step summary and outputs,
+// or GitLab's dotenv report and summary file.
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -75,10 +76,18 @@ analysis:
     // The exec plugin hands out the same working token: only the plugin's path knows it in those runs.
     markers["exec-plugin token"] = app.sandbox.token;
     const summary = join(work, "step-summary.md");
+    const outputs = join(work, "github-output");
+    const dotenv = join(work, "grayctl.env");
+    const gitlabSummary = join(work, "grayctl-summary.md");
     await writeFile(summary, "");
+    await writeFile(outputs, "");
     const env = {
       GITHUB_ACTIONS: "true",
       GITHUB_STEP_SUMMARY: summary,
+      GITHUB_OUTPUT: outputs,
+      GITLAB_CI: "true",
+      GRAYCTL_DOTENV: dotenv,
+      GRAYCTL_SUMMARY: gitlabSummary,
       GRAYCTL_REGISTRY_USERNAME: "ci",
       GRAYCTL_REGISTRY_PASSWORD: markers["registry password"],
       PROM_TOKEN: markers["prometheus token"],
@@ -137,12 +146,17 @@ analysis:
       Events: JSON.stringify(events),
       "the state ConfigMap": JSON.stringify(state),
       "the GitHub step summary": await readFile(summary, "utf8"),
+      "the GitHub outputs": await readFile(outputs, "utf8"),
+      // Replaced by every command: what the last one wrote.
+      "the GitLab dotenv report": await readFile(dotenv, "utf8"),
+      "the GitLab summary": await readFile(gitlabSummary, "utf8"),
     };
     tally.add("Events", events.length);
     for (const leak of leaksIn(markers, places)) failures.push(leak);
     tally.add("leaks", leaksIn(markers, places).length);
-    if (!places["the GitHub step summary"].includes("### grayctl:"))
+    if (!/^### .*grayctl.*: /m.test(places["the GitHub step summary"]))
       failures.push("the step summary was never written");
+    if (!places["the GitHub outputs"].includes("outcome<<")) failures.push("the GitHub outputs were never written");
   } finally {
     await app.stop();
     prometheus.close();

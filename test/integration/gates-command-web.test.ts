@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { sendLoad } from "../../sandbox/traffic/load.ts";
@@ -111,6 +111,12 @@ after(async () => {
 
 const events = jsonEvents;
 
+/** Whether a process runs: a zombie has stopped (PID 1 here does not reap orphans, so one may linger). */
+async function running(pid: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return status !== "" && !/^State:\s+Z/m.test(status);
+}
+
 async function configure(checks: string, extra = "") {
   await writeFile(app.configPath, `${BASE}analysis:\n${extra}  checks:\n${checks}`);
 }
@@ -172,6 +178,27 @@ test("a passing smoke test lets a good canary through", async () => {
       [100, "passed"],
     ],
   );
+});
+
+test("a command past its timeout is inconclusive and stopped with what it started; the step waits, then fails safe", async () => {
+  const pidFile = join(app.dir, "sleeper.pid");
+  // A shell that starts a child and waits on it: the child holds the output pipe too.
+  const script = `sleep 120 & echo $! > ${pidFile}; echo "load test running"; wait`;
+  await configure(
+    `    - { name: load-test, command: ["sh", "-c", ${JSON.stringify(script)}], timeout: 1s }\n`,
+    "  inconclusiveLimit: 1\n",
+  );
+  const result = await rollout("v2b");
+  assert.equal(result.code, 3, result.stderr + result.stdout);
+  const gates = events(result.stdout).filter((e) => e.type === "gate" && e.gate === "load-test");
+  assert.deepEqual(
+    gates.map((e) => e.verdict),
+    ["inconclusive", "inconclusive"],
+  );
+  assert.match(gates[0].why, /^load-test: no verdict within 1s; stopped it:\nload test running$/);
+  assert.match(events(result.stdout).at(-1).reason, /load-test: inconclusive for 2 windows in a row/);
+  const sleeper = Number((await readFile(pidFile, "utf8")).trim());
+  assert.equal(await running(sleeper), false, "the command's child was stopped with it");
 });
 
 test("a web gate passes a good canary, comparing it with stable, with the step in its request", async () => {

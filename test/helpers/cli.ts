@@ -23,6 +23,8 @@ export function runCli(
       FORCE_COLOR: undefined,
       CI: undefined,
       GITHUB_ACTIONS: undefined,
+      // The suites may run in a GitLab job: grayctl's GitLab reports only where a test asks for them.
+      GITLAB_CI: undefined,
       ...UNBUNDLED,
       ...options.env,
     };
@@ -64,6 +66,8 @@ export function spawnCli(
     FORCE_COLOR: undefined,
     CI: undefined,
     GITHUB_ACTIONS: undefined,
+    // The suites may run in a GitLab job: grayctl's GitLab reports only where a test asks for them.
+    GITLAB_CI: undefined,
     ...UNBUNDLED,
     ...options.env,
   };

@@ -47,6 +47,8 @@ export interface Sandbox {
   token: string;
   /** Front door URL, undefined when traffic is disabled. */
   frontDoorUrl?: string;
+  /** The real nginx's URL, when traffic.nginx was asked for. */
+  nginxUrl?: string;
   store: Store;
   faults: Faults;
   stop(): Promise<void>;
@@ -94,13 +96,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stops.push(() => workloads.stop());
     }
     let frontDoorUrl: string | undefined;
+    let nginxUrl: string | undefined;
     if (options.traffic !== false) {
       const { startTraffic } = await import("./traffic/index.ts");
       const traffic = await startTraffic(store, options.traffic ?? {});
       stops.push(() => traffic.stop());
       frontDoorUrl = traffic.url;
+      nginxUrl = traffic.nginxUrl;
     }
-    return { url: api.url, kubeconfigPath, token, frontDoorUrl, store, faults, stop: stopAll };
+    return { url: api.url, kubeconfigPath, token, frontDoorUrl, nginxUrl, store, faults, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

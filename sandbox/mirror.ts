@@ -23,6 +23,7 @@ export const MIRRORED_TYPES: ResourceType[] = [
   R.events,
   R.ingresses,
   R.leases,
+  R.horizontalpodautoscalers,
   R.virtualservices,
   R.httproutes,
 ];

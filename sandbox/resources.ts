@@ -151,6 +151,17 @@ export const R = {
     statusSubresource: false,
     tracksGeneration: false,
   }),
+  horizontalpodautoscalers: type({
+    group: "autoscaling",
+    version: "v2",
+    kind: "HorizontalPodAutoscaler",
+    plural: "horizontalpodautoscalers",
+    namespaced: true,
+    builtin: true,
+    statusSubresource: true,
+    tracksGeneration: true,
+    shortNames: ["hpa"],
+  }),
   virtualservices: type({
     group: "networking.istio.io",
     version: "v1",

@@ -11,6 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { renderNginxConfig, STATUS_HOST } from "./nginx-config.ts";
+import type { Endpoint } from "../endpoints.ts";
+import { type Backend, backendKey } from "./model.ts";
+import type { RouteTable } from "./routes.ts";
 import type { TrafficState } from "./state.ts";
 
 export interface NginxOptions {
@@ -22,6 +25,13 @@ export interface NginxOptions {
   port?: number;
   /** Quiet period before a change is rendered and nginx reloaded. */
   debounceMs?: number;
+  /**
+   * Apply each change this long after it happens, as an ingress controller does
+   * (ingress-nginx syncs at a limited rate; Envoy's proxies get a new route
+   * table moments after the write): the routing as it was then, weights and
+   * endpoints alike, reaches nginx late.
+   */
+  syncLagMs?: number;
 }
 
 export const MISSING_NGINX_HINT = "nginx is not installed: run scripts/real-parts.sh (or scripts/real-parts/nginx.sh)";
@@ -55,6 +65,31 @@ function servedVersion(port: number): Promise<number | undefined> {
   });
 }
 
+/** What nginx's configuration is rendered from: the route table and each backend's ready endpoints. */
+interface RoutingView {
+  table(): RouteTable;
+  endpoints(backend: Backend): Endpoint[];
+}
+
+/** The routing as it is now, frozen: later changes to the store do not reach it. */
+function snapshotOf(state: TrafficState): RoutingView {
+  const table = state.table();
+  const endpoints = new Map<string, Endpoint[]>();
+  let frozen = false;
+  const view: RoutingView = {
+    table: () => table,
+    endpoints: (backend) => {
+      const key = backendKey(backend);
+      if (!endpoints.has(key)) endpoints.set(key, frozen ? [] : state.endpoints(backend));
+      return endpoints.get(key)!;
+    },
+  };
+  // One render now reads every backend the table routes to; after it, nothing more is read from the store.
+  renderNginxConfig({ table, endpoints: view.endpoints, port: 0, workDir: "/", runAsRoot: false }, 0);
+  frozen = true;
+  return view;
+}
+
 export async function startNginx(state: TrafficState, options: NginxOptions & { onError: (error: Error) => void }) {
   const binary = options.binary ?? "nginx";
   const ownDir = options.workDir === undefined;
@@ -69,10 +104,11 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
 
   let version = 0;
   let lastBody = "";
-  /** Renders and writes the config; true when it changed. */
-  const writeConfig = async (): Promise<boolean> => {
+  const live: RoutingView = { table: () => state.table(), endpoints: (b) => state.endpoints(b) };
+  /** Renders `view` (the store as it is now, by default) and writes the config; true when it changed. */
+  const writeConfig = async (view: RoutingView = live): Promise<boolean> => {
     const render = (v: number) =>
-      renderNginxConfig({ table: state.table(), endpoints: (b) => state.endpoints(b), port, workDir, runAsRoot }, v);
+      renderNginxConfig({ table: view.table(), endpoints: view.endpoints, port, workDir, runAsRoot }, v);
     const body = render(0);
     if (body === lastBody) return false;
     lastBody = body;
@@ -141,8 +177,8 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
   }
 
   let applying: Promise<void> = Promise.resolve();
-  const apply = async () => {
-    if (exited || !(await writeConfig())) return;
+  const apply = async (view?: RoutingView) => {
+    if (exited || !(await writeConfig(view))) return;
     try {
       await run(binary, ["-t", ...args]);
     } catch (error) {
@@ -150,11 +186,23 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
     }
     child.kill("SIGHUP");
   };
+  const lagMs = options.syncLagMs ?? 0;
+  const lagging = new Set<NodeJS.Timeout>();
   const unsubscribe = state.onChange(() => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      applying = applying.then(apply).catch(options.onError);
+      if (lagMs <= 0) {
+        applying = applying.then(() => apply()).catch(options.onError);
+        return;
+      }
+      // The store as it is now reaches nginx lagMs later, each change after the same delay.
+      const view = snapshotOf(state);
+      const later = setTimeout(() => {
+        lagging.delete(later);
+        applying = applying.then(() => apply(view)).catch(options.onError);
+      }, lagMs);
+      lagging.add(later);
     }, options.debounceMs ?? 50);
   });
 
@@ -165,12 +213,13 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
     /** Resolves once nginx serves the configuration for the store as it is now. */
     settled: async (timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
-      while (timer !== undefined && Date.now() < deadline) await sleep(10);
+      while ((timer !== undefined || lagging.size > 0) && Date.now() < deadline) await sleep(10);
       await applying;
       await waitForVersion(() => version, Math.max(0, deadline - Date.now()));
     },
     stop: async () => {
       unsubscribe();
+      for (const later of lagging) clearTimeout(later);
       await stop();
     },
   };

@@ -8,7 +8,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { startCluster } from "./start-cluster.mjs";
 
 // Sandbox suites that are the judge's business: every router, operate,
-// interrupts, the pods metrics provider, API faults.
+// interrupts, the pods metrics provider, API faults, autoscaled and changed
+// Deployments, a lagging router.
 const SHARED_SUITES = [
   "rollout",
   "rollout-istio",
@@ -22,7 +23,12 @@ const SHARED_SUITES = [
   "router-matrix",
   "ci-github",
   "ci-gitlab",
-].map((name) => `test/integration/${name}.test.ts`);
+  "rollout-autoscaler",
+  "rollout-manifest-drift",
+]
+  .map((name) => `test/integration/${name}.test.ts`)
+  // A router that applies weights late, through the real nginx under load (issue 12).
+  .concat("test/real/rollout-router-lag.test.ts");
 
 async function main() {
   console.log(`grayctl cluster tests on Node ${process.version}`);

@@ -43,7 +43,18 @@ const image = z.strictObject({
 
 const deployment = z.strictObject({
   manifest: z.string().optional().describe("The team's own Deployment manifest, used as the template."),
-  replicas: z.int().min(1).max(1000).default(2),
+  replicas: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(2)
+    .describe("Replicas of the first deploy; later rollouts size the tracks from stable's actual replicas."),
+  canaryAutoscaler: z
+    .boolean()
+    .default(false)
+    .describe(
+      "When stable has a HorizontalPodAutoscaler: give the canary one too (<app>-canary), copied from stable's, removed on promotion and rollback.",
+    ),
   port: z.int().min(1).max(65535).default(8080),
 });
 
@@ -72,6 +83,11 @@ const rollout = z
       .describe("How long a step waits for its canary pods to become ready before it fails."),
     onInterrupt: z.enum(["rollback", "leave"]).default("rollback"),
     leaseDuration: duration.default("30s"),
+    scaleDownDelay: duration
+      .default("30s")
+      .describe(
+        "After a router write that takes traffic from a track, how long to wait before scaling that track down: ingress controllers and meshes apply weights a moment after the write. Not used by the replicas router.",
+      ),
   })
   .superRefine((value, ctx) => {
     let previous = 0;

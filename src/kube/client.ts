@@ -8,6 +8,7 @@
 // (client-node spawns them with no timeout either) are bounded too.
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CoordinationV1Api,
   CoreV1Api,
   createConfiguration,
@@ -40,6 +41,7 @@ export interface KubeClients {
   config: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
+  autoscaling: AutoscalingV2Api;
   coordination: CoordinationV1Api;
   networking: NetworkingV1Api;
   objects: KubernetesObjectApi;
@@ -130,6 +132,7 @@ export function connect(options: ConnectOptions): KubeClients {
     config,
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    autoscaling: new AutoscalingV2Api(configuration),
     coordination: new CoordinationV1Api(configuration),
     networking: new NetworkingV1Api(configuration),
     objects,

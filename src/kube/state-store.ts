@@ -2,7 +2,7 @@
 // Every write carries the resourceVersion it read; a 409 re-reads and re-applies.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { MANAGED_BY, names } from "./names.ts";
-import type { Release, RolloutState, StoredState } from "../rollout/state.ts";
+import { type Release, type RolloutState, type StoredState, trimTemplates } from "../rollout/state.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 import { SupersededError } from "./fence.ts";
@@ -114,7 +114,7 @@ function encode(
   next: { state?: RolloutState; history: Release[] },
   current: V1ConfigMap | undefined,
 ): V1ConfigMap {
-  const data: Record<string, string> = { history: JSON.stringify(next.history.slice(-HISTORY_LIMIT)) };
+  const data: Record<string, string> = { history: JSON.stringify(trimTemplates(next.history.slice(-HISTORY_LIMIT))) };
   if (next.state) data.state = JSON.stringify(next.state);
   return {
     apiVersion: "v1",

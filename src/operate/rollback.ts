@@ -108,7 +108,18 @@ async function undoPromotion(session: OperateSession, stored: StoredState, reque
         owner: ctx.owner,
       };
       return {
-        ...freshState({ ...fields, previousImage: plan.to.image, commit: plan.from.commit, reason }, now),
+        ...freshState(
+          {
+            ...fields,
+            previousImage: plan.to.image,
+            commit: plan.from.commit,
+            reason,
+            // The whole pod template when the release recorded it (older entries have only the image).
+            template: plan.from.template,
+            previousTemplate: plan.to.template,
+          },
+          now,
+        ),
         restoreRevision: plan.to.revision,
       };
     });

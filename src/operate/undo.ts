@@ -9,7 +9,8 @@
 //   5. record the rolled-back release in the history.
 import { isNotFound } from "../kube/errors.ts";
 import type { RolloutContext } from "../rollout/context.ts";
-import { rolloutStatus, setStableImage, waitRolledOut } from "../rollout/deployments.ts";
+import { rolloutStatus, setStable, waitRolledOut } from "../rollout/deployments.ts";
+import { scaleCanaryDown } from "../rollout/scale-down.ts";
 import { names } from "../kube/names.ts";
 import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
@@ -67,21 +68,22 @@ export async function reassert(ctx: RolloutContext, state: UndoState): Promise<s
       return [];
     }
   }
-  const n = names(ctx.config.app);
   const fixed: string[] = [];
   const weight = ctx.router.name === "replicas" ? 0 : await ctx.router.currentCanaryWeight();
   if (weight) {
     await ctx.router.setCanaryWeight(0);
     fixed.push(`canary weight ${weight}% → 0`);
   }
-  const canary = await ctx.cluster.getDeployment(n.canary);
-  if (canary && (canary.spec?.replicas ?? 0) > 0) {
-    await ctx.cluster.scaleDeployment(n.canary, 0);
-    fixed.push(`canary replicas ${canary.spec?.replicas} → 0`);
-  }
-  if (state.previousImage && (await setStableImage(ctx, state.previousImage)).changed)
+  const replicas = await scaleCanaryDown(ctx);
+  if (replicas > 0) fixed.push(`canary replicas ${replicas} → 0`);
+  if (state.previousImage && (await setStable(ctx, previousRelease(state))).changed)
     fixed.push(`stable image → ${state.previousImage}`);
   return fixed;
+}
+
+/** What stable goes back to: the image, and the whole template when the record has it. */
+function previousRelease(state: UndoState) {
+  return { image: state.previousImage!, template: state.previousTemplate };
 }
 
 export async function undo(ctx: RolloutContext, state: UndoState, options: UndoOptions): Promise<UndoResult> {
@@ -93,14 +95,13 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
     if (!isNotFound(error)) throw error;
   }
   options.onStable?.();
-  const canary = await ctx.cluster.getDeployment(n.canary);
-  if (canary && (canary.spec?.replicas ?? 0) > 0) await ctx.cluster.scaleDeployment(n.canary, 0);
+  await scaleCanaryDown(ctx);
 
   let stableChanged = false;
   let waitFailed: string | undefined;
   const previous = state.previousImage;
   if (previous) {
-    const { changed, deployment: updated } = await setStableImage(ctx, previous);
+    const { changed, deployment: updated } = await setStable(ctx, previousRelease(state));
     stableChanged = changed;
     // A stable still rolling out from an earlier, interrupted rollback is waited for too.
     if (options.wait && (stableChanged || !rolloutStatus(updated).done)) {

@@ -1,8 +1,8 @@
 // Waiting on Deployments the way `kubectl rollout status` does, and keeping
 // the canary Deployment in shape.
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { RolloutContext } from "./context.ts";
-import { canaryDeployment, IMAGE_ANNOTATION, mainContainer } from "./manifests.ts";
+import { canaryDeployment, IMAGE_ANNOTATION, mainContainer, TEMPLATE_ANNOTATION, templateHash } from "./manifests.ts";
 import { names, trackSelector } from "../kube/names.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
@@ -73,15 +73,16 @@ function waitCanary(ctx: RolloutContext, count: number, deadline: number) {
   );
 }
 
-/** Creates the canary from stable's spec with the new image, or brings an existing one in line. */
+/** Creates the canary from stable's spec with `template` and the new image, or brings an existing one in line. */
 export async function ensureCanary(
   ctx: RolloutContext,
   stable: V1Deployment,
   image: string,
   replicas: number,
+  template?: V1PodTemplateSpec,
 ): Promise<void> {
   const { app } = ctx.config;
-  const wanted = canaryDeployment(stable, app, image, replicas);
+  const wanted = canaryDeployment(stable, app, image, replicas, template);
   const existing = await ctx.cluster.getDeployment(names(app).canary);
   if (!existing) {
     await ctx.cluster.createDeployment(wanted);
@@ -102,25 +103,49 @@ export async function ensureCanary(
   });
 }
 
+/** What stable should run: an image, and (from records that have it) the whole pod template. */
+export interface StableRelease {
+  image: string;
+  template?: V1PodTemplateSpec;
+}
+
 /**
- * Points stable's main container at `image` (and, when given, sets its replica
- * count) in one conditional write; no write when it already matches.
+ * Gives stable `release` — its whole pod template when known, else only the
+ * image (records older than templates) — and, when given, a replica count (never
+ * for a Deployment an autoscaler scales), in one conditional write; no write
+ * when it already matches.
  */
-export async function setStableImage(
+export async function setStable(
   ctx: RolloutContext,
-  image: string,
+  release: StableRelease,
   replicas?: number,
 ): Promise<{ changed: boolean; deployment: V1Deployment }> {
+  const { app } = ctx.config;
+  const { image, template } = release;
   let changed = false;
-  const deployment = await ctx.cluster.updateDeployment(names(ctx.config.app).stable, (current) => {
-    const container = mainContainer(current, ctx.config.app);
+  const deployment = await ctx.cluster.updateDeployment(names(app).stable, (current) => {
+    const annotations = current.metadata?.annotations ?? {};
+    const sameTemplate = !template || annotations[TEMPLATE_ANNOTATION] === templateHash(template);
     const sameReplicas = replicas === undefined || current.spec?.replicas === replicas;
-    if (container.image === image && sameReplicas) return undefined;
-    container.image = image;
+    if (mainContainer(current, app).image === image && sameTemplate && sameReplicas) return undefined;
+    if (template) {
+      const labels = current.spec?.template?.metadata?.labels;
+      current.spec!.template = structuredClone(template);
+      // The selector is immutable: keep the labels it matches whatever the template says.
+      current.spec!.template.metadata = {
+        ...current.spec!.template.metadata,
+        labels: { ...current.spec!.template.metadata?.labels, ...labels },
+      };
+    }
+    mainContainer(current, app).image = image;
     if (replicas !== undefined) current.spec!.replicas = replicas;
     current.metadata = {
       ...current.metadata,
-      annotations: { ...current.metadata?.annotations, [IMAGE_ANNOTATION]: image },
+      annotations: {
+        ...annotations,
+        [IMAGE_ANNOTATION]: image,
+        ...(template ? { [TEMPLATE_ANNOTATION]: templateHash(template) } : {}),
+      },
     };
     changed = true;
     return current;

@@ -13,6 +13,8 @@ import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
 import { runSteps } from "./steps.ts";
+import { desiredTemplate } from "./templates.ts";
+import { planTracks } from "./track-sizes.ts";
 import { DeadlineError } from "./wait.ts";
 
 export { Interrupted };
@@ -97,11 +99,14 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     phase: "progressing",
     revision: nextRevision(stored.history, stored.state),
     previousImage: stableImage,
+    stableReplicas: stable.spec?.replicas,
+    template: await desiredTemplate(ctx, stable, request.image),
+    previousTemplate: stable.spec?.template,
   });
   await ensureServices(ctx);
   await ctx.router.prepare();
-  const first = stepsOf(config)[0];
-  await ensureCanary(ctx, stable, request.image, ctx.router.replicas(first.weight, config.deployment.replicas).canary);
+  const first = await planTracks(ctx, state, stepsOf(config)[0].weight);
+  await ensureCanary(ctx, stable, request.image, first.canary, state.template);
   return { drive: state };
 }
 
@@ -118,7 +123,8 @@ async function take(ctx: RolloutContext, state: RolloutState): Promise<RolloutSt
 async function start(
   ctx: RolloutContext,
   request: RolloutRequest,
-  init: Pick<RolloutState, "phase" | "revision"> & { previousImage?: string },
+  init: Pick<RolloutState, "phase" | "revision"> &
+    Partial<Pick<RolloutState, "previousImage" | "stableReplicas" | "template" | "previousTemplate">>,
 ) {
   const now = new Date(ctx.clock.now()).toISOString();
   const state = freshState(

@@ -1,11 +1,21 @@
 // Pure builders for the objects grayctl owns: the stable Deployment (from the
 // configuration or the team's manifest), the canary cloned from stable, and
 // the Services per track.
-import type { V1Container, V1Deployment, V1Service } from "@kubernetes/client-node";
+import { createHash } from "node:crypto";
+import type { V1Container, V1Deployment, V1PodTemplateSpec, V1Service } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
 import { MANAGED_BY, names, type Track, trackLabels } from "../kube/names.ts";
 
 export const IMAGE_ANNOTATION = "grayctl.dev/image";
+/** A hash of the pod template grayctl last wrote, so an unchanged template is not written again. */
+export const TEMPLATE_ANNOTATION = "grayctl.dev/template-hash";
+
+export function templateHash(template: V1PodTemplateSpec | undefined): string {
+  return createHash("sha256")
+    .update(JSON.stringify(template ?? {}))
+    .digest("hex")
+    .slice(0, 16);
+}
 
 /** The container grayctl sets the image of: the one named like the app, else the first. */
 export function mainContainer(deployment: V1Deployment, app: string): V1Container {
@@ -74,12 +84,21 @@ export function stableDeployment(config: Config, image: string, template?: V1Dep
   // Zero-downtime rolling updates: never take a ready pod away before its replacement is ready.
   spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } };
   mainContainer(base, app).image = image;
+  base.metadata.annotations![TEMPLATE_ANNOTATION] = templateHash(spec.template);
   return base;
 }
 
-export function canaryDeployment(stable: V1Deployment, app: string, image: string, replicas: number): V1Deployment {
+/** The canary: stable's spec with `template` (the current manifest's, else stable's own) and the new image. */
+export function canaryDeployment(
+  stable: V1Deployment,
+  app: string,
+  image: string,
+  replicas: number,
+  template?: V1PodTemplateSpec,
+): V1Deployment {
   const labels = trackLabels(app, "canary");
   const spec = structuredClone(stable.spec!);
+  if (template) spec.template = structuredClone(template);
   spec.replicas = replicas;
   spec.selector = { matchLabels: { ...stable.spec?.selector?.matchLabels, ...labels } };
   spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };

@@ -25,6 +25,7 @@ export function durationsOf(config: Config) {
     progressDeadlineMs: parseDuration(config.rollout.progressDeadline) ?? 600_000,
     readyTimeoutMs: parseDuration(config.rollout.readyTimeout) ?? 120_000,
     leaseMs: parseDuration(config.rollout.leaseDuration) ?? 30_000,
+    scaleDownDelayMs: parseDuration(config.rollout.scaleDownDelay) ?? 30_000,
     healthzTimeoutMs: parseDuration(config.analysis.healthz.timeout) ?? 2_000,
   };
 }

@@ -1,16 +1,22 @@
 // The three procedures that change what serves traffic, each in the order the
 // safety invariants require, each safe to run again after a crash:
-//   rollback: one router write to 100 % stable, then the intent, the canary to 0,
-//             stable's previous image, the record;
-//   promote:  canary carries everything, stable updated and ready, then traffic
-//             back to stable in one write, then the canary to 0, then record;
+//   rollback: one router write to 100 % stable, then the intent, the canary to 0
+//             (after rollout.scaleDownDelay), stable's previous image and template,
+//             the record;
+//   promote:  canary carries everything (as many pods as stable runs), stable
+//             gets the release's template once the router has moved its traffic,
+//             then traffic back to stable in one write, then the canary to 0
+//             (after rollout.scaleDownDelay), then record;
 //   first deploy: straight to stable, wait until rolled out, record revision 1.
 import { ExitCode } from "../errors.ts";
 import type { RolloutContext } from "./context.ts";
-import { setStableImage, waitCanaryReady, waitRolledOut } from "./deployments.ts";
+import { setStable, waitCanaryReady, waitRolledOut } from "./deployments.ts";
 import { stableDeployment, trackService } from "./manifests.ts";
 import { names } from "../kube/names.ts";
+import { afterTrafficLeft, scaleCanaryDown } from "./scale-down.ts";
 import { releaseOf, type RolloutState } from "./state.ts";
+import { loadTemplate } from "./templates.ts";
+import { planTracks, scaleCanary, stableAutoscaler } from "./track-sizes.ts";
 
 const who = (ctx: RolloutContext) => ({ actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() });
 
@@ -19,11 +25,10 @@ export async function ensureServices(ctx: RolloutContext): Promise<void> {
     await ctx.cluster.createService(trackService(ctx.config, track));
 }
 
-/** Traffic to stable first (a single router write), then the canary down. */
+/** Traffic to stable first (a single router write), then, once the router applied it, the canary down. */
 export async function retreat(ctx: RolloutContext): Promise<void> {
   await ctx.router.setCanaryWeight(0);
-  const canary = await ctx.cluster.getDeployment(names(ctx.config.app).canary);
-  if (canary && (canary.spec?.replicas ?? 0) > 0) await ctx.cluster.scaleDeployment(names(ctx.config.app).canary, 0);
+  await scaleCanaryDown(ctx);
 }
 
 export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState, reason: string): Promise<void> {
@@ -44,11 +49,11 @@ export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState,
   });
 }
 
-/** A rollback that interrupted a promotion puts stable back on the image it ran before. */
+/** A rollback that interrupted a promotion puts stable back on the image and template it ran before. */
 async function restoreStable(ctx: RolloutContext, state: RolloutState): Promise<void> {
   const previous = state.previousImage;
   if (!previous) return;
-  await setStableImage(ctx, previous);
+  await setStable(ctx, { image: previous, template: state.previousTemplate });
 }
 
 export async function promote(
@@ -59,14 +64,18 @@ export async function promote(
   const { app, deployment } = ctx.config;
   const n = names(app);
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "promoting" }));
-  const full = ctx.router.replicas(100, deployment.replicas);
+  // The canary carries all of stable's traffic: as many pods as stable actually runs.
+  const full = await planTracks(ctx, state, 100);
   // The canary takes all traffic while stable is replaced, so no request meets a stable pod mid-update.
-  await ctx.cluster.scaleDeployment(n.canary, full.canary);
+  await scaleCanary(ctx, full);
   const ready = await waitCanaryReady(ctx, full.canary, deadline);
   if (!ready.ok) return ready;
   await ctx.router.setCanaryWeight(100);
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: 100, targetWeight: 100 }));
-  await setStableImage(ctx, state.image, deployment.replicas);
+  await afterTrafficLeft(ctx, "stable", "replacing stable's pods");
+  // An autoscaler owns stable's replica count: promotion leaves it where the autoscaler put it.
+  const replicas = (await stableAutoscaler(ctx)) ? undefined : deployment.replicas;
+  await setStable(ctx, { image: state.image, template: state.template }, replicas);
   const rolled = await waitRolledOut(ctx, n.stable, deadline);
   if (!rolled.ok) return rolled;
   await retreat(ctx);
@@ -84,7 +93,8 @@ export async function promote(
 export async function firstDeploy(ctx: RolloutContext, state: RolloutState, deadline: number) {
   const { config } = ctx;
   await ensureServices(ctx);
-  await ctx.cluster.createDeployment(stableDeployment(config, state.image, await loadTemplate(ctx)));
+  const created = stableDeployment(config, state.image, await loadTemplate(ctx));
+  await ctx.cluster.createDeployment(created);
   const rolled = await waitRolledOut(ctx, names(config.app).stable, deadline);
   if (!rolled.ok) return { exitCode: ExitCode.internal, reason: rolled.reason };
   // Routing objects only once stable can carry traffic.
@@ -93,14 +103,10 @@ export async function firstDeploy(ctx: RolloutContext, state: RolloutState, dead
     state: { ...stored.state, phase: "deployed" },
     history: stored.history.some((h) => h.revision === state.revision)
       ? stored.history
-      : [...stored.history, releaseOf({ ...state, previousImage: undefined }, who(ctx), "deployed")],
+      : [
+          ...stored.history,
+          releaseOf({ ...state, previousImage: undefined, template: created.spec?.template }, who(ctx), "deployed"),
+        ],
   }));
   return { exitCode: ExitCode.ok };
-}
-
-async function loadTemplate(ctx: RolloutContext) {
-  const manifest = ctx.config.deployment.manifest;
-  if (!manifest) return undefined;
-  const { loadManifest } = await import("./manifest-file.ts");
-  return loadManifest(manifest, ctx.config);
 }

@@ -1,6 +1,7 @@
 // The rollout state and release history recorded in the cluster (a ConfigMap
 // per app). Written before acting (intent first), so a killed process leaves a
 // record that `status` reports truthfully and that a re-run finishes from.
+import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult } from "../analysis/types.ts";
 
@@ -52,6 +53,12 @@ export interface RolloutState {
   inconclusive: Record<string, number>;
   /** Time spent progressing by earlier processes (for progressDeadline across resumes). */
   activeMs: number;
+  /** Stable's replicas when the rollout started: the canary is sized from at least this (decision 015). */
+  stableReplicas?: number;
+  /** The pod template being rolled out (the current manifest with the new image); absent in older records. */
+  template?: V1PodTemplateSpec;
+  /** Stable's pod template when the rollout started, restored by a rollback of an interrupted promotion. */
+  previousTemplate?: V1PodTemplateSpec;
 }
 
 export type ReleaseOutcome = "deployed" | "promoted" | "rolled-back";
@@ -67,6 +74,8 @@ export interface Release {
   reason?: string;
   /** Set on rollback entries: which revision stable went back to. */
   restoredRevision?: number;
+  /** The release's whole pod template, so a rollback to it restores env, probes and resources too. Absent in older entries. */
+  template?: V1PodTemplateSpec;
 }
 
 export interface StoredState {
@@ -94,7 +103,7 @@ export function nextRevision(history: readonly Release[], state?: RolloutState):
 
 /** The history entry for a rollout that ended (or a rollback of it). */
 export function releaseOf(
-  state: Pick<RolloutState, "revision" | "image" | "previousImage" | "commit">,
+  state: Pick<RolloutState, "revision" | "image" | "previousImage" | "commit" | "template">,
   who: { actor: string; time: string },
   outcome: ReleaseOutcome,
   extra: Pick<Release, "reason" | "restoredRevision"> = {},
@@ -107,8 +116,20 @@ export function releaseOf(
     actor: who.actor,
     time: who.time,
     outcome,
+    ...(state.template ? { template: state.template } : {}),
     ...extra,
   };
+}
+
+/** Entries older than this many keep no template: the history stays far below the ConfigMap's 1 MiB. */
+export const TEMPLATES_KEPT = 10;
+
+export function trimTemplates(history: Release[]): Release[] {
+  return history.map((entry, index) => {
+    if (index >= history.length - TEMPLATES_KEPT || !entry.template) return entry;
+    const { template: _dropped, ...rest } = entry;
+    return rest;
+  });
 }
 
 /** A state record with nothing done yet: no step, no weight, no gate results. */

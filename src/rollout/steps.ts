@@ -6,10 +6,11 @@ import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
-import { names, type Track, trackSelector } from "../kube/names.ts";
+import { type Track, trackSelector } from "../kube/names.ts";
 import { durationsOf, judge, type Step, stepsOf } from "./plan.ts";
 import { failFastReason, summarizeTrack } from "./pods.ts";
 import type { RolloutState } from "./state.ts";
+import { planTracks, scaleCanary } from "./track-sizes.ts";
 
 export type StepsOutcome = { kind: "done" } | { kind: "failed"; reason: string } | { kind: "paused"; step: number };
 
@@ -100,12 +101,12 @@ async function watchWindow(
 export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadline: number): Promise<StepsOutcome> {
   const steps = stepsOf(ctx.config);
   const { intervalMs, readyTimeoutMs } = durationsOf(ctx.config);
-  const total = ctx.config.deployment.replicas;
   let state = initial;
   // A resumed rollout redoes its recorded step: every action below is idempotent.
   for (let index = Math.max(0, state.stepIndex); index < steps.length; index++) {
     const step = steps[index];
-    const plan = ctx.router.replicas(step.weight, total);
+    // Sized from stable's actual replicas each step: its autoscaler may have moved it since the last.
+    const plan = await planTracks(ctx, state, step.weight);
     state = (
       await ctx.store.updateOwned(ctx.owner, (s) => ({
         ...s,
@@ -116,7 +117,7 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       }))
     ).state!;
     // Invariant 1: the canary is scaled and ready for its share before its weight grows.
-    await ctx.cluster.scaleDeployment(names(ctx.config.app).canary, plan.canary);
+    await scaleCanary(ctx, plan);
     const ready = await waitCanaryReady(ctx, plan.canary, Math.min(deadline, ctx.clock.now() + readyTimeoutMs));
     if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
     await ctx.router.setCanaryWeight(step.weight);

@@ -39,6 +39,7 @@ export async function startSandboxApp(
   configYaml: string,
   options: Omit<SandboxOptions, "kubeconfigPath"> = {},
 ): Promise<SandboxApp> {
+  configYaml = withTestScaleDownDelay(configYaml);
   const dir = await mkdtemp(join(tmpdir(), "grayctl-it-"));
   const kubeconfigPath = join(dir, "kubeconfig");
   const onCluster = clusterKubeconfig() !== undefined;
@@ -89,6 +90,19 @@ export async function startSandboxApp(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * rollout.scaleDownDelay defaults to 30 s (decision 016): waiting that long in
+ * every promotion and rollback of every suite would add many minutes and test
+ * nothing. The sandbox's front door applies weights at once, so suites run with
+ * 0s unless they set it; the suites about the delay set it (e.g.
+ * test/real/rollout-router-lag.test.ts).
+ */
+function withTestScaleDownDelay(yaml: string): string {
+  if (/scaleDownDelay/.test(yaml)) return yaml;
+  if (/^rollout:\s*$/m.test(yaml)) return yaml.replace(/^rollout:\s*$/m, "rollout:\n  scaleDownDelay: 0s");
+  return `${yaml.trimEnd()}\nrollout:\n  scaleDownDelay: 0s\n`;
 }
 
 function withNamespace(yaml: string, ns: string): string {

@@ -25,6 +25,7 @@ const SHARED_SUITES = [
   "ci-gitlab",
   "rollout-autoscaler",
   "rollout-manifest-drift",
+  "rollout-scale-down-delay",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

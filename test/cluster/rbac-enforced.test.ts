@@ -46,8 +46,18 @@ async function roleWithout(resource: string, verb: string): Promise<string> {
   return documents.map((doc) => stringify(doc)).join("---\n");
 }
 
-/** A first deploy of demo-app v1 as the ServiceAccount bound to the given Role. */
-async function firstDeploy(rbacYaml: string | undefined) {
+/** templates/rbac.yaml without the rule for `resource`: a Role applied before grayctl needed it. */
+async function roleWithoutRule(resource: string): Promise<string> {
+  const documents = parseAllDocuments(await readFile(RBAC, "utf8")).map((doc) => doc.toJS());
+  const role = documents.find((doc) => doc.kind === "Role");
+  const before = role.rules.length;
+  role.rules = role.rules.filter((r: { resources: string[] }) => !r.resources.includes(resource));
+  assert.equal(role.rules.length, before - 1, `the Role has a rule for ${resource}`);
+  return documents.map((doc) => stringify(doc)).join("---\n");
+}
+
+/** A first deploy of demo-app v1 as the ServiceAccount bound to the given Role (then `more` images, if any). */
+async function firstDeploy(rbacYaml: string | undefined, more: string[] = []) {
   const admin = await adminTarget(ADMIN!);
   const namespace = testNamespace("rbac");
   namespaces.push(namespace);
@@ -60,11 +70,18 @@ async function firstDeploy(rbacYaml: string | undefined) {
     namespace,
   });
   const config = join(dir, `${namespace}.yaml`);
-  await writeFile(config, `app: shop\nnamespace: ${namespace}\ntraffic:\n  router: nginx\n  host: shop.local\n`);
-  return runCli(["--kubeconfig", kubeconfig, "--config", config, "rollout", "--image", demoImage("v1")], {
-    timeoutMs: 120_000,
-    env: { GRAYCTL_ACTOR: "test-runner" },
-  });
+  await writeFile(
+    config,
+    `app: shop\nnamespace: ${namespace}\ntraffic:\n  router: nginx\n  host: shop.local\nrollout:\n  steps: [100]\n  interval: 1s\n  scaleDownDelay: 0s\n`,
+  );
+  const rollout = (image: string) =>
+    runCli(["--kubeconfig", kubeconfig, "--config", config, "rollout", "--image", image], {
+      timeoutMs: 120_000,
+      env: { GRAYCTL_ACTOR: "test-runner" },
+    });
+  let result = await rollout(demoImage("v1"));
+  for (const tag of more) if (result.code === 0) result = await rollout(demoImage(tag));
+  return result;
 }
 
 for (const [resource, verb, qualified] of [
@@ -91,4 +108,11 @@ test("with the whole Role the same first deploy succeeds", async () => {
   const result = await firstDeploy(undefined);
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.match(result.stdout, /deployed sandbox\.local\/demo-app:v1/);
+});
+
+test("a Role from before grayctl read HorizontalPodAutoscalers: the rollout warns and goes on, treating stable as not autoscaled", async () => {
+  const result = await firstDeploy(await roleWithoutRule("horizontalpodautoscalers"), ["v2"]);
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  assert.match(result.stdout, /promoted sandbox\.local\/demo-app:v2/);
+  assert.match(result.stderr, /cannot list HorizontalPodAutoscalers \(forbidden\).*templates\/rbac\.yaml/);
 });

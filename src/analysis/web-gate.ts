@@ -150,7 +150,8 @@ export function createWebGate(check: WebCheck, deps: WebGateDeps): Gate {
     const stable = stableNow.ok ? stableNow.value : stableEarlier;
     if (stableNow.ok) stableEarlier = stableNow.value;
     if (stable === undefined) return inconclusive(gate, `stable: ${stableNow.ok ? "no value" : stableNow.why}`);
-    const difference = canary.value - stable;
+    // Twelve significant digits: 0.03 − 0.01 is 0.02, not 0.019999999999999997.
+    const difference = Number((canary.value - stable).toPrecision(12));
     const earlier = stableNow.ok ? "" : " (earlier window)";
     const detail = `(canary ${canary.value} − stable ${stable}${earlier})`;
     const result = decideThreshold(gate, difference, bounds, detail);

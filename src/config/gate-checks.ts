@@ -79,3 +79,19 @@ export const gateChecks = z
   });
 
 export type GateCheckConfig = z.output<typeof gateChecks>[number];
+
+/** A gate's name keys its inconclusive count and its records: one name, one gate. */
+export function gateNamesDistinct(
+  analysis: { checks: { name: string }[]; metrics?: { checks: { name: string }[] } },
+  ctx: z.RefinementCtx,
+): void {
+  const taken = new Set(["health", ...(analysis.metrics?.checks ?? []).map((check) => check.name)]);
+  analysis.checks.forEach((check, index) => {
+    if (taken.has(check.name))
+      ctx.addIssue({
+        code: "custom",
+        path: ["checks", index, "name"],
+        message: `"${check.name}" is already a gate's name (health or a metrics check)`,
+      });
+  });
+}

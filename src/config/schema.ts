@@ -4,7 +4,7 @@
 // keeps the two equal.
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
-import { gateChecks } from "./gate-checks.ts";
+import { gateChecks, gateNamesDistinct } from "./gate-checks.ts";
 
 const dnsLabel = z
   .string()
@@ -168,18 +168,20 @@ const metrics = z
     }
   });
 
-const analysis = z.strictObject({
-  healthz: z
-    .strictObject({
-      path: z.string().startsWith("/").default("/healthz"),
-      timeout: duration.default("2s"),
-      concurrency: z.int().min(1).max(64).default(8),
-    })
-    .prefault({}),
-  inconclusiveLimit: z.int().min(1).max(100).default(3),
-  metrics: metrics.optional(),
-  checks: gateChecks,
-});
+const analysis = z
+  .strictObject({
+    healthz: z
+      .strictObject({
+        path: z.string().startsWith("/").default("/healthz"),
+        timeout: duration.default("2s"),
+        concurrency: z.int().min(1).max(64).default(8),
+      })
+      .prefault({}),
+    inconclusiveLimit: z.int().min(1).max(100).default(3),
+    metrics: metrics.optional(),
+    checks: gateChecks,
+  })
+  .superRefine(gateNamesDistinct);
 
 export const configSchema = z
   .strictObject({

@@ -125,7 +125,12 @@ export async function setStable(
   let changed = false;
   const deployment = await ctx.cluster.updateDeployment(names(app).stable, (current) => {
     const annotations = current.metadata?.annotations ?? {};
-    const sameTemplate = !template || annotations[TEMPLATE_ANNOTATION] === templateHash(template);
+    // A template read from the cluster (the previous one, restored) matches as read; one built from the
+    // manifest matches by the hash written with it (the API server fills in defaults, so never as read).
+    const sameTemplate =
+      !template ||
+      annotations[TEMPLATE_ANNOTATION] === templateHash(template) ||
+      JSON.stringify(current.spec?.template) === JSON.stringify(template);
     const sameReplicas = replicas === undefined || current.spec?.replicas === replicas;
     if (mainContainer(current, app).image === image && sameTemplate && sameReplicas) return undefined;
     if (template) {

@@ -107,3 +107,17 @@ test("rollback after a promotion restores the previous template, not only the pr
   const template = app.sandbox.store.get(R.deployments, app.namespace, "drift")?.spec.template;
   assert.equal(template.metadata.labels.track, "stable", "the selector's labels are kept");
 });
+
+test("rolling back a canary in flight leaves stable as it was: no write to restore a template it never lost", async () => {
+  const stable = () => app.sandbox.store.get(R.deployments, app.namespace, "drift");
+  const before = structuredClone(stable());
+  await writeManifest({ GREETING: "three" }, "32Mi");
+  const paused = await app.grayctl(["rollout", "--image", demoImage("v3")]);
+  assert.equal(paused.code, 4, paused.stderr);
+  assert.deepEqual(envOf("drift-canary"), { GREETING: "three" });
+  const rolledBack = await app.grayctl(["rollback"]);
+  assert.equal(rolledBack.code, 3, rolledBack.stderr);
+  assert.equal(stable()?.metadata.generation, before?.metadata.generation);
+  assert.deepEqual(stable()?.metadata.annotations, before?.metadata.annotations);
+  assert.deepEqual(envOf("drift"), { GREETING: "one" });
+});

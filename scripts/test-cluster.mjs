@@ -26,6 +26,8 @@ const SHARED_SUITES = [
   "rollout-autoscaler",
   "rollout-manifest-drift",
   "rollout-scale-down-delay",
+  "operate-state-validation",
+  "operate-rollback-edges",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

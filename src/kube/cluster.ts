@@ -93,6 +93,9 @@ export class Cluster {
   /** Set by a session: writes are refused unless this process owns the rollout. */
   fence?: Fence;
 
+  /** A condition every write waits for, sent beside the reads before it (rollback's first route write). */
+  beforeWrites?: () => Promise<void>;
+
   /** A read (or the Lease's own write), retried on transient failures until the deadline. */
   call<T>(what: string, operation: () => Promise<T>, options: { deadline?: number } = {}): Promise<T> {
     return withRetry(operation, {
@@ -108,6 +111,7 @@ export class Cluster {
   write<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return this.call(what, async () => {
       await this.fence?.beforeWrite();
+      await this.beforeWrites?.();
       return operation();
     });
   }

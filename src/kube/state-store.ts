@@ -1,14 +1,13 @@
 // Reads and writes the rollout state ConfigMap with optimistic concurrency.
 // Every write carries the resourceVersion it read; a 409 re-reads and re-applies.
-import type { V1ConfigMap } from "@kubernetes/client-node";
-import { MANAGED_BY, names } from "./names.ts";
-import { type Release, type RolloutState, type StoredState, trimTemplates } from "../rollout/state.ts";
+// The record is validated on every read (state-codec.ts): one that cannot be
+// read is never written over.
+import { names } from "./names.ts";
+import type { Release, RolloutState, StoredState } from "../rollout/state.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 import { SupersededError } from "./fence.ts";
-
-/** Older releases are dropped so the ConfigMap stays far below its 1 MiB limit. */
-const HISTORY_LIMIT = 50;
+import { decodeState, encodeState } from "./state-codec.ts";
 
 export class StateStore {
   private readonly cluster: Cluster;
@@ -26,7 +25,15 @@ export class StateStore {
 
   async read(): Promise<StoredState> {
     const map = await this.cluster.getConfigMap(this.name);
-    return this.remember(decode(map));
+    return this.remember(this.decode(map));
+  }
+
+  private get where() {
+    return { name: this.name, namespace: this.cluster.namespace };
+  }
+
+  private decode(map: Parameters<typeof decodeState>[0]): StoredState {
+    return decodeState(map, this.where);
   }
 
   private remember(stored: StoredState): StoredState {
@@ -41,11 +48,11 @@ export class StateStore {
   async mutate(change: (stored: StoredState) => { state?: RolloutState; history: Release[] }): Promise<StoredState> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const map = await this.cluster.getConfigMap(this.name);
-      const next = change(decode(map));
-      const body = encode(this.app, this.name, this.cluster.namespace, next, map);
+      const next = change(this.decode(map));
+      const body = encodeState(this.app, this.where, next, map);
       try {
         const written = map ? await this.cluster.replaceConfigMap(body) : await this.cluster.createConfigMap(body);
-        return this.remember(decode(written));
+        return this.remember(this.decode(written));
       } catch (error) {
         if (!isConflict(error) && !isAlreadyExists(error)) throw error;
       }
@@ -98,34 +105,4 @@ export function supersededBy(state: RolloutState | undefined): string {
   if (!state) return "nobody (the rollout record is gone)";
   const what = state.phase === "rolling-back" || state.phase === "rolled-back" ? "rollback" : "another rollout";
   return `${what} (${state.actor})`;
-}
-
-function decode(map: V1ConfigMap | undefined): StoredState {
-  if (!map) return { history: [] };
-  const state = map.data?.state ? (JSON.parse(map.data.state) as RolloutState) : undefined;
-  const history = map.data?.history ? (JSON.parse(map.data.history) as Release[]) : [];
-  return { state, history, resourceVersion: map.metadata?.resourceVersion };
-}
-
-function encode(
-  app: string,
-  name: string,
-  namespace: string,
-  next: { state?: RolloutState; history: Release[] },
-  current: V1ConfigMap | undefined,
-): V1ConfigMap {
-  const data: Record<string, string> = { history: JSON.stringify(trimTemplates(next.history.slice(-HISTORY_LIMIT))) };
-  if (next.state) data.state = JSON.stringify(next.state);
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace,
-      labels: { app, ...MANAGED_BY },
-      // Carrying the version read makes the write conditional: 409 if anyone wrote since.
-      resourceVersion: current?.metadata?.resourceVersion,
-    },
-    data,
-  };
 }

@@ -3,14 +3,18 @@
 // take the Lease, run the undo procedure, and say what happened.
 import { ExitCode, GrayctlError, UsageError } from "../errors.ts";
 import { isOwnershipLost } from "../kube/fence.ts";
+import { isStateUnreadable } from "../kube/state-codec.ts";
 import type { LeaseInfo } from "../kube/lease-record.ts";
 import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { lostOutcome } from "../rollout/ownership.ts";
 import { durationsOf } from "../rollout/plan.ts";
+import { summarizeTrack } from "../rollout/pods.ts";
+import { trackSelector } from "../kube/names.ts";
 import { freshState, IN_FLIGHT, type RolloutState, type StoredState } from "../rollout/state.ts";
 import { audit } from "./audit.ts";
 import { withLease as holdLease } from "./lease-hold.ts";
 import { planRollback } from "./lineage.ts";
+import { rollbackFromObjects } from "./rollback-from-objects.ts";
 import type { OperateSession } from "./session.ts";
 import { stableFirst } from "./stable-first.ts";
 import { claim, reassert, type UndoState, undo } from "./undo.ts";
@@ -45,7 +49,15 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
     .then((go) => go && stableFirst(ctx))
     .then((done) => done && reportStable());
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [stored] = await Promise.all([ctx.store.read(), attempt === 0 ? first : undefined]);
+    const [stored] = await Promise.all([
+      ctx.store.read().catch((error) => error as Error),
+      attempt === 0 ? first : undefined,
+    ]);
+    if (isStateUnreadable(stored)) {
+      const takeOver = request.force || request.mode === "abort";
+      return rollbackFromObjects(session, request, stored, (act) => withLease(session, takeOver, act));
+    }
+    if (stored instanceof Error) throw stored;
     ctx.reporter.debug(`state read at ${Math.round(performance.now())} ms: ${stored.state?.phase ?? "no state"}`);
     try {
       if (stored.state && IN_FLIGHT.has(stored.state.phase)) return await undoInFlight(session, stored.state, request);
@@ -64,8 +76,8 @@ async function undoInFlight(session: OperateSession, state: RolloutState, reques
   const { ctx } = session;
   if (state.phase === "deploying") {
     throw new UsageError(
-      `the first deploy of ${ctx.config.app} (${state.image}) is in flight; there is no earlier release to roll back to`,
-      "Let it finish, or delete the Deployment with kubectl if it must go.",
+      `the first deploy of ${ctx.config.app} (${state.image}) is in flight or was interrupted; there is no earlier release to roll back to`,
+      `Let it finish (\`grayctl rollout --image ${state.image}\` continues an interrupted one), or delete Deployment ${ctx.config.app} with kubectl if it must go.`,
     );
   }
   const reason =
@@ -143,7 +155,8 @@ async function finish(
     ctx.reporter.warn(`the previous holder wrote after the takeover; set again: ${reasserted.join(", ")}`);
   const restored = state.restoreRevision !== undefined ? ` to revision ${state.restoreRevision}` : "";
   const action = `rolled back revision ${state.revision} (${state.image})${restored}`;
-  await audit(ctx, { reason: eventReason, action, why: reason, warning: true });
+  if (!result.waitFailed) await audit(ctx, { reason: eventReason, action, why: reason, warning: true });
+
   const fields = {
     app: ctx.config.app,
     namespace: ctx.config.namespace,
@@ -154,13 +167,15 @@ async function finish(
     actor: ctx.actor,
     reason,
     ...(reasserted.length > 0 ? { reasserted } : {}),
+    ...(result.broughtUp ? { broughtUp: result.broughtUp } : {}),
   };
   if (result.waitFailed) {
+    const running = await stableImagesRunning(ctx);
     return {
       outcome: "timeout",
       exitCode: ExitCode.timeout,
-      message: `${action}; traffic is 100% on stable, but stable did not finish rolling out: ${result.waitFailed}`,
-      fields,
+      message: `revision ${state.revision} (${state.image}) is NOT rolled back: traffic is 100% on stable, but stable did not roll back to ${state.previousImage}: ${result.waitFailed}${running}. Recorded as rolling-back; run \`grayctl rollback\` again once stable can run that image (or push it again)`,
+      fields: { ...fields, stuck: result.waitFailed },
     };
   }
   const waiting =
@@ -173,6 +188,16 @@ async function finish(
     message: `${action}: ${reason}; traffic is 100% on stable${waiting}`,
     fields,
   };
+}
+
+/** ", where its pods run IMAGE (2 pods)": what actually serves, when a rollback of stable did not finish. */
+async function stableImagesRunning(ctx: OperateSession["ctx"]): Promise<string> {
+  const pods = await ctx.cluster.listPods(trackSelector(ctx.config.app, "stable")).catch(() => []);
+  const serving = new Map<string, number>();
+  for (const pod of summarizeTrack(pods).pods.filter((p) => p.ready && p.image))
+    serving.set(pod.image!, (serving.get(pod.image!) ?? 0) + 1);
+  const parts = [...serving].map(([image, count]) => `${image} (${count} ready pod${count === 1 ? "" : "s"})`);
+  return parts.length > 0 ? `; stable's pods serving now run ${parts.join(", ")}` : "";
 }
 
 function nothing(session: OperateSession, message: string, stored: StoredState): Outcome {

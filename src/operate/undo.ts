@@ -2,16 +2,19 @@
 // order of safety invariant 5, each step safe to repeat after a crash:
 //   1. claim the rollout (state.owner = us, phase rolling-back) — the process
 //      that ran it sees it is superseded at its next write and stops;
+//   (stable must have a ready pod: brought up first, or nothing moves — decision 019)
 //   2. ONE router write: 100 % stable;
 //   3. the canary to 0;
 //   4. stable back to the image it ran before (after a promotion), waiting
 //      until rolled out unless asked not to;
-//   5. record the rolled-back release in the history.
+//   5. record the rolled-back release in the history — only once stable runs
+//      the image it went back to (or --no-wait was asked for).
+import { ExitCode, GrayctlError } from "../errors.ts";
 import { isNotFound } from "../kube/errors.ts";
 import type { RolloutContext } from "../rollout/context.ts";
-import { rolloutStatus, setStable, waitRolledOut } from "../rollout/deployments.ts";
+import { rolloutStatus, setStable } from "../rollout/deployments.ts";
 import { scaleCanaryDown } from "../rollout/scale-down.ts";
-import { names } from "../kube/names.ts";
+import { ensureStableCarries, waitStableRolledOut } from "../rollout/stable-health.ts";
 import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
 /** The state of a rollback in progress; restoreRevision is kept so a resumed rollback records it. */
@@ -29,8 +32,22 @@ export interface UndoOptions {
 export interface UndoResult {
   state: UndoState;
   stableChanged: boolean;
-  /** Set when stable did not finish rolling out before the deadline. */
+  /** Set when stable did not finish rolling out (stuck, or the deadline): nothing was recorded as rolled back. */
   waitFailed?: string;
+  /** What was done to bring stable up before traffic moved to it. */
+  broughtUp?: string;
+}
+
+/** Stable has no ready pod and could not be brought up: traffic was left where it was. Exit 6. */
+export function stableCannotCarry(ctx: RolloutContext, reason: string): GrayctlError {
+  const { app, namespace } = ctx.config;
+  return new GrayctlError(
+    `did not move traffic to stable, which cannot carry it: ${reason}; the canary keeps its traffic`,
+    {
+      exitCode: ExitCode.timeout,
+      hint: `Bring stable up (\`kubectl -n ${namespace} describe deployment ${app}\`; \`grayctl history\` lists the images it ran), then run \`grayctl rollback\` again. To take the canary's traffic away regardless, \`kubectl -n ${namespace} scale deployment ${app}-canary --replicas=0\`.`,
+    },
+  );
 }
 
 /** Step 1: one conditional write that makes this process the rollout's owner. */
@@ -87,7 +104,9 @@ function previousRelease(state: UndoState) {
 }
 
 export async function undo(ctx: RolloutContext, state: UndoState, options: UndoOptions): Promise<UndoResult> {
-  const n = names(ctx.config.app);
+  // What stable ran before this rollout (in flight), or the release it goes back to (after a promotion).
+  const carries = await ensureStableCarries(ctx, state.previousImage, options.deadline);
+  if (!carries.ok) throw stableCannotCarry(ctx, carries.reason);
   try {
     await ctx.router.setCanaryWeight(0);
   } catch (error) {
@@ -105,9 +124,16 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
     stableChanged = changed;
     // A stable still rolling out from an earlier, interrupted rollback is waited for too.
     if (options.wait && (stableChanged || !rolloutStatus(updated).done)) {
-      const rolled = await waitRolledOut(ctx, n.stable, options.deadline);
+      const rolled = await waitStableRolledOut(ctx, previous, options.deadline);
       if (!rolled.ok) waitFailed = rolled.reason;
     }
+  }
+  if (waitFailed) {
+    // Stable's old pods still serve the version being undone: say so in the record, and leave it in
+    // flight (rolling-back), so `status` shows it and `grayctl rollback` finishes it once stable can.
+    const why = `stable did not roll back to ${previous}: ${waitFailed}`;
+    const written = await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: 0, targetWeight: 0, reason: why }));
+    return { state: written.state as UndoState, stableChanged, waitFailed, broughtUp: carries.broughtUp };
   }
 
   const written = await ctx.store.mutateOwned(ctx.owner, (stored) => {
@@ -134,5 +160,5 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
       history: done ? stored.history : [...stored.history, entry],
     };
   });
-  return { state: written.state as UndoState, stableChanged, waitFailed };
+  return { state: written.state as UndoState, stableChanged, broughtUp: carries.broughtUp };
 }

@@ -116,6 +116,8 @@ async function ended(
   // Someone else owns the rollout now (a rollback, a forced takeover): stop without writing anything.
   if (isOwnershipLost(reason)) return lostOutcome(ctx, reason, fields);
   if (isOwnershipLost(error)) return lostOutcome(ctx, error, fields);
+  if (reason instanceof Interrupted && state.phase === "deploying")
+    return firstDeployInterrupted(ctx, state, reason, fields);
   if (reason instanceof Interrupted) {
     if (ctx.config.rollout.onInterrupt === "leave") {
       await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "interrupted", reason: reason.message }));
@@ -131,6 +133,25 @@ async function ended(
   if (error instanceof DeadlineError && state.phase !== "deploying")
     return rolledBack(ctx, state, `progress deadline exceeded: ${error.message}`, fields);
   throw error;
+}
+
+/**
+ * A first deploy has no earlier release to roll back to and no canary: it stops
+ * where it is, recorded as deploying, and `rollout` with the same image continues it.
+ */
+async function firstDeployInterrupted(
+  ctx: RolloutContext,
+  state: RolloutState,
+  reason: Interrupted,
+  fields: Record<string, unknown>,
+): Promise<Outcome> {
+  await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, reason: `${reason.message} during the first deploy` }));
+  return {
+    outcome: "interrupted",
+    exitCode: ExitCode.paused,
+    message: `${reason.message} during the first deploy of ${state.image}: recorded as deploying; run \`grayctl rollout\` again with the same image to continue it`,
+    fields,
+  };
 }
 
 /** An unexpected error ends the run: whatever traffic the canary has, nobody watches it now. Said before the error. */

@@ -137,6 +137,16 @@ async function start(
   return written.state!;
 }
 
+/** A recorded step past the configured ones (steps removed, a hand edit) redoes the last step, never skips them all. */
+function withinSteps(ctx: RolloutContext, state: RolloutState): RolloutState {
+  const last = stepsOf(ctx.config).length - 1;
+  if (state.stepIndex <= last) return state;
+  ctx.reporter.warn(
+    `the record is at step ${state.stepIndex + 1}, past the ${last + 1} configured steps: redoing step ${last + 1}`,
+  );
+  return { ...state, stepIndex: last };
+}
+
 function paused(state: RolloutState, fields: Record<string, unknown>, prefix: string): Outcome {
   return {
     outcome: "paused",
@@ -170,6 +180,7 @@ async function drive(
     }
     if (state.phase === "rolling-back") return await rolledBack(ctx, state, state.reason ?? "rollback resumed", fields);
     if (state.phase !== "promoting" && !request.skipSteps) {
+      state = withinSteps(ctx, state);
       const from =
         state.phase === "paused" && request.continueFromPause ? { ...state, stepIndex: state.stepIndex + 1 } : state;
       const steps = await runSteps(ctx, from, deadline);

@@ -106,6 +106,8 @@ export interface ClusterSandbox extends Sandbox {
   create(t: ResourceType, object: KubeObject): Promise<KubeObject>;
   /** Reads, changes and replaces an object with its resourceVersion (retried on 409), then lets the mirror catch up. */
   mutate(t: ResourceType, name: string, change: (object: KubeObject) => void): Promise<KubeObject>;
+  /** Deletes an object as a team would (admin; dependants go in the background), then lets the mirror catch up. */
+  remove(t: ResourceType, name: string): Promise<void>;
 }
 
 export async function startClusterSandbox(
@@ -181,6 +183,14 @@ export async function startClusterSandbox(
           await settle();
           return JSON.parse(answer.body);
         }
+      },
+      async remove(t, name) {
+        await ok(
+          `deleting ${t.kind} ${name}`,
+          apiCall(admin, "DELETE", `${collectionPath(t, namespace)}/${name}`),
+          [200, 202],
+        );
+        await settle();
       },
       stop,
     };

@@ -24,6 +24,8 @@ export interface SandboxApp {
   create(t: ResourceType, object: KubeObject): Promise<KubeObject>;
   /** Changes an object in the app's namespace as a team would (read, change, replace). */
   mutate(t: ResourceType, name: string, change: (object: KubeObject) => void): Promise<KubeObject>;
+  /** Deletes an object in the app's namespace as a team would (its dependants are garbage-collected). */
+  remove(t: ResourceType, name: string): Promise<void>;
   dir: string;
   configPath: string;
   grayctl(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
@@ -60,6 +62,10 @@ export async function startSandboxApp(
     create: async (t, object) => (cluster ? cluster.create(t, object) : sandbox.store.create(t, ns, object)),
     mutate: async (t, name, change) =>
       cluster ? cluster.mutate(t, name, change) : sandbox.store.mutate(t, ns, name, change)!,
+    remove: async (t, name) => {
+      if (cluster) await cluster.remove(t, name);
+      else sandbox.store.delete(t, ns, name);
+    },
     dir,
     configPath,
     grayctl: async (args, options = {}) => {

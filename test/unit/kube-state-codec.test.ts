@@ -1,0 +1,81 @@
+// The state ConfigMap's validation on read (issue 12, item 6), as a table.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeState, encodeState, StateUnreadableError } from "../../src/kube/state-codec.ts";
+import { freshState } from "../../src/rollout/state.ts";
+
+const where = { name: "shop-grayctl", namespace: "prod" };
+const state = freshState(
+  { phase: "progressing", revision: 2, image: "r/shop:v2@sha256:2", actor: "ci", owner: "ci@host/1" },
+  "2026-01-01T00:00:00.000Z",
+);
+const release = { revision: 1, image: "r/shop:v1", actor: "ci", time: "2026-01-01T00:00:00.000Z", outcome: "deployed" };
+const map = (data: Record<string, string>) => ({ metadata: { resourceVersion: "7" }, data });
+const withState = (change: (s: Record<string, unknown>) => void) => {
+  const copy = structuredClone(state) as unknown as Record<string, unknown>;
+  change(copy);
+  return map({ state: JSON.stringify(copy), history: JSON.stringify([release]) });
+};
+
+test("a record grayctl wrote reads back as written, with its version", () => {
+  const written = encodeState("shop", where, { state, history: [release as never] }, undefined);
+  assert.equal(written.data?.schemaVersion, "1");
+  const read = decodeState(written, where);
+  assert.deepEqual(read.state, state);
+  assert.deepEqual(read.history, [release]);
+});
+
+test("bookkeeping fields missing get their safe values: the deadline stays a number", () => {
+  const read = decodeState(
+    withState((s) => {
+      delete s.activeMs;
+      delete s.gates;
+      delete s.inconclusive;
+      delete s.updatedAt;
+    }),
+    where,
+  );
+  assert.equal(read.state?.activeMs, 0);
+  assert.deepEqual(read.state?.gates, []);
+  assert.equal(read.state?.updatedAt, state.startedAt);
+});
+
+test("fields unknown to this version pass through to the next write", () => {
+  const read = decodeState(
+    withState((s) => {
+      s.restoreRevision = 1;
+      s.futureField = "x";
+    }),
+    where,
+  );
+  assert.equal((read.state as unknown as Record<string, unknown>).futureField, "x");
+});
+
+const refused: [string, ReturnType<typeof map>, RegExp][] = [
+  ["stepIndex missing", withState((s) => delete s.stepIndex), /data\.state\.stepIndex: /],
+  ["stepIndex a string", withState((s) => (s.stepIndex = "1")), /data\.state\.stepIndex: /],
+  ["weight above 100", withState((s) => (s.weight = 150)), /data\.state\.weight: /],
+  ["startedAt not a date", withState((s) => (s.startedAt = "yesterday")), /data\.state\.startedAt: not a date/],
+  ["an unknown phase", withState((s) => (s.phase = "done")), /data\.state\.phase: /],
+  ["state not JSON", map({ state: "{" }), /data\.state is not JSON/],
+  ["a history entry without a revision", map({ history: '[{"image":"x"}]' }), /data\.history\[0\]\.revision: /],
+  ["a version that is not a number", map({ schemaVersion: "one" }), /schemaVersion: "one" is not a schema version/],
+  [
+    "a newer version",
+    map({ schemaVersion: "3" }),
+    /written by a newer grayctl \(state schema version 3; this grayctl reads up to 1\)/,
+  ],
+];
+for (const [name, input, message] of refused) {
+  test(`refused: ${name}`, () => {
+    assert.throws(
+      () => decodeState(input, where),
+      (error: unknown) =>
+        error instanceof StateUnreadableError &&
+        error.exitCode === 2 &&
+        error.message.startsWith("ConfigMap shop-grayctl in namespace prod: ") &&
+        message.test(error.message) &&
+        Boolean(error.hint?.includes("shop-grayctl")),
+    );
+  });
+}

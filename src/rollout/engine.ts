@@ -40,7 +40,8 @@ export function refuseConflicting(current: RolloutState | undefined, request: Ro
 
 /** The request's checks against the recorded state, for the command to run before it takes the Lease. */
 export async function checkRequest(ctx: RolloutContext, request: RolloutRequest): Promise<void> {
-  refuseConflicting((await ctx.store.read()).state, request);
+  const [stored] = await Promise.all([ctx.store.read(), ctx.router.check?.()]);
+  refuseConflicting(stored.state, request);
 }
 
 export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {

@@ -1,11 +1,23 @@
 // ingress-nginx: the app's Ingress sends traffic to the stable Service; a second
 // Ingress with canary annotations sends `canary-weight` % (and requests with
 // the header set to "always") to the canary Service. A main Ingress that exists
-// is adopted untouched; one that does not is created and marked as ours.
+// is adopted untouched; one that does not is created and marked as ours. The
+// canary copies only the main Ingress's paths to stable, again on every write.
 import type { V1Ingress, V1IngressRule } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
+import { UsageError } from "../errors.ts";
 import { type Cluster, MERGE } from "../kube/cluster.ts";
+import { describeApiError } from "../kube/errors.ts";
 import { MANAGED_BY, names } from "../kube/names.ts";
+import {
+  CANARY_ANNOTATION,
+  type CanaryShape,
+  CLASS_ANNOTATION,
+  canaryShape,
+  hasShape,
+  hostsOf,
+  otherCanary,
+} from "./nginx-canary.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";
 
 const PREFIX = "nginx.ingress.kubernetes.io";
@@ -64,18 +76,10 @@ export class NginxRouter implements TrafficRouter {
     };
   }
 
-  /** The canary Ingress mirrors the main one's rules, pointed at the canary Service. */
+  /** The canary Ingress: the main one's paths to stable, pointed at the canary Service (nginx-canary.ts). */
   private canaryIngress(main: V1Ingress, weight: number): V1Ingress {
     const { app, traffic } = this.config;
-    const rules = (main.spec?.rules ?? []).map((rule) => ({
-      ...rule,
-      http: rule.http && {
-        paths: rule.http.paths.map((path) => ({
-          ...path,
-          backend: { service: { name: names(app).canaryService, port: { number: 80 } } },
-        })),
-      },
-    }));
+    const shape = this.shapeOf(main);
     return {
       apiVersion: "networking.k8s.io/v1",
       kind: "Ingress",
@@ -84,49 +88,111 @@ export class NginxRouter implements TrafficRouter {
         namespace: this.config.namespace,
         labels: { app, ...MANAGED_BY },
         annotations: {
-          [`${PREFIX}/canary`]: "true",
+          [CANARY_ANNOTATION]: "true",
           [CANARY_WEIGHT]: String(weight),
           [`${PREFIX}/canary-by-header`]: traffic.header,
+          ...(shape.classAnnotation === undefined ? {} : { [CLASS_ANNOTATION]: shape.classAnnotation }),
         },
       },
-      spec: { ingressClassName: main.spec?.ingressClassName, rules },
+      spec: { ingressClassName: shape.ingressClassName, rules: shape.rules },
     };
+  }
+
+  /** The canary's shape, or a refusal naming the main Ingress when none of its paths routes to stable. */
+  private shapeOf(main: V1Ingress): CanaryShape {
+    const n = names(this.config.app);
+    const shape = canaryShape(main, n.stableService, n.canaryService);
+    if (shape) return shape;
+    const backends = (main.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name);
+    throw new UsageError(
+      `Ingress ${n.ingress} in namespace ${this.cluster.namespace} routes no path to Service ${n.stableService} (it routes to ${backends.join(", ") || "nothing"}), so grayctl cannot split its traffic`,
+      `Point the paths of ${this.config.app} at Service ${n.stableService} (grayctl keeps it selecting the stable pods), or set traffic.router to another router.`,
+    );
+  }
+
+  /**
+   * Refuses, before anything is written, what this router cannot split safely:
+   * a main Ingress with no path to stable, or another canary Ingress for the
+   * same host (ingress-nginx honours only one; the other would be ignored, or
+   * take over grayctl's).
+   */
+  async check(): Promise<void> {
+    const n = names(this.config.app);
+    const [main, all] = await Promise.all([this.read(n.ingress), this.listIngresses()]);
+    const rules = main ? this.shapeOf(main).rules : (this.mainIngress().spec?.rules ?? []);
+    const other = otherCanary(all, n.canaryIngress, hostsOf(rules));
+    if (other)
+      throw new UsageError(
+        `Ingress ${other.name} in namespace ${this.cluster.namespace} is already a canary Ingress for host ${other.host}: ingress-nginx honours only one canary Ingress per host, so grayctl's ${n.canaryIngress} would not take effect (or would take ${other.name}'s place)`,
+        `Finish or remove the other canary (\`kubectl -n ${this.cluster.namespace} get ingress ${other.name} -o yaml\`) before rolling out ${this.config.app}.`,
+      );
+  }
+
+  /** The namespace's Ingresses; none, with a warning, under a Role from before `list` was granted. */
+  private async listIngresses(): Promise<V1Ingress[]> {
+    try {
+      const list = await this.cluster.call("list Ingresses", () =>
+        this.api.listNamespacedIngress({ namespace: this.cluster.namespace }),
+      );
+      return list.items;
+    } catch (error) {
+      if (describeApiError(error).code !== 403) throw error;
+      this.warn(
+        "cannot list Ingresses (forbidden): another canary Ingress for the same host is not checked; apply templates/rbac.yaml again to grant it",
+      );
+      return [];
+    }
   }
 
   async prepare(): Promise<void> {
     const { app } = this.config;
+    await this.check();
     let main = await this.read(names(app).ingress);
-    if (!main) {
-      main = await this.create(this.mainIngress());
-    } else if (main.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "grayctl") {
-      const backends = (main.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name);
-      if (backends.some((b) => b !== names(app).stableService)) {
-        this.warn(
-          `Ingress ${names(app).ingress} (adopted) routes to ${backends.join(", ")}, not ${names(app).stableService}: a Service selecting both tracks would let canary pods take main traffic`,
-        );
-      }
-    }
+    if (!main) main = await this.create(this.mainIngress());
     if (!(await this.read(names(app).canaryIngress))) await this.create(this.canaryIngress(main, 0));
   }
 
-  /** One merge patch of the weight annotation, conditional on the version read; no write when it already says so. */
+  /**
+   * One merge patch, conditional on the version read: the weight, and the
+   * canary's paths and class derived again from the main Ingress (read beside
+   * it), so a changed main Ingress never leaves a stale copy routing its old
+   * paths. No write when both already say so.
+   */
   async setCanaryWeight(weight: number): Promise<void> {
-    const name = names(this.config.app).canaryIngress;
+    const n = names(this.config.app);
     const namespace = this.cluster.namespace;
+    let shape: CanaryShape | undefined;
     await this.cluster.update(
-      `set ${CANARY_WEIGHT}=${weight} on Ingress ${name}`,
-      () => this.api.readNamespacedIngress({ name, namespace }),
-      (current) => (current.metadata?.annotations?.[CANARY_WEIGHT] === String(weight) ? undefined : current),
+      `set ${CANARY_WEIGHT}=${weight} on Ingress ${n.canaryIngress}`,
+      async () => {
+        const [canary, main] = await Promise.all([
+          this.api.readNamespacedIngress({ name: n.canaryIngress, namespace }),
+          this.read(n.ingress),
+        ]);
+        shape = main && canaryShape(main, n.stableService, n.canaryService);
+        // A main Ingress changed to route nothing to stable: the copy keeps its paths (taking traffic away must work).
+        if (main && !shape && weight > 0) this.shapeOf(main);
+        return canary;
+      },
+      (current) =>
+        current.metadata?.annotations?.[CANARY_WEIGHT] === String(weight) && (!shape || hasShape(current, shape))
+          ? undefined
+          : current,
       (current) =>
         this.api.patchNamespacedIngress(
           {
-            name,
+            name: n.canaryIngress,
             namespace,
             body: {
               metadata: {
                 resourceVersion: current.metadata?.resourceVersion,
-                annotations: { [CANARY_WEIGHT]: String(weight) },
+                annotations: {
+                  [CANARY_WEIGHT]: String(weight),
+                  ...(shape ? { [CLASS_ANNOTATION]: shape.classAnnotation ?? null } : {}),
+                },
               },
+              // Merge patch: rules are replaced whole; null removes a class the main Ingress no longer sets.
+              ...(shape ? { spec: { ingressClassName: shape.ingressClassName ?? null, rules: shape.rules } } : {}),
             },
           },
           MERGE,

@@ -9,6 +9,8 @@ export interface ReplicaPlan {
 
 export interface TrafficRouter {
   readonly name: string;
+  /** Refuses, before a rollout writes anything, routing objects this router cannot split safely. Reads only. */
+  check?(): Promise<void>;
   /** Creates or adopts the routing objects with 100 % of traffic on stable. Idempotent. */
   prepare(): Promise<void>;
   /** Sets the canary's share (0..100) in a single write. */

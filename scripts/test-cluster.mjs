@@ -19,6 +19,7 @@ const SHARED_SUITES = [
   "operate-status",
   "rollout-interrupts",
   "rollout-metrics-pods",
+  "gates-command-web",
   "rollout-faults",
   "router-matrix",
   "ci-github",

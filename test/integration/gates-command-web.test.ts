@@ -118,7 +118,9 @@ async function running(pid: number): Promise<boolean> {
 }
 
 async function configure(checks: string, extra = "") {
-  await writeFile(app.configPath, `${BASE}analysis:\n${extra}  checks:\n${checks}`);
+  // On the real cluster every app has a namespace of its own (sandbox-app.ts).
+  const base = BASE.replace("namespace: default", `namespace: ${app.namespace}`);
+  await writeFile(app.configPath, `${base}analysis:\n${extra}  checks:\n${checks}`);
 }
 
 const rollout = (tag: string) =>
@@ -146,10 +148,11 @@ test("a failing smoke-test command rolls the canary back with its output in the 
   assert.match(outcome.reason, /^smoke: exited 1:/);
   assert.match(outcome.reason, /smoke: GET \/ on the canary answered 500 \(request 1\)/);
   // The step's facts reached the command's environment.
-  assert.match(outcome.reason, /smoke: app shop ns default step 1 weight 50/);
+  const ns = app.namespace;
+  assert.ok(outcome.reason.includes(`smoke: app shop ns ${ns} step 1 weight 50`), outcome.reason);
   assert.match(
     outcome.reason,
-    /canary http:\/\/shop-canary\.default\.svc:80 stable http:\/\/shop-stable\.default\.svc:80/,
+    new RegExp(`canary http://shop-canary\\.${ns}\\.svc:80 stable http://shop-stable\\.${ns}\\.svc:80`),
   );
   assert.ok(outcome.reason.includes(`image ${demoImage("v2-err100")}`), outcome.reason);
   assert.match(outcome.reason, /smoke: token \*\*\*/);

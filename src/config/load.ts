@@ -166,5 +166,11 @@ function secretsOf(config: Config): string[] {
       if (scheme) values.push(scheme[1]);
     }
   }
+  // A webhook URL is its own credential (Slack's carries the token in its path).
+  for (const target of config.notify) values.push(target.url, ...Object.values(target.headers ?? {}));
+  for (const hook of [...config.hooks.preRollout, ...config.hooks.postPromotion, ...config.hooks.onRollback]) {
+    for (const [name, value] of Object.entries(hook.headers ?? {}))
+      if (/authorization|token|key|secret|password/i.test(name)) values.push(value);
+  }
   return values.filter((v): v is string => typeof v === "string" && v.length > 0);
 }

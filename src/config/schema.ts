@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { gateChecks, gateNamesDistinct } from "./gate-checks.ts";
+import { hooksSchema, notifySchema } from "./schema-hooks.ts";
 
 const dnsLabel = z
   .string()
@@ -193,6 +194,9 @@ export const configSchema = z
     traffic: traffic.prefault({}),
     rollout: rollout.prefault({}),
     analysis: analysis.prefault({}),
+    // issue 15: lifecycle hooks and notifications (schema-hooks.ts)
+    hooks: hooksSchema,
+    notify: notifySchema,
   })
   .describe("grayctl configuration (grayctl.yaml)");
 

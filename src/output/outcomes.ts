@@ -8,4 +8,5 @@ export const FAILED_OUTCOMES = new Set([
   "failed",
   "lease-lost",
   "unreachable",
+  "pre-rollout-failed",
 ]);

@@ -7,6 +7,7 @@ import type { StateStore } from "../kube/state-store.ts";
 import type { Reporter } from "../output/types.ts";
 import type { TrafficRouter } from "../routers/types.ts";
 import type { Clock } from "../kube/clock.ts";
+import type { Lifecycle } from "../hooks/types.ts";
 
 export interface RolloutContext {
   config: Config;
@@ -30,6 +31,8 @@ export interface RolloutContext {
    * lapse ends the rollout for this process.
    */
   regainLease?(): Promise<void>;
+  /** hooks and notify (src/hooks); absent in `grayctl plan`, which runs neither. */
+  lifecycle?: Lifecycle;
 }
 
 export interface Outcome {
@@ -43,8 +46,11 @@ export interface Outcome {
     | "superseded"
     | "lease-lost"
     | "unreachable"
-    | "nothing-to-do";
+    | "nothing-to-do"
+    | "pre-rollout-failed";
   exitCode: number;
   message: string;
   fields: Record<string, unknown>;
+  /** Nothing changed (unchanged, still paused, stopped before the claim): no transition to notify. */
+  quiet?: boolean;
 }

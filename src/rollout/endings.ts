@@ -43,6 +43,7 @@ export async function notBegun(
     exitCode,
     message: `${why} before the rollout of ${request.image} began: nothing was changed${next}`,
     fields,
+    quiet: true,
   });
   if (reason instanceof Interrupted) return nothing(reason.message, "interrupted", ExitCode.paused);
   const lost = [reason, error].find(isOwnershipLost);

@@ -15,6 +15,7 @@ import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.
 import { runSteps } from "./steps.ts";
 import { desiredTemplate } from "./templates.ts";
 import { planTracks } from "./track-sizes.ts";
+import { announced, preRollout, started } from "./transitions.ts";
 import { DeadlineError } from "./wait.ts";
 
 export { Interrupted };
@@ -50,9 +51,11 @@ export async function runRollout(ctx: RolloutContext, request: RolloutRequest): 
   try {
     begun = await begin(ctx, request);
   } catch (error) {
-    return notBegun(ctx, request, error, runStartedAt);
+    return announced(ctx, request.image, () => notBegun(ctx, request, error, runStartedAt));
   }
-  return "drive" in begun ? drive(ctx, begun.drive, runStartedAt, request) : begun;
+  if (!("drive" in begun)) return begun;
+  const state = begun.drive;
+  return announced(ctx, request.image, () => drive(ctx, state, runStartedAt, request));
 }
 
 /** Decides what this run is (resume, supersede, first deploy, canary, nothing) and makes its claim. */
@@ -61,17 +64,22 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
   const n = names(config.app);
   let stored = await ctx.store.read();
   const current = stored.state;
+  let hooksRan = false;
   const fields = { app: config.app, namespace: config.namespace, image: request.image };
 
   if (current && IN_FLIGHT.has(current.phase)) {
     refuseConflicting(current, request);
     if (current.image !== request.image) {
+      // Before the superseded rollout is undone: a failing preRollout leaves everything as it was.
+      const stopped = await preRollout(ctx, request.image, nextRevision(stored.history, stored.state));
+      if (stopped) return stopped;
+      hooksRan = true;
       ctx.reporter.warn(`superseding the rollout of ${current.image}`);
       await take(ctx, current);
       await rollbackInFlight(ctx, current, `superseded by ${request.image}`);
       stored = await ctx.store.read();
     } else if (current.phase === "paused" && !request.continueFromPause) {
-      return paused(current, fields, "still paused");
+      return { ...paused(current, fields, "still paused"), quiet: true };
     } else {
       return { drive: await take(ctx, current) };
     }
@@ -79,6 +87,20 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
 
   // Read after any rollback above: an interrupted promotion it undid put stable back on its previous image.
   const stable = await ctx.cluster.getDeployment(n.stable);
+  const stableImage = stable && imageOf(stable, config.app);
+  if (stableImage === request.image) {
+    return {
+      outcome: "unchanged",
+      exitCode: ExitCode.ok,
+      message: `${config.app} already runs ${request.image}; nothing to do`,
+      fields,
+      quiet: true,
+    };
+  }
+  if (!hooksRan) {
+    const stopped = await preRollout(ctx, request.image, nextRevision(stored.history, stored.state));
+    if (stopped) return stopped;
+  }
   if (!stable) {
     const state = await start(ctx, request, {
       phase: "deploying",
@@ -86,15 +108,6 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     });
     ctx.reporter.info(`first deploy of ${config.app}: ${request.image} straight to stable`);
     return { drive: state };
-  }
-  const stableImage = imageOf(stable, config.app);
-  if (stableImage === request.image) {
-    return {
-      outcome: "unchanged",
-      exitCode: ExitCode.ok,
-      message: `${config.app} already runs ${request.image}; nothing to do`,
-      fields,
-    };
   }
   const state = await start(ctx, request, {
     phase: "progressing",
@@ -135,6 +148,7 @@ async function start(
   // Intent first: the record exists before anything in the cluster changes.
   const written = await ctx.store.mutate((stored) => ({ state, history: stored.history }));
   await actAsOwner(ctx);
+  await started(ctx, request.image, state.revision);
   return written.state!;
 }
 

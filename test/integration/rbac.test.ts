@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { classify } from "../helpers/api-requests.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
 interface Rule {
@@ -31,26 +32,6 @@ before(async () => {
 after(async () => {
   await app.stop();
 });
-
-/** (group, resource[/subresource], verb) of a resource request; undefined for discovery. */
-export function classify(method: string, url: string) {
-  const [path, query = ""] = url.split("?");
-  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(
-    path,
-  );
-  if (!match) return undefined;
-  const [, group = "", resource, name, sub] = match;
-  const subresource = sub ? `${resource}/${sub}` : resource;
-  const watch = /(^|&)watch=(1|true)/.test(query);
-  const verb = {
-    GET: name ? "get" : watch ? "watch" : "list",
-    POST: "create",
-    PUT: "update",
-    PATCH: "patch",
-    DELETE: "delete",
-  }[method];
-  return { group, resource: subresource, verb: verb ?? method.toLowerCase() };
-}
 
 test("templates/rbac.yaml allows every request grayctl makes", async () => {
   const run = async (args: string[], expected: number) => {

@@ -14,7 +14,14 @@ export async function continueCommand(
   const modules = Promise.all([import("../shared/session.ts"), import("../../operate/continue.ts")]);
   const { config } = await ctx.loadConfig();
   const [{ openSession }, { continueRollout }] = await modules;
-  const outcome = await continueRollout(await openSession(ctx, config), request);
+  const session = await openSession(ctx, config);
+  let outcome: Awaited<ReturnType<typeof continueRollout>>;
+  try {
+    outcome = await continueRollout(session, request);
+  } finally {
+    // Pending notifications go out (each within its deadline) before the result, the last line.
+    await session.rollout.lifecycle?.settle();
+  }
   ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
   return outcome.exitCode;
 }

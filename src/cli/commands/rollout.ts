@@ -1,6 +1,7 @@
 // `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
 // image for HEAD first; then takes the app's Lease and runs the engine.
 import { ExitCode, UsageError } from "../../errors.ts";
+import type { Outcome } from "../../rollout/context.ts";
 import { checkRequest, runRollout } from "../../rollout/engine.ts";
 import type { AuditReason } from "../../kube/events.ts";
 import type { CommandContext } from "../context.ts";
@@ -53,20 +54,27 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
   // A request that cannot run is refused before the Lease is taken: even with --force it changes nothing.
   await checkRequest(session.rollout, request);
   const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter };
-  return withLease(holder, Boolean(options.force), async () => {
-    const outcome = await runRollout(session.rollout, request);
-    const event = AUDIT[outcome.outcome];
-    // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a process that lost the rollout writes nothing.
-    if (event && !session.lease.fence.lost) {
-      await audit(session.rollout, {
-        ...event,
-        action: `${outcome.outcome} ${image}`,
-        why: outcome.fields.reason as string | undefined,
-      });
-    }
-    ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
-    return outcome.exitCode;
-  });
+  let outcome: Outcome;
+  try {
+    outcome = await withLease(holder, Boolean(options.force), async () => {
+      const ended = await runRollout(session.rollout, request);
+      const event = AUDIT[ended.outcome];
+      // The Event is the audit trail on the stable Deployment (kubectl describe shows it); a process that lost the rollout writes nothing.
+      if (event && !session.lease.fence.lost) {
+        await audit(session.rollout, {
+          ...event,
+          action: `${ended.outcome} ${image}`,
+          why: ended.fields.reason as string | undefined,
+        });
+      }
+      return ended;
+    });
+  } finally {
+    // After the Lease is released (a slow webhook never holds the app's lock), before the result (the last line).
+    await session.rollout.lifecycle?.settle();
+  }
+  ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
+  return outcome.exitCode;
 }
 
 export { ExitCode };

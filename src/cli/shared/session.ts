@@ -11,6 +11,7 @@ import { durationsOf } from "../../rollout/plan.ts";
 import type { CommandContext } from "../context.ts";
 import { checkGates } from "./check-gates.ts";
 import { metricGates } from "./metric-gates.ts";
+import { createLifecycle } from "../../hooks/lifecycle.ts";
 
 export interface Session {
   rollout: RolloutContext;
@@ -37,5 +38,14 @@ export async function openSession(cmd: CommandContext, config: Config): Promise<
       redact: (text) => cmd.reporter.redactor.text(text),
     })),
   ];
+  ctx.lifecycle = createLifecycle(config, {
+    cwd: cmd.cwd,
+    env: cmd.env,
+    clock: ctx.clock,
+    reporter: ctx.reporter,
+    redact: (value) => cmd.reporter.redactor.value(value),
+    actor: ctx.actor,
+    signal: ctx.signal,
+  });
   return { rollout: ctx, lease, abort };
 }

@@ -1,0 +1,83 @@
+// Runs one phase's hooks in order: commands (argv, no shell) with the run in
+// their environment, web calls with it in their body. Every hook has a deadline.
+import { parseDuration } from "../config/duration.ts";
+import type { HookConfig } from "../config/schema-hooks.ts";
+import { runCommand } from "../run/command.ts";
+import { webCall } from "../run/web.ts";
+import type { HookReport, RunInfo } from "./types.ts";
+
+export interface HookDeps {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+/** What a hook command finds in its environment (and a web call's body in {{…}}). */
+export function hookVariables(phase: string, run: RunInfo): Record<string, string> {
+  return {
+    GRAYCTL_HOOK: phase,
+    GRAYCTL_APP: run.app,
+    GRAYCTL_NAMESPACE: run.namespace,
+    GRAYCTL_IMAGE: run.image,
+    GRAYCTL_REVISION: run.revision === undefined ? "" : String(run.revision),
+    GRAYCTL_OUTCOME: run.outcome ?? "",
+    // Not GRAYCTL_REASON: that one is `grayctl rollback`'s input, and a hook may call it.
+    GRAYCTL_OUTCOME_REASON: run.reason ?? "",
+  };
+}
+
+export function renderTemplate(text: string, run: RunInfo): string {
+  const values: Record<string, string> = {
+    app: run.app,
+    namespace: run.namespace,
+    image: run.image,
+    revision: run.revision === undefined ? "" : String(run.revision),
+    outcome: run.outcome ?? "",
+    reason: run.reason ?? "",
+  };
+  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => values[name] ?? match);
+}
+
+export async function runHook(phase: string, hook: HookConfig, run: RunInfo, deps: HookDeps): Promise<HookReport> {
+  const timeoutMs = parseDuration(hook.timeout) ?? 60_000;
+  if (hook.command) {
+    const done = await runCommand({
+      argv: hook.command,
+      cwd: deps.cwd,
+      env: { ...deps.env, ...hookVariables(phase, run) },
+      timeoutMs,
+      signal: deps.signal,
+    });
+    if (done.result === "passed") return { hook: hook.name, phase, ok: true };
+    const tail = done.tail ? `; output: ${done.tail}` : "";
+    return { hook: hook.name, phase, ok: false, detail: `${done.why}${tail}` };
+  }
+  const answer = await webCall({
+    url: renderTemplate(hook.url ?? "", run),
+    method: hook.method,
+    headers: { "content-type": "application/json", ...hook.headers },
+    body: hook.method === "GET" ? undefined : renderTemplate(hook.body ?? JSON.stringify(run), run),
+    timeoutMs,
+    signal: deps.signal,
+  });
+  if (!answer.ok) return { hook: hook.name, phase, ok: false, detail: answer.why };
+  if (answer.status >= 200 && answer.status < 300) return { hook: hook.name, phase, ok: true };
+  return { hook: hook.name, phase, ok: false, detail: `HTTP ${answer.status}: ${answer.body.slice(0, 500)}` };
+}
+
+/** Runs the hooks in order; with `stopAtFailure` (preRollout) the first failure ends the phase. */
+export async function runHooks(
+  phase: string,
+  hooks: readonly HookConfig[],
+  run: RunInfo,
+  deps: HookDeps,
+  stopAtFailure: boolean,
+): Promise<HookReport[]> {
+  const reports: HookReport[] = [];
+  for (const hook of hooks) {
+    const report = await runHook(phase, hook, run, deps);
+    reports.push(report);
+    if (!report.ok && stopAtFailure) break;
+  }
+  return reports;
+}

@@ -1,0 +1,36 @@
+// src/run/command.ts with real processes: argv without a shell, the output's
+// tail, a program that ignores SIGTERM still stopped at its deadline.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runCommand, tailOf } from "../../src/run/command.ts";
+
+const node = (script: string) => [process.execPath, "-e", script];
+const base = { cwd: process.cwd(), env: { ...process.env }, timeoutMs: 10_000 };
+
+test("exit 0 passes; non-zero fails with the tail of stdout and stderr", async () => {
+  assert.equal((await runCommand({ ...base, argv: node("process.exit(0)") })).result, "passed");
+  const failed = await runCommand({ ...base, argv: node("console.log('a'); console.error('boom'); process.exit(3)") });
+  assert.deepEqual(failed.result === "failed" && [failed.exitCode, failed.tail], [3, "a\nboom"]);
+});
+
+test("arguments reach the program as they are: no shell expands them", async () => {
+  const echoed = await runCommand({ ...base, argv: [...node("console.log(process.argv[1])"), "$HOME; `id` *"] });
+  assert.equal(echoed.tail, "$HOME; `id` *");
+});
+
+test("a missing program fails naming it; one that ignores SIGTERM is killed at its deadline", async () => {
+  const missing = await runCommand({ ...base, argv: ["grayctl-no-such-program"] });
+  assert.equal(missing.result, "failed");
+  assert.match(missing.result === "failed" ? missing.why : "", /command not found/);
+  const stubborn = await runCommand({
+    ...base,
+    timeoutMs: 300,
+    argv: node("process.on('SIGTERM', () => {}); console.log('started'); setInterval(() => {}, 1000)"),
+  });
+  assert.equal(stubborn.result, "timeout");
+});
+
+test("the tail keeps the last 20 lines", () => {
+  const lines = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
+  assert.equal(tailOf(lines).split("\n")[0], "line 10");
+});

@@ -29,6 +29,7 @@ const SHARED_SUITES = [
   "rollout-scale-down-delay",
   "operate-state-validation",
   "operate-rollback-edges",
+  "plan",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

@@ -16,7 +16,8 @@ import { tagFor } from "./tag-policy.ts";
 
 export type { BuildDeps, BuildResult, ImageSettings, Revision } from "./settings.ts";
 
-export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps): Promise<BuildResult> {
+/** Where the image for HEAD is (or would be): its tag, and its digest when the registry has it. Builds nothing. */
+export async function locateImage(settings: ImageSettings, deps: BuildDeps) {
   const { env, reporter, signal } = deps;
   const timeouts = { ...defaultTimeouts, ...deps.timeouts };
   const ref = parseRepository(settings.repository);
@@ -43,16 +44,20 @@ export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps
     return credentials;
   };
   const registryOptions = { env, reporter, credentials: credentialsOnce, timeoutMs: timeouts.registryMs, signal };
+  // A -dirty tag names no fixed content: two different edits share it, so it is never reused.
+  const existing = resolved.dirty ? { exists: false as const } : await checkManifest(ref, tag, registryOptions);
+  return { ref, tag, revision, resolved, git, timeouts, existing, credentialsOnce, registryOptions, ownFiles };
+}
 
+export async function buildOrReuseImage(settings: ImageSettings, deps: BuildDeps): Promise<BuildResult> {
+  const { env, reporter, signal } = deps;
+  const located = await locateImage(settings, deps);
+  const { ref, tag, revision, resolved, git, timeouts, existing, credentialsOnce, registryOptions, ownFiles } = located;
   if (resolved.dirty) {
-    // A -dirty tag names no fixed content: two different edits share it, so it is never reused.
     reporter.warn(`building from uncommitted changes as ${tag}; the registry's copy, if any, is replaced`);
-  } else {
-    const existing = await checkManifest(ref, tag, registryOptions);
-    if (existing.exists) {
-      reporter.debug(`${ref.repository}:${tag} is already in the registry; not building`);
-      return result(ref.repository, tag, existing.digest, revision, false, false);
-    }
+  } else if (existing.exists) {
+    reporter.debug(`${ref.repository}:${tag} is already in the registry; not building`);
+    return result(ref.repository, tag, existing.digest, revision, false, false);
   }
 
   // dockerode (with ssh2 and gRPC: over 1 MiB bundled) loads only when there is an image to build.

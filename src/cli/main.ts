@@ -125,7 +125,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     )
     .option("--supersede", "replace a rollout of another image that is in flight", false)
     .option("--force", "take the rollout lock from another live process", false)
+    .option("--dry-run", "write nothing: show what the rollout would do (as `grayctl plan`)", false)
     .action(run(async () => (await import("./commands/rollout.ts")).rolloutCommand as Action));
+
+  program
+    .command("plan")
+    .description(
+      "what a rollout would do now (image, steps, object diffs, gates), writing nothing; read-only RBAC suffices",
+    )
+    .option("--image <ref>", "image to plan for (default: the image for HEAD, found in the registry, never built)")
+    .option("--supersede", "plan as if replacing a rollout of another image that is in flight", false)
+    .action(run(async () => (await import("./commands/plan.ts")).planCommand as Action));
 
   program
     .command("rollback")

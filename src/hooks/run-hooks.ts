@@ -12,22 +12,9 @@ export interface HookDeps {
   signal?: AbortSignal;
 }
 
-/** What a hook command finds in its environment (and a web call's body in {{…}}). */
-export function hookVariables(phase: string, run: RunInfo): Record<string, string> {
+/** The run as {{…}} template values (web hooks) and, upper-cased, as GRAYCTL_* variables (commands). */
+function runValues(run: RunInfo): Record<string, string> {
   return {
-    GRAYCTL_HOOK: phase,
-    GRAYCTL_APP: run.app,
-    GRAYCTL_NAMESPACE: run.namespace,
-    GRAYCTL_IMAGE: run.image,
-    GRAYCTL_REVISION: run.revision === undefined ? "" : String(run.revision),
-    GRAYCTL_OUTCOME: run.outcome ?? "",
-    // Not GRAYCTL_REASON: that one is `grayctl rollback`'s input, and a hook may call it.
-    GRAYCTL_OUTCOME_REASON: run.reason ?? "",
-  };
-}
-
-export function renderTemplate(text: string, run: RunInfo): string {
-  const values: Record<string, string> = {
     app: run.app,
     namespace: run.namespace,
     image: run.image,
@@ -35,6 +22,20 @@ export function renderTemplate(text: string, run: RunInfo): string {
     outcome: run.outcome ?? "",
     reason: run.reason ?? "",
   };
+}
+
+/** What a hook command finds in its environment. */
+export function hookVariables(phase: string, run: RunInfo): Record<string, string> {
+  const variables: Record<string, string> = { GRAYCTL_HOOK: phase };
+  for (const [name, value] of Object.entries(runValues(run))) {
+    // Not GRAYCTL_REASON: that one is `grayctl rollback`'s input, and a hook may call it.
+    variables[name === "reason" ? "GRAYCTL_OUTCOME_REASON" : `GRAYCTL_${name.toUpperCase()}`] = value;
+  }
+  return variables;
+}
+
+export function renderTemplate(text: string, run: RunInfo): string {
+  const values = runValues(run);
   return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => values[name] ?? match);
 }
 

@@ -35,6 +35,8 @@ export interface ConnectOptions {
   /** Sent with every request, so the API server (and its audit log) can tell grayctl processes apart. */
   userAgent?: string;
   requestTimeoutMs?: number;
+  /** Wraps the transport: `grayctl plan` answers writes itself and sends only reads (dry-run-http.ts). */
+  wrapHttp?: (http: HttpLibrary) => HttpLibrary;
 }
 
 export interface KubeClients {
@@ -125,7 +127,7 @@ export function connect(options: ConnectOptions): KubeClients {
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: config },
-    httpApi: new TimedHttp(requestTimeoutMs, options.userAgent),
+    httpApi: (options.wrapHttp ?? ((http) => http))(new TimedHttp(requestTimeoutMs, options.userAgent)),
   });
   const objects = ObjectApi.of(configuration, config);
   return {

@@ -1,5 +1,6 @@
 // Builds an operate session from a command's flags and environment (the only
 // place the operate core meets the CLI's context).
+import type { HttpLibrary } from "@kubernetes/client-node";
 import type { CommandContext } from "../cli/context.ts";
 import { actorFrom, ownerId } from "../cli/shared/actor.ts";
 import { localProcesses } from "../cli/shared/local-processes.ts";
@@ -14,6 +15,7 @@ export function sessionFor(
     /** What the user's SIGINT/SIGTERM aborts the session with. */
     interrupt: (reason: unknown) => unknown;
   },
+  wrapHttp?: (http: HttpLibrary) => HttpLibrary,
 ): OperateSession {
   const actor = actorFrom(ctx.env, ctx.globals.actor);
   const owner = ownerId(actor, process.pid);
@@ -34,5 +36,6 @@ export function sessionFor(
     interrupt: engine?.interrupt,
     cancelRequests: engine !== undefined,
     uninterruptible: ctx.uninterruptible,
+    wrapHttp,
   });
 }

@@ -2,6 +2,7 @@
 // history): connection, state store, router and Lease, but no gates. Rollback
 // is the incident command, so it loads only what it needs before its first write;
 // rollout, promote and resume add their gates (cli/shared/session.ts).
+import type { HttpLibrary } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
 import { connect } from "../kube/client.ts";
 import { type Clock, systemClock } from "../kube/clock.ts";
@@ -43,6 +44,8 @@ export interface OperateOptions {
   cancelRequests?: boolean;
   /** Runs `work` to its end even when a second signal arrives meanwhile (the launcher exits after it). */
   uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** `grayctl plan`: a transport that sends reads only (kube/dry-run-http.ts). */
+  wrapHttp?: (http: HttpLibrary) => HttpLibrary;
 }
 
 export interface OperateSession {
@@ -60,6 +63,7 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
     redact: (s) => options.reporter.redact(s),
     userAgent: options.userAgent,
     requestTimeoutMs: options.requestTimeoutMs,
+    wrapHttp: options.wrapHttp,
   });
   const clock = options.clock ?? systemClock;
   const leaseMs = durationsOf(config).leaseMs;

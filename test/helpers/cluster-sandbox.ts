@@ -211,3 +211,36 @@ export async function writeAdminKubeconfig(path: string, namespace: string): Pro
     namespace,
   });
 }
+
+/**
+ * On the real cluster: applies `rbacYaml` in an existing namespace as admin and
+ * writes a kubeconfig for its ServiceAccount `serviceAccount`, pointed at
+ * `server` (the suite's recording proxy), so the real authorizer judges that Role.
+ */
+export async function roleKubeconfig(
+  path: string,
+  options: { namespace: string; rbacYaml: string; serviceAccount: string; server: string },
+): Promise<string> {
+  const adminKubeconfig = clusterKubeconfig()!;
+  const admin = await adminTarget(adminKubeconfig);
+  const child = execFile("kubectl", ["--kubeconfig", adminKubeconfig, "-n", options.namespace, "apply", "-f", "-"]);
+  child.stdin?.end(options.rbacYaml);
+  await new Promise<void>((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+  );
+  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 7200 } };
+  const token = await waitFor(
+    `a token for ServiceAccount ${options.namespace}/${options.serviceAccount}`,
+    20_000,
+    async () => {
+      const answer = await apiCall(
+        admin,
+        "POST",
+        `/api/v1/namespaces/${options.namespace}/serviceaccounts/${options.serviceAccount}/token`,
+        request,
+      );
+      return answer.status === 201 ? (JSON.parse(answer.body).status.token as string) : undefined;
+    },
+  );
+  return writeKubeconfig(path, { server: options.server, token, namespace: options.namespace });
+}

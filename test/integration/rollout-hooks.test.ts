@@ -26,6 +26,7 @@ rollout:
   interval: 1s
   readyTimeout: 6s
   progressDeadline: 2m
+  scaleDownDelay: 1s
 `;
 
 // Stands for a Slack webhook's secret path and a bearer token: neither may appear in any output.

@@ -1,16 +1,17 @@
 // `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
 // image for HEAD first; then takes the app's Lease and runs the engine.
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode } from "../../errors.ts";
 import type { Outcome } from "../../rollout/context.ts";
 import { checkRequest, runRollout } from "../../rollout/engine.ts";
 import type { AuditReason } from "../../kube/events.ts";
 import type { CommandContext } from "../context.ts";
-import { imageSettings } from "../shared/image-settings.ts";
+import { headImageSettings } from "../shared/image-settings.ts";
 
 export interface RolloutOptions {
   image?: string;
   supersede?: boolean;
   force?: boolean;
+  dryRun?: boolean;
 }
 
 const AUDIT: Partial<Record<string, { reason: AuditReason; warning?: boolean }>> = {
@@ -22,6 +23,11 @@ const AUDIT: Partial<Record<string, { reason: AuditReason; warning?: boolean }>>
 };
 
 export async function rolloutCommand(ctx: CommandContext, options: RolloutOptions): Promise<number> {
+  if (options.dryRun) {
+    // Before anything else: no build, no push, no Lease.
+    const { planCommand } = await import("./plan.ts");
+    return planCommand(ctx, { image: options.image, supersede: options.supersede });
+  }
   const { config } = await ctx.loadConfig();
   let image: string;
   let commit: string | undefined;
@@ -29,13 +35,8 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     const { resolveImageDigest } = await import("../../build/resolve-digest.ts");
     image = await resolveImageDigest(options.image, { env: ctx.env, reporter: ctx.reporter, signal: ctx.signal });
   } else {
-    if (!config.image)
-      throw new UsageError(
-        "no --image given and no image section in the configuration",
-        "Pass --image REF or add image.repository.",
-      );
     const { buildOrReuseImage } = await import("../../build/index.ts");
-    const built = await buildOrReuseImage(imageSettings(config.image, ctx.cwd), {
+    const built = await buildOrReuseImage(headImageSettings(config, ctx.cwd), {
       cwd: ctx.cwd,
       env: ctx.env,
       reporter: ctx.reporter,

@@ -1,5 +1,6 @@
 // Runs one phase's hooks in order: commands (argv, no shell) with the run in
 // their environment, web calls with it in their body. Every hook has a deadline.
+import { maskEnvironmentSecrets } from "../analysis/command-gate.ts";
 import { parseDuration } from "../config/duration.ts";
 import type { HookConfig } from "../config/schema-hooks.ts";
 import { runCommand } from "../run/command.ts";
@@ -50,7 +51,8 @@ export async function runHook(phase: string, hook: HookConfig, run: RunInfo, dep
       signal: deps.signal,
     });
     if (done.result === "passed") return { hook: hook.name, phase, ok: true };
-    const tail = done.tail ? `; output: ${done.tail}` : "";
+    // The command inherits CI tokens; one it printed must not reach a reason, a notification or the log.
+    const tail = done.tail ? `; output: ${maskEnvironmentSecrets(done.tail, deps.env)}` : "";
     return { hook: hook.name, phase, ok: false, detail: `${done.why}${tail}` };
   }
   const answer = await webCall({

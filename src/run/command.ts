@@ -1,6 +1,7 @@
-// Runs a user's command (a hook, a command gate): argv straight to the program,
-// never through a shell unless the user writes one, with a deadline that holds
-// even when the program ignores SIGTERM or a child of it keeps the pipes open.
+// Runs a user's command (a hook): argv straight to the program, never through a
+// shell unless the user writes one, with a deadline that holds even when the
+// program ignores SIGTERM or a child of it keeps the pipes open. (The command
+// gate, analysis/command-gate.ts, runs its commands the same way.)
 import { execa } from "execa";
 
 export interface CommandRequest {
@@ -41,20 +42,26 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
     forceKillAfterDelay: KILL_GRACE_MS,
     cancelSignal: request.signal,
     maxBuffer: 1_000_000,
+    // Its own process group, so that what it started (a shell's children) is stopped with it:
+    // otherwise a child holding the output pipe keeps the wait going past the deadline.
+    detached: true,
   });
-  // execa waits for the output streams to close; a grandchild holding them open must not outlive the deadline.
-  let timer: NodeJS.Timeout | undefined;
-  const hardStop = new Promise<"stuck">((resolve) => {
-    timer = setTimeout(() => resolve("stuck"), request.timeoutMs + KILL_GRACE_MS + 1_000);
-    timer.unref();
-  });
-  const done = await Promise.race([child, hardStop]);
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(() => {
+    killGroup("SIGTERM");
+    setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
+  }, request.timeoutMs);
+  const done = await child;
   clearTimeout(timer);
+  // What the command left running in its group goes with it.
+  killGroup("SIGKILL");
   const seconds = `${Math.round(request.timeoutMs / 100) / 10}s`;
-  if (done === "stuck") {
-    child.kill("SIGKILL");
-    return { result: "timeout", tail: "", why: `${file} did not finish within ${seconds}` };
-  }
   const tail = tailOf(String(done.all ?? ""));
   if (done.timedOut) return { result: "timeout", tail, why: `${file} did not finish within ${seconds}` };
   if (done.exitCode === 0) return { result: "passed", exitCode: 0, tail };

@@ -82,17 +82,23 @@ test("a failing preRollout stops the rollout before anything for the app is writ
     - name: env
       command: ${JSON.stringify(envDump(dump))}
     - name: change-freeze
-      command: [${JSON.stringify(process.execPath)}, "-e", "console.error('change freeze until friday'); process.exit(7)"]
+      command: [${JSON.stringify(process.execPath)}, "-e", "console.error('change freeze until friday', process.env.DEPLOY_TOKEN); process.exit(7)"]
     - name: never-runs
       command: ${JSON.stringify(envDump(join(app.dir, "never.env")))}
 ${notifyYaml()}`);
   const stateBefore = app.state();
   const weightsFrom = watcher.weights.length;
   const from = requests.length;
-  const result = await app.grayctl(["rollout", "--image", demoImage("v2"), "-o", "json"], { env: env() });
+  // A CI token in the environment that the hook prints: grayctl knows it only as an inherited variable.
+  const deployToken = "ci-deploy-t0ken-777";
+  const result = await app.grayctl(["rollout", "--image", demoImage("v2"), "-o", "json"], {
+    env: { ...env(), DEPLOY_TOKEN: deployToken },
+  });
   assert.equal(result.code, 3, result.stderr + result.stdout);
   const outcome = lastResult(result.stdout);
   assert.equal(outcome.outcome, "pre-rollout-failed");
+  assert.ok(!(result.stdout + result.stderr).includes(deployToken), "the printed CI token is masked");
+  for (const r of receiver.received) assert.ok(!r.body.includes(deployToken));
   assert.match(
     outcome.reason,
     /preRollout hook "change-freeze" failed: .* exited 7; output: change freeze until friday/,

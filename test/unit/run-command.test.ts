@@ -30,6 +30,11 @@ test("a missing program fails naming it; one that ignores SIGTERM is killed at i
   assert.equal(stubborn.result, "timeout");
 });
 
+test("a child that keeps the output open does not hold the wait past the deadline", async () => {
+  const held = await runCommand({ ...base, timeoutMs: 300, argv: ["sh", "-c", "sleep 30 & echo started; sleep 30"] });
+  assert.equal(held.result, "timeout");
+});
+
 test("the tail keeps the last 20 lines", () => {
   const lines = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
   assert.equal(tailOf(lines).split("\n")[0], "line 10");

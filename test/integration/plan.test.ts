@@ -202,3 +202,32 @@ test("plan for the image stable runs: nothing to do, no object changes", async (
   assert.equal(result.kind, "unchanged");
   assert.deepEqual(result.phases, []);
 });
+
+test("the gates are shown rendered for canary and stable: PromQL, a web gate's request, a command gate's argv", async () => {
+  const sets = [
+    "--set",
+    "analysis.metrics={provider: prometheus, prometheus: {url: 'http://127.0.0.1:9'}, checks: [{name: error-rate, max: 0.01}]}",
+    "--set",
+    `analysis.checks=[{name: smoke, command: [sh, -c, 'exit 0']}, {name: dd, url: 'http://127.0.0.1:9/q?app={{app}}&track={{track}}', value: '$.v', max: 1}]`,
+  ];
+  const { result } = await plan(["plan", "--image", demoImage("v3"), ...sets]);
+  const gates = result.gates as unknown as {
+    gate: string;
+    rule: string;
+    queries?: { canary: string; stable: string };
+  }[];
+  assert.deepEqual(
+    gates.map((g) => g.gate),
+    ["health", "smoke", "dd", "error-rate"],
+  );
+  const errorRate = gates.find((g) => g.gate === "error-rate")!;
+  assert.match(
+    errorRate.queries!.canary,
+    /http_requests_total\{namespace="[^"]+",app="planned",track="canary"\}\[1s\]/,
+  );
+  assert.match(errorRate.queries!.stable, /track="stable"/);
+  const web = gates.find((g) => g.gate === "dd")!;
+  assert.equal(web.queries!.canary, "GET http://127.0.0.1:9/q?app=planned&track=canary");
+  assert.equal(web.queries!.stable, "GET http://127.0.0.1:9/q?app=planned&track=stable");
+  assert.match(gates.find((g) => g.gate === "smoke")!.rule, /\["sh","-c","exit 0"\]/);
+});

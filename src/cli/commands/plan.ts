@@ -34,7 +34,7 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   // Nor to wait for: the waits between writes (rollout.scaleDownDelay) pass at once.
   session.clock = { ...session.clock, sleep: async () => {} };
   const plan = await planRollout(session, dry!, image.image, { supersede: options.supersede });
-  const gates = plannedGates(config);
+  const gates = plannedGates(config, image.image, ctx.now());
   const { hooks, notify } = config;
   const extras = [
     `hooks: preRollout ${hooks.preRollout.length}, postPromotion ${hooks.postPromotion.length}, onRollback ${hooks.onRollback.length} (not run by plan); notify: ${notify.length} webhook(s) (nothing sent)`,

@@ -17,6 +17,8 @@ export interface LifecycleDeps {
   redact<T>(value: T): T;
   actor: string;
   signal?: AbortSignal;
+  /** false: notifications only (`grayctl rollback`/`abort`, run by people, run no hooks). */
+  hooks?: boolean;
 }
 
 export function createLifecycle(config: Config, deps: LifecycleDeps): Lifecycle {
@@ -48,7 +50,13 @@ export function createLifecycle(config: Config, deps: LifecycleDeps): Lifecycle 
     async transition(kind: Transition, run: RunInfo) {
       notifier.send(kind, run);
       const hooks =
-        kind === "promoted" ? config.hooks.postPromotion : kind === "rolled-back" ? config.hooks.onRollback : [];
+        deps.hooks === false
+          ? []
+          : kind === "promoted"
+            ? config.hooks.postPromotion
+            : kind === "rolled-back"
+              ? config.hooks.onRollback
+              : [];
       if (hooks.length === 0) return [];
       const phase = kind === "promoted" ? "postPromotion" : "onRollback";
       // The signal may be the user's cancellation: an onRollback hook after a cancelled rollout still runs.

@@ -219,6 +219,31 @@ test("a manual pause notifies paused; a re-run while paused notifies nothing; pr
   );
 });
 
+test("grayctl rollback of a paused rollout notifies rolled-back, with the operator's reason, and runs no hook", async () => {
+  receiver.received.length = 0;
+  receiver.answer = () => ({ status: 200 });
+  const dump = join(app.dir, "operator.env");
+  await configure(`hooks:
+  onRollback:
+    - name: page
+      command: ${JSON.stringify(envDump(dump))}
+${notifyYaml()}`);
+  const paused = ["--set", "rollout.steps=[{weight: 50, pause: manual}, 100]"];
+  const first = await app.grayctl(["rollout", "--image", demoImage("v4b"), "-o", "json", ...paused], { env: env() });
+  assert.equal(first.code, 4, first.stderr + first.stdout);
+  const rollback = await app.grayctl(["rollback", "--reason", "bad checkout numbers", "-o", "json"], { env: env() });
+  assert.equal(rollback.code, 3, rollback.stderr + rollback.stdout);
+  assert.equal(lastResult(rollback.stdout).outcome, "rolled-back", "the result is still the last line");
+  const json = events("/json/");
+  assert.deepEqual(
+    json.map((e) => e.event),
+    ["started", "paused", "rolled-back"],
+  );
+  assert.equal(json[2].reason, "bad checkout numbers");
+  assert.equal(json[2].image, demoImage("v4b"));
+  await assert.rejects(readFile(dump), "an operator's rollback runs no onRollback hook");
+});
+
 test("a webhook that never answers neither blocks nor fails the rollout: dropped at its deadline with a warning", async () => {
   receiver.received.length = 0;
   receiver.answer = () => ({ status: 200, delayMs: 60_000 });

@@ -56,6 +56,30 @@ export async function runUndo(
       stableAfterMs = Math.round(performance.now());
     },
   });
+  // After the rollback, before the result line: the webhooks hear of it (each within its deadline).
+  if (outcome.outcome === "rolled-back" && config.notify.length > 0) {
+    const { createLifecycle } = await import("../../hooks/lifecycle.ts");
+    const fields = outcome.fields as { image?: string; revision?: number; reason?: string };
+    const lifecycle = createLifecycle(config, {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      clock: session.ctx.clock,
+      reporter: ctx.reporter,
+      redact: (value) => ctx.reporter.redactor.value(value),
+      actor: session.ctx.actor,
+      hooks: false,
+    });
+    await lifecycle.transition("rolled-back", {
+      app: config.app,
+      namespace: config.namespace,
+      image: fields.image ?? "",
+      revision: fields.revision,
+      outcome: "rolled-back",
+      reason: fields.reason,
+      message: outcome.message,
+    });
+    await lifecycle.settle();
+  }
   ctx.reporter.result(outcome.outcome, { ...outcome.fields, stableAfterMs }, outcome.message);
   return outcome.exitCode;
 }

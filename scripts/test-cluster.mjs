@@ -30,6 +30,8 @@ const SHARED_SUITES = [
   "operate-state-validation",
   "operate-rollback-edges",
   "plan",
+  "router-nginx-shared-ingress",
+  "rollout-adoption",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

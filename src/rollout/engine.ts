@@ -4,6 +4,7 @@
 // mapped to an outcome in endings.ts.
 import { ExitCode, UsageError } from "../errors.ts";
 import type { Outcome, RolloutContext } from "./context.ts";
+import { checkAdoption } from "./adoption.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
 import { names } from "../kube/names.ts";
@@ -11,7 +12,7 @@ import { endRun, Interrupted, notBegun, recordActiveTime, rolledBack, uncancelle
 import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
-import { freshState, IN_FLIGHT, nextRevision, type RolloutState } from "./state.ts";
+import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "./state.ts";
 import { runSteps } from "./steps.ts";
 import { desiredTemplate } from "./templates.ts";
 import { planTracks } from "./track-sizes.ts";
@@ -41,8 +42,14 @@ export function refuseConflicting(current: RolloutState | undefined, request: Ro
 
 /** The request's checks against the recorded state, for the command to run before it takes the Lease. */
 export async function checkRequest(ctx: RolloutContext, request: RolloutRequest): Promise<void> {
-  const [stored] = await Promise.all([ctx.store.read(), ctx.router.check?.()]);
-  refuseConflicting(stored.state, request);
+  // Sent together; the objects' owners are reported before what the router finds in them.
+  const [stored, adoption, routing] = await Promise.allSettled([
+    ctx.store.read(),
+    checkAdoption(ctx),
+    ctx.router.check?.(),
+  ]);
+  for (const settled of [stored, adoption, routing]) if (settled.status === "rejected") throw settled.reason;
+  refuseConflicting((stored as PromiseFulfilledResult<StoredState>).value.state, request);
 }
 
 export async function runRollout(ctx: RolloutContext, request: RolloutRequest): Promise<Outcome> {

@@ -119,7 +119,20 @@ export class NginxRouter implements TrafficRouter {
   async check(): Promise<void> {
     const n = names(this.config.app);
     const [main, all] = await Promise.all([this.read(n.ingress), this.listIngresses()]);
+    const mainOwner = main?.metadata?.labels;
+    if (mainOwner?.["app.kubernetes.io/managed-by"] === "grayctl" && mainOwner.app !== this.config.app)
+      throw new UsageError(
+        `Ingress ${n.ingress} in namespace ${this.cluster.namespace} belongs to grayctl app ${mainOwner.app}, not ${this.config.app}`,
+        "Two grayctl apps' names collide in this namespace (an app x's canary objects are named x-canary): rename one of them or put it in another namespace.",
+      );
     const rules = main ? this.shapeOf(main).rules : (this.mainIngress().spec?.rules ?? []);
+    const ours = all.find((ingress) => ingress.metadata?.name === n.canaryIngress);
+    const owner = ours?.metadata?.labels;
+    if (ours && (owner?.["app.kubernetes.io/managed-by"] !== "grayctl" || owner.app !== this.config.app))
+      throw new UsageError(
+        `Ingress ${n.canaryIngress} in namespace ${this.cluster.namespace} is not the canary Ingress grayctl made for ${this.config.app} (${owner?.app ? `it belongs to app ${owner.app}` : "grayctl did not create it"}): grayctl would take it over`,
+        `Rename the app or the Ingress (apps ${this.config.app} and ${n.canaryIngress} cannot share a namespace).`,
+      );
     const other = otherCanary(all, n.canaryIngress, hostsOf(rules));
     if (other)
       throw new UsageError(

@@ -20,6 +20,8 @@ export interface CommandGateDeps {
   cwd: string;
   /** Masks the secrets grayctl knows of in the output's tail before it goes anywhere. */
   redact: (text: string) => string;
+  /** Milliseconds on a monotonic clock, to time the command (default performance.now). */
+  monotonic?: () => number;
 }
 
 /** How long a command has between SIGTERM and SIGKILL once its time is up. */
@@ -50,7 +52,8 @@ export function createCommandGate(check: CommandCheck, deps: CommandGateDeps): G
 
 async function run(check: CommandCheck, ctx: GateContext, deps: CommandGateDeps): Promise<GateResult> {
   const gate = check.name;
-  const started = Date.now();
+  const monotonic = deps.monotonic ?? (() => performance.now());
+  const started = monotonic();
   const subprocess = execa(check.command[0], check.command.slice(1), {
     env: { ...deps.env, ...gateEnvironment(ctx) },
     extendEnv: false,
@@ -91,7 +94,7 @@ async function run(check: CommandCheck, ctx: GateContext, deps: CommandGateDeps)
   ctx.signal?.removeEventListener("abort", stopGroup);
   if (ctx.signal?.aborted) throw ctx.signal.reason;
   const tail = maskEnvironmentSecrets(deps.redact(tailOf(kept)), deps.env);
-  const seconds = (Date.now() - started) / 1000;
+  const seconds = (monotonic() - started) / 1000;
   const values = { exitCode: outcome.exitCode ?? null, seconds: Number(seconds.toFixed(3)) };
   const output = tail ? `:\n${tail}` : " (no output)";
   if (outcome.timedOut) {

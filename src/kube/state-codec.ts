@@ -31,6 +31,24 @@ const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), "
 const weight = z.number().min(0).max(100);
 const revision = z.number().int().min(1);
 
+const numbers = z.record(z.string(), z.number().nullable());
+const decisionRecord = z.looseObject({
+  gate: z.string(),
+  source: z.string(),
+  query: z.string().optional(),
+  step: z.number(),
+  weight: z.number(),
+  window: z.looseObject({ start: z.string(), end: z.string(), seconds: z.number() }),
+  canary: numbers,
+  stable: numbers,
+  statistic: z.string(),
+  pValue: z.number().nullable(),
+  threshold: numbers,
+  details: numbers,
+  verdict: z.enum(["passed", "failed", "inconclusive"]),
+  text: z.string(),
+});
+
 // Loose: fields a later release of this schema version adds (and restoreRevision
 // of a rollback in progress) pass through and are written back unchanged.
 const stateSchema = z.looseObject({
@@ -51,6 +69,9 @@ const stateSchema = z.looseObject({
   reason: z.string().optional(),
   gates: z.array(z.looseObject({ gate: z.string(), result: z.string() })).default([]),
   inconclusive: z.record(z.string(), z.number()).default({}),
+  // Decision records (analysis/record.ts) are for people to read: a damaged
+  // list is dropped rather than holding up a rollout or a rollback.
+  decisions: z.array(decisionRecord).optional().catch(undefined),
   // Missing counts as no time spent: the deadline starts over rather than becoming NaN.
   activeMs: z.number().min(0).default(0),
   restoreRevision: revision.optional(),

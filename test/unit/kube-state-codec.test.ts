@@ -79,3 +79,36 @@ for (const [name, input, message] of refused) {
     );
   });
 }
+
+test("decision records read back as written; a damaged list is dropped, never refusing the record", () => {
+  const record = {
+    gate: "error-rate",
+    source: "pods",
+    step: 1,
+    weight: 10,
+    window: { start: "2026-01-01T00:00:00.000Z", end: "2026-01-01T00:01:00.000Z", seconds: 60 },
+    canary: { requests: 300, errors: 1 },
+    stable: { requests: 2700, errors: 20 },
+    statistic: "fisher",
+    pValue: 0.7,
+    threshold: { max: 0.01 },
+    details: {},
+    verdict: "passed",
+    text: "error-rate: …",
+  };
+  const kept = decodeState(
+    withState((s) => {
+      s.decisions = [record];
+    }),
+    where,
+  );
+  assert.deepEqual(kept.state?.decisions, [record]);
+  const damaged = decodeState(
+    withState((s) => {
+      s.decisions = "edited by hand";
+    }),
+    where,
+  );
+  assert.equal(damaged.state?.decisions, undefined);
+  assert.equal(damaged.state?.phase, "progressing");
+});

@@ -24,7 +24,8 @@ export async function checkGates(config: Config, deps: CheckGateDeps): Promise<G
   return checks.map((check) => {
     if (check.command) {
       const timeoutMs = parseDuration(check.timeout ?? "1m") ?? 60_000;
-      return createCommandGate({ name: check.name, command: check.command, timeoutMs }, deps);
+      const monotonic = () => deps.clock.monotonic();
+      return createCommandGate({ name: check.name, command: check.command, timeoutMs }, { ...deps, monotonic });
     }
     const web = {
       name: check.name,

@@ -9,11 +9,10 @@ import { names } from "../kube/names.ts";
 import type { StateUnreadableError } from "../kube/state-codec.ts";
 import { imageOf } from "../rollout/manifests.ts";
 import { durationsOf } from "../rollout/plan.ts";
-import { ensureStableCarries } from "../rollout/stable-health.ts";
+import { ensureStableCarries, stableCannotCarry } from "../rollout/stable-health.ts";
 import { audit } from "./audit.ts";
 import type { Outcome, RollbackRequest } from "./rollback.ts";
 import type { OperateSession } from "./session.ts";
-import { stableCannotCarry } from "./undo.ts";
 
 export async function rollbackFromObjects(
   session: OperateSession,

@@ -9,12 +9,11 @@
 //      until rolled out unless asked not to;
 //   5. record the rolled-back release in the history — only once stable runs
 //      the image it went back to (or --no-wait was asked for).
-import { ExitCode, GrayctlError } from "../errors.ts";
 import { isNotFound } from "../kube/errors.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { rolloutStatus, setStable } from "../rollout/deployments.ts";
 import { scaleCanaryDown } from "../rollout/scale-down.ts";
-import { ensureStableCarries, waitStableRolledOut } from "../rollout/stable-health.ts";
+import { ensureStableCarries, stableCannotCarry, waitStableRolledOut } from "../rollout/stable-health.ts";
 import { releaseOf, type RolloutState } from "../rollout/state.ts";
 
 /** The state of a rollback in progress; restoreRevision is kept so a resumed rollback records it. */
@@ -36,18 +35,6 @@ export interface UndoResult {
   waitFailed?: string;
   /** What was done to bring stable up before traffic moved to it. */
   broughtUp?: string;
-}
-
-/** Stable has no ready pod and could not be brought up: traffic was left where it was. Exit 6. */
-export function stableCannotCarry(ctx: RolloutContext, reason: string): GrayctlError {
-  const { app, namespace } = ctx.config;
-  return new GrayctlError(
-    `did not move traffic to stable, which cannot carry it: ${reason}; the canary keeps its traffic`,
-    {
-      exitCode: ExitCode.timeout,
-      hint: `Bring stable up (\`kubectl -n ${namespace} describe deployment ${app}\`; \`grayctl history\` lists the images it ran), then run \`grayctl rollback\` again. To take the canary's traffic away regardless, \`kubectl -n ${namespace} scale deployment ${app}-canary --replicas=0\`.`,
-    },
-  );
 }
 
 /** Step 1: one conditional write that makes this process the rollout's owner. */

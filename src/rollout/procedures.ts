@@ -13,7 +13,9 @@ import type { RolloutContext } from "./context.ts";
 import { setStable, waitCanaryReady, waitRolledOut } from "./deployments.ts";
 import { stableDeployment, trackService } from "./manifests.ts";
 import { names } from "../kube/names.ts";
+import { durationsOf } from "./plan.ts";
 import { afterTrafficLeft, scaleCanaryDown } from "./scale-down.ts";
+import { ensureStableCarries, routeOntoReadyStable, stableCannotCarry } from "./stable-health.ts";
 import { releaseOf, type RolloutState } from "./state.ts";
 import { loadTemplate } from "./templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "./track-sizes.ts";
@@ -35,7 +37,13 @@ export async function rollbackInFlight(ctx: RolloutContext, state: RolloutState,
   // Traffic first, before even the record (a cancelled CI job may get a second signal
   // and then SIGKILL): a process killed after this write leaves weight 0 and a record
   // that `status` reads against the router, and `rollback` or a re-run finishes from.
-  await ctx.uninterruptible(() => ctx.router.setCanaryWeight(0));
+  // Never onto a stable without a ready pod (decision 019): read beside the route's read, or stable brought up first.
+  if (!(await ctx.uninterruptible(() => routeOntoReadyStable(ctx)))) {
+    const until = ctx.clock.now() + durationsOf(ctx.config).readyTimeoutMs;
+    const carries = await ensureStableCarries(ctx, state.previousImage, until);
+    if (!carries.ok) throw stableCannotCarry(ctx, carries.reason);
+    await ctx.uninterruptible(() => ctx.router.setCanaryWeight(0));
+  }
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, phase: "rolling-back", reason, targetWeight: 0 }));
   await retreat(ctx);
   await restoreStable(ctx, state);

@@ -6,12 +6,14 @@
 // image that cannot be pulled, the Deployment's own progress deadline), so
 // nothing is recorded as rolled back while the old pods still serve.
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { ExitCode, GrayctlError } from "../errors.ts";
 import { names, trackSelector } from "../kube/names.ts";
 import type { RolloutContext } from "./context.ts";
 import { rolloutStatus } from "./deployments.ts";
 import { stableDeployment } from "./manifests.ts";
 import { durationsOf } from "./plan.ts";
 import { summarizeTrack } from "./pods.ts";
+import { loadTemplate } from "./templates.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
 
 const PULL_FAILURES = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName"]);
@@ -41,7 +43,7 @@ export async function ensureStableCarries(
       };
     broughtUp = `recreated Deployment ${name} with ${image}`;
     ctx.reporter.warn(`Deployment ${name} does not exist: recreating it with ${image} before moving traffic to it`);
-    await ctx.cluster.createDeployment(stableDeployment(ctx.config, image, await template(ctx)));
+    await ctx.cluster.createDeployment(stableDeployment(ctx.config, image, await loadTemplate(ctx)));
   } else if ((stable.spec?.replicas ?? 1) === 0) {
     const replicas = ctx.config.deployment.replicas;
     broughtUp = `scaled Deployment ${name} from 0 to ${replicas}`;
@@ -78,6 +80,37 @@ export async function ensureStableCarries(
     return { ok: false, reason: `Deployment ${name} has no ready pod: ${error.message}` };
   }
   return { ok: true, broughtUp };
+}
+
+/**
+ * The route write to 100 % stable, sent only when stable has a ready pod: its
+ * Deployment is read beside the router's own read, so the write goes out as
+ * soon as it would have (a rollout's rollback after a failed gate, a deadline
+ * or Ctrl-C). False, with nothing written, when stable has none.
+ */
+export async function routeOntoReadyStable(ctx: RolloutContext): Promise<boolean> {
+  const stable = ctx.cluster.getDeployment(names(ctx.config.app).stable).then(
+    (deployment) => (deployment?.status?.readyReplicas ?? 0) > 0,
+    // Unknown: the safe-direction write is not held back by a read that failed.
+    () => true,
+  );
+  let unready = false;
+  const previous = ctx.cluster.beforeWrites;
+  ctx.cluster.beforeWrites = async () => {
+    await previous?.();
+    if (await stable) return;
+    unready = true;
+    throw new Error("stable has no ready pod");
+  };
+  try {
+    await ctx.router.setCanaryWeight(0);
+    return true;
+  } catch (error) {
+    if (unready) return false;
+    throw error;
+  } finally {
+    ctx.cluster.beforeWrites = previous;
+  }
 }
 
 /**
@@ -133,9 +166,14 @@ export function stuckReason(deployment: V1Deployment, pods: V1Pod[], image: stri
   return undefined;
 }
 
-async function template(ctx: RolloutContext): Promise<V1Deployment | undefined> {
-  const manifest = ctx.config.deployment.manifest;
-  if (!manifest) return undefined;
-  const { loadManifest } = await import("./manifest-file.ts");
-  return loadManifest(manifest, ctx.config);
+/** Stable has no ready pod and could not be brought up: traffic was left where it was. Exit 6. */
+export function stableCannotCarry(ctx: RolloutContext, reason: string): GrayctlError {
+  const { app, namespace } = ctx.config;
+  return new GrayctlError(
+    `did not move traffic to stable, which cannot carry it: ${reason}; the canary keeps its traffic`,
+    {
+      exitCode: ExitCode.timeout,
+      hint: `Bring stable up (\`kubectl -n ${namespace} describe deployment ${app}\`; \`grayctl history\` lists the images it ran), then run \`grayctl rollback\` again. To take the canary's traffic away regardless, \`kubectl -n ${namespace} scale deployment ${app}-canary --replicas=0\`.`,
+    },
+  );
 }

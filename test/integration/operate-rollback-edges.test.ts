@@ -151,6 +151,26 @@ test("stable scaled to 0 under a canary at 50 %: rollback scales it up and moves
   assert.equal(canaryWeight(), "0");
 });
 
+test("a cancelled rollout whose stable was scaled to 0 meanwhile: its own rollback brings stable up before it routes to it", async () => {
+  const rollout = app.spawn(["rollout", "--image", demoImage("v2b"), "-o", "json"]);
+  await eventually("the canary of v2b at 50 %", () => app.state()?.weight === 50, 120_000);
+  await app.mutate(R.deployments, "till", (d) => {
+    d.spec.replicas = 0;
+  });
+  await eventually("stable's pods gone", () => stablePods(true).length === 0, 60_000);
+  let ended = { code: null as number | null, stdout: "", stderr: "" };
+  const violations = await routedOntoNothing(async () => {
+    rollout.kill("SIGINT");
+    ended = await rollout.done;
+    await app.grayctl(["status"]); // lets the mirror catch up on the real cluster
+  });
+  assert.equal(ended.code, 3, ended.stderr + ended.stdout);
+  assert.deepEqual(violations, [], "traffic moved only onto ready stable pods");
+  assert.match(ended.stdout + ended.stderr, /scaling it to 2 before moving traffic to it/);
+  assert.equal(canaryWeight(), "0");
+  assert.equal(deployment("till")?.spec.replicas, 2);
+});
+
 test("stable deleted under a canary at 50 %: rollback recreates it with the image it ran, then routes to it", async () => {
   await canaryAtHalf("v3");
   await app.remove(R.deployments, "till");

@@ -41,6 +41,9 @@ rollout:
   interval: 3s
   readyTimeout: 20s
   progressDeadline: 60s
+  # The sandbox's front door applies weights at once; a real ingress controller
+  # needs the default (30s) or its own sync time.
+  scaleDownDelay: 1s
 analysis:
   metrics:
     provider: pods

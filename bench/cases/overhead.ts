@@ -9,6 +9,7 @@ import { type CaseResult, countedSide, interleaved, type Run } from "../lib/meas
 const WEIGHTS = [20, 40, 60, 80, 100];
 const REPLICAS = 2;
 
+// scaleDownDelay 0s: like the zero interval, a configured wait is not grayctl's overhead.
 export const OVERHEAD_CONFIG = `app: fast
 deployment:
   replicas: ${REPLICAS}
@@ -19,6 +20,7 @@ rollout:
   steps: [${WEIGHTS.join(", ")}]
   interval: 0s
   readyTimeout: 30s
+  scaleDownDelay: 0s
 `;
 
 export async function overhead(cluster: BenchCluster, config: string, latencyMs: number, runs: number) {

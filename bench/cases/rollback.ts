@@ -16,6 +16,8 @@ import { countNote } from "../lib/real-cluster.ts";
 
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
 
+// scaleDownDelay 0s: the figure is the route write, which never waits; the canary's
+// scale-down after it would only make every run half a minute longer.
 export const ROLLBACK_CONFIG = `app: roll
 deployment:
   replicas: 1
@@ -27,6 +29,7 @@ rollout:
   interval: 10m
   readyTimeout: 60s
   leaseDuration: 5s
+  scaleDownDelay: 0s
 `;
 
 /** Counting runs after their warm-up, where the timed runs are not counted: each needs a hung rollout. */

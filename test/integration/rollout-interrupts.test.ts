@@ -19,7 +19,7 @@ rollout:
   interval: 3s
   readyTimeout: 10s
   progressDeadline: 2m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 
 let app: SandboxApp;
@@ -75,7 +75,7 @@ test("SIGKILL in the middle of a step, then `grayctl rollout` again: it resumes 
   assert.equal((await killed.done).code, null);
   assert.equal(app.state()?.phase, "progressing", "the record survives the kill");
   assert.equal(canaryWeight(), 50, "traffic stays where it was");
-  // The killed holder's Lease expires after leaseDuration (2 s); until then a re-run is refused.
+  // The killed holder's Lease expires after leaseDuration (4 s: short for the test, long enough that a loaded machine still renews it within its renew deadline); until then a re-run is refused.
   await eventually("the killed process's Lease to expire", async () => {
     const lease = app.sandbox.store.get(R.leases, app.namespace, "cart-grayctl");
     const renewed = new Date(lease?.spec.renewTime).getTime();

@@ -8,6 +8,7 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import type { DryRunHttp, RecordedWrite } from "../kube/dry-run-http.ts";
 import { names } from "../kube/names.ts";
 import type { RolloutContext } from "../rollout/context.ts";
+import { checkAdoption } from "../rollout/adoption.ts";
 import { ensureCanary, setStable } from "../rollout/deployments.ts";
 import { imageOf, stableDeployment } from "../rollout/manifests.ts";
 import { stepsOf } from "../rollout/plan.ts";
@@ -51,6 +52,8 @@ export async function planRollout(
 ): Promise<RolloutPlan> {
   const { config } = ctx;
   const n = names(config.app);
+  // What rollout refuses before it writes anything (another app's objects under these names…), the plan refuses too: exit 2.
+  await Promise.all([checkAdoption(ctx), ctx.router.check?.()]);
   const stored = await ctx.store.read();
   const current = stored.state;
   const stable = await ctx.cluster.getDeployment(n.stable);

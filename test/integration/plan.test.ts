@@ -4,7 +4,7 @@
 // cluster grayctl runs as that Role's ServiceAccount, so its authorizer
 // judges); and the plan's objects are what the rollout then writes.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseAllDocuments } from "yaml";
@@ -230,4 +230,24 @@ test("the gates are shown rendered for canary and stable: PromQL, a web gate's r
   assert.equal(web.queries!.canary, "GET http://127.0.0.1:9/q?app=planned&track=canary");
   assert.equal(web.queries!.stable, "GET http://127.0.0.1:9/q?app=planned&track=stable");
   assert.match(gates.find((g) => g.gate === "smoke")!.rule, /\["sh","-c","exit 0"\]/);
+});
+
+test("what rollout refuses before writing (an object of the app's that grayctl cannot adopt), plan refuses too: exit 2, naming it", async () => {
+  const config = join(app.dir, "clash.yaml");
+  await writeFile(config, CONFIG.replace("app: planned", "app: clash").replace("planned.local", "clash.local"));
+  await app.create(R.services, {
+    metadata: { name: "clash", labels: { team: "payments" } },
+    spec: { selector: { run: "clash" }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
+  const from = requests.length;
+  const run = await runCli(
+    ["--kubeconfig", readOnlyKubeconfig, "--config", config, "plan", "--image", demoImage("v1")],
+    { cwd: app.dir, timeoutMs: 60_000 },
+  );
+  assert.equal(run.code, 2, run.stderr + run.stdout);
+  assert.match(run.stderr, /Service clash/);
+  assert.deepEqual(
+    requests.slice(from).filter((r) => r.method !== "GET"),
+    [],
+  );
 });

@@ -30,6 +30,7 @@ const SHARED_SUITES = [
   "operate-state-validation",
   "operate-rollback-edges",
   "plan",
+  "rollout-hooks",
   "router-nginx-shared-ingress",
   "rollout-adoption",
 ]

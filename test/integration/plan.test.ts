@@ -234,7 +234,8 @@ test("the gates are shown rendered for canary and stable: PromQL, a web gate's r
 
 test("what rollout refuses before writing (an object of the app's that grayctl cannot adopt), plan refuses too: exit 2, naming it", async () => {
   const config = join(app.dir, "clash.yaml");
-  await writeFile(config, CONFIG.replace("app: planned", "app: clash").replace("planned.local", "clash.local"));
+  const yaml = CONFIG.replace("app: planned", "app: clash").replace("planned.local", "clash.local");
+  await writeFile(config, yaml.replace("namespace: default", `namespace: ${app.namespace}`));
   await app.create(R.services, {
     metadata: { name: "clash", labels: { team: "payments" } },
     spec: { selector: { run: "clash" }, ports: [{ port: 80, targetPort: 8080 }] },

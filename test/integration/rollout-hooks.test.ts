@@ -44,7 +44,8 @@ const envDump = (file: string, code = 0) => [
 ];
 
 async function configure(extra: string) {
-  await writeFile(app.configPath, BASE + extra);
+  // The app's namespace: a fresh one per app on the real cluster.
+  await writeFile(app.configPath, BASE.replace("namespace: default", `namespace: ${app.namespace}`) + extra);
 }
 
 const notifyYaml = () => `notify:

@@ -1,7 +1,8 @@
-// Runs a user's command (a hook): argv straight to the program, never through a
-// shell unless the user writes one, with a deadline that holds even when the
-// program ignores SIGTERM or a child of it keeps the pipes open. (The command
-// gate, analysis/command-gate.ts, runs its commands the same way.)
+// Runs a user's command — a hook, or a command gate (analysis/command-gate.ts):
+// argv straight to the program, never through a shell unless the user writes
+// one, with a deadline that holds even when the program ignores SIGTERM or a
+// child of it keeps the pipes open, and only the output's tail kept, however
+// much the program prints.
 import { execa } from "execa";
 
 export interface CommandRequest {
@@ -11,37 +12,55 @@ export interface CommandRequest {
   env: Record<string, string | undefined>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** After SIGTERM at the deadline, how long the program gets before SIGKILL (default 2 s). */
+  killGraceMs?: number;
+  /** Milliseconds on a monotonic clock, to time the command (default performance.now). */
+  monotonic?: () => number;
 }
 
-export type CommandResult =
-  | { result: "passed"; exitCode: 0; tail: string }
-  | { result: "failed"; exitCode?: number; tail: string; why: string }
-  | { result: "timeout"; tail: string; why: string };
+interface Ran {
+  /** The end of stdout and stderr together, not yet redacted. */
+  tail: string;
+  seconds: number;
+}
 
-/** How much of the output is kept for the reason and the log: the end is where programs say what went wrong. */
+export type CommandResult = Ran &
+  (
+    | { result: "passed"; exitCode: 0 }
+    /** A non-zero exit (exitCode), a signal (signal), or a program that could not start (startError). */
+    | { result: "failed"; exitCode?: number; signal?: string; startError?: string; why: string }
+    | { result: "timeout"; why: string }
+    /** The caller's signal aborted it (Ctrl-C, a lost Lease). */
+    | { result: "cancelled"; why: string }
+  );
+
+/** The output kept while the command runs: its end is where programs say what went wrong. */
+const KEEP_BYTES = 16_384;
 const TAIL_LINES = 20;
 const TAIL_CHARS = 2_000;
-/** After SIGTERM at the deadline, how long a program gets before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
 export function tailOf(output: string): string {
-  const lines = output.replace(/\s+$/, "").split("\n").slice(-TAIL_LINES).join("\n");
+  const lines = output.replace(/\r/g, "").trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
   return lines.length > TAIL_CHARS ? `…${lines.slice(-TAIL_CHARS)}` : lines;
 }
 
 export async function runCommand(request: CommandRequest): Promise<CommandResult> {
   const [file, ...args] = request.argv;
+  const monotonic = request.monotonic ?? (() => performance.now());
+  const grace = request.killGraceMs ?? KILL_GRACE_MS;
+  const started = monotonic();
   const child = execa(file, args, {
     cwd: request.cwd,
     env: request.env,
     extendEnv: false,
     stdin: "ignore",
     all: true,
+    buffer: false,
     reject: false,
     timeout: request.timeoutMs,
-    forceKillAfterDelay: KILL_GRACE_MS,
+    forceKillAfterDelay: grace,
     cancelSignal: request.signal,
-    maxBuffer: 1_000_000,
     // Its own process group, so that what it started (a shell's children) is stopped with it:
     // otherwise a child holding the output pipe keeps the wait going past the deadline.
     detached: true,
@@ -53,25 +72,35 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
       // already gone
     }
   };
-  const timer = setTimeout(() => {
+  const stopGroup = () => {
     killGroup("SIGTERM");
-    setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
-  }, request.timeoutMs);
+    setTimeout(() => killGroup("SIGKILL"), grace).unref();
+  };
+  const timer = setTimeout(stopGroup, request.timeoutMs);
+  request.signal?.addEventListener("abort", stopGroup, { once: true });
+  let kept = "";
+  child.all?.on("data", (chunk: Buffer) => {
+    kept = (kept + chunk.toString("utf8")).slice(-KEEP_BYTES);
+  });
   const done = await child;
   clearTimeout(timer);
+  request.signal?.removeEventListener("abort", stopGroup);
   // What the command left running in its group goes with it.
   killGroup("SIGKILL");
-  const seconds = `${Math.round(request.timeoutMs / 100) / 10}s`;
-  const tail = tailOf(String(done.all ?? ""));
-  if (done.timedOut) return { result: "timeout", tail, why: `${file} did not finish within ${seconds}` };
-  if (done.exitCode === 0) return { result: "passed", exitCode: 0, tail };
-  if (done.failed && done.exitCode === undefined) {
-    const why = done.isCanceled
-      ? `${file} was cancelled`
-      : (done.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
-        ? `${file}: command not found`
-        : `${file}: ${done.signal ? `killed by ${done.signal}` : done.shortMessage}`;
-    return { result: "failed", tail, why };
+  const ran: Ran = { tail: tailOf(kept), seconds: Number(((monotonic() - started) / 1000).toFixed(3)) };
+  if (request.signal?.aborted) return { ...ran, result: "cancelled", why: `${file} was cancelled` };
+  if (done.timedOut) {
+    const within = `${Math.round(request.timeoutMs / 100) / 10}s`;
+    return { ...ran, result: "timeout", why: `${file} did not finish within ${within}` };
   }
-  return { result: "failed", exitCode: done.exitCode, tail, why: `${file} exited ${done.exitCode}` };
+  if (done.exitCode === 0) return { ...ran, result: "passed", exitCode: 0 };
+  if (done.exitCode !== undefined) {
+    return { ...ran, result: "failed", exitCode: done.exitCode, why: `${file} exited ${done.exitCode}` };
+  }
+  if (done.signal) return { ...ran, result: "failed", signal: done.signal, why: `${file}: killed by ${done.signal}` };
+  const startError =
+    (done.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
+      ? "command not found"
+      : (done.shortMessage ?? done.message ?? "").split("\n")[0];
+  return { ...ran, result: "failed", startError, why: `${file}: ${startError}` };
 }

@@ -35,7 +35,29 @@ test("a child that keeps the output open does not hold the wait past the deadlin
   assert.equal(held.result, "timeout");
 });
 
-test("the tail keeps the last 20 lines", () => {
-  const lines = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
+test("the tail keeps the last 20 lines (CRLF or not), at most 2,000 characters", () => {
+  const lines = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\r\n");
   assert.equal(tailOf(lines).split("\n")[0], "line 10");
+  assert.equal(tailOf(lines).split("\n").length, 20);
+  assert.ok(!tailOf(lines).includes("\r"));
+  assert.equal(tailOf("y".repeat(4000)).length, 2001);
+});
+
+test("a program that prints megabytes is not cut short: its tail is kept, its exit code judged", async () => {
+  const loud = await runCommand({
+    ...base,
+    argv: node("for (let i = 0; i < 40000; i++) console.log('x'.repeat(60) + i); process.exitCode = 4"),
+  });
+  assert.equal(loud.result, "failed");
+  assert.deepEqual(loud.result === "failed" && [loud.exitCode, loud.tail.split("\n").at(-1)], [
+    4,
+    `${"x".repeat(60)}39999`,
+  ]);
+});
+
+test("the caller's abort signal stops it at once, as cancelled", async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error("interrupted")), 200);
+  const stopped = await runCommand({ ...base, signal: controller.signal, argv: ["sh", "-c", "sleep 30 & sleep 30"] });
+  assert.equal(stopped.result, "cancelled");
 });

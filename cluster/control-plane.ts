@@ -152,6 +152,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       `--service-account-private-key-file=${keys.privateKey}`,
       `--root-ca-file=${caFile}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      // The HPA controller checks every 15 s by default; 2 s lets a test see it act
+      // (it keeps a target inside minReplicas..maxReplicas: there is no metrics API here).
+      "--horizontal-pod-autoscaler-sync-period=2s",
     ]);
     launch("kube-scheduler", [
       `--kubeconfig=${await kubeconfigFor(scheduler)}`,

@@ -3,13 +3,14 @@
 // count, and the canary's own autoscaler (deployment.canaryAutoscaler) follows
 // the canary's share and is removed on promotion and rollback.
 //
-// On the real control plane kube-controller-manager runs the HPA controller,
-// but there is no metrics API here, so it cannot compute a desired count from
-// metrics: it only keeps a target inside [minReplicas, maxReplicas] and
-// otherwise leaves it alone. So these tests create a real autoscaling/v2 HPA
-// and scale stable themselves as its controller would (within its bounds), and
-// assert that grayctl never writes against it. The sandbox has no HPA
-// controller at all; the same steps stand for it there.
+// On the real control plane kube-controller-manager runs the HPA controller
+// (every 2 s, cluster/control-plane.ts), but there is no metrics API here, so
+// it cannot compute a desired count from metrics: it only keeps its target
+// inside [minReplicas, maxReplicas]. So there the tests make the real
+// controller scale stable by raising the HPA's minReplicas, and it would also
+// undo any write of stable's replica count below that floor. The sandbox has
+// no HPA controller at all; there the test sets stable's count as the
+// controller would (within the HPA's bounds).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
@@ -67,12 +68,26 @@ function stableAutoscaler(): KubeObject {
   };
 }
 
-/** What the HPA controller does: set the target's replica count (kept inside the HPA's bounds). */
+/** stable's HPA floor: 2 as created, raised on the real cluster to make its controller scale stable. */
+let stableFloor = 2;
+
+/** The HPA controller sets the target's replica count: the real one on the real cluster, the test's stand-in on the sandbox. */
 async function scaleStableAsTheAutoscalerWould(replicas: number): Promise<void> {
-  await app.mutate(R.deployments, "hpa", (d) => {
-    d.spec.replicas = replicas;
-  });
-  await eventually(`stable at ${replicas} ready pods`, () => deployment("hpa")?.status?.readyReplicas === replicas);
+  if (app.onCluster) {
+    stableFloor = replicas;
+    await app.mutate(R.horizontalpodautoscalers, "hpa", (hpa) => {
+      hpa.spec.minReplicas = replicas;
+    });
+  } else {
+    await app.mutate(R.deployments, "hpa", (d) => {
+      d.spec.replicas = replicas;
+    });
+  }
+  await eventually(
+    `stable at ${replicas} ready pods`,
+    () => deployment("hpa")?.status?.readyReplicas === replicas,
+    60_000,
+  );
 }
 
 test("stable scaled to 6 by its HPA: the 50 % canary gets 3 pods, and promotion leaves stable at the autoscaler's count", async () => {
@@ -102,7 +117,7 @@ test("stable scaled to 6 by its HPA: the 50 % canary gets 3 pods, and promotion 
     `stable's replica count was only ever the autoscaler's: ${stableReplicasSeen}`,
   );
   assert.equal(deployment("hpa-canary")?.spec.replicas, 0);
-  assert.equal(autoscaler("hpa")?.spec.minReplicas, 2, "stable's autoscaler untouched");
+  assert.equal(autoscaler("hpa")?.spec.minReplicas, stableFloor, "stable's autoscaler untouched");
 });
 
 test("deployment.canaryAutoscaler: the canary gets an HPA copied from stable's, floored at its share; rollback removes it", async () => {

@@ -25,7 +25,7 @@ rollout:
   interval: 10m
   readyTimeout: 30s
   progressDeadline: 3m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 // Ready 3 s after start: long enough for a first deploy to be interrupted while it waits.
 const MANIFEST = `apiVersion: apps/v1

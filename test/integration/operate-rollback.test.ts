@@ -19,7 +19,7 @@ rollout:
   interval: 3s
   readyTimeout: 10s
   progressDeadline: 2m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
 

@@ -16,7 +16,7 @@ rollout:
   steps: [10, 100]
   interval: 10m
   readyTimeout: 30s
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 const LATENCY_MS = 400;
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";

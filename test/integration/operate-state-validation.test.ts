@@ -21,7 +21,7 @@ rollout:
   interval: 10m
   readyTimeout: 20s
   progressDeadline: 30m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
 

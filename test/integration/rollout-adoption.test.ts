@@ -23,7 +23,7 @@ rollout:
   interval: 1s
   readyTimeout: 30s
   progressDeadline: 3m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 
 let app: SandboxApp;

@@ -21,7 +21,7 @@ rollout:
   interval: 2s
   readyTimeout: 10s
   progressDeadline: 2m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 
 let app: SandboxApp;

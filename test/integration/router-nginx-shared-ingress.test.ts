@@ -22,7 +22,7 @@ rollout:
   interval: 2s
   readyTimeout: 30s
   progressDeadline: 3m
-  leaseDuration: 2s
+  leaseDuration: 4s
 `;
 const CLASS = "kubernetes.io/ingress.class";
 

@@ -9,6 +9,8 @@ import type { RunningCli } from "../helpers/cli.ts";
 import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { type TrafficWatcher, watchTraffic } from "../helpers/traffic-watcher.ts";
 
+/** The Lease's duration in seconds: long enough that a loaded machine still renews within its renew deadline (2/3 of it). */
+const LEASE = 4;
 const CONFIG = `app: till
 namespace: default
 deployment:
@@ -21,7 +23,7 @@ rollout:
   interval: 2s
   readyTimeout: 10s
   progressDeadline: 2m
-  leaseDuration: 2s
+  leaseDuration: ${LEASE}s
 `;
 
 let app: SandboxApp;
@@ -69,7 +71,9 @@ for (const skew of [45_000, 60_000]) {
       assert.equal(refused.code, 5, `${args[0]}: ${refused.stderr}${refused.stdout}`);
       assert.match(
         refused.stderr,
-        /holds the rollout lock of till: test-runner@\S+ \(renewed -?\d+s ago by its clock, seen renewing from here; if it stops renewing, its Lease expires 2s after its last renewal\)/,
+        new RegExp(
+          `holds the rollout lock of till: test-runner@\\S+ \\(renewed -?\\d+s ago by its clock, seen renewing from here; if it stops renewing, its Lease expires ${LEASE}s after its last renewal\\)`,
+        ),
       );
       assert.match(refused.stderr, /--force is for a holder whose process is dead or hung/);
       assert.equal(holder(), owner, `${args[0]} left the Lease with its holder`);
@@ -88,7 +92,7 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
   await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
   hung.kill("SIGSTOP");
   // Its renewTime is soon seconds old by this machine's clock; status must not judge by that.
-  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  await new Promise((resolve) => setTimeout(resolve, LEASE * 1000 + 500));
 
   const glance = await app.grayctl(["status", "-o", "json"]);
   assert.equal(glance.code, 0, glance.stderr);
@@ -98,19 +102,30 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
   const text = await app.grayctl(["status"]);
   assert.match(
     text.stdout,
-    /lock: test-runner@\S+ \(renewed \d+s ago by its clock; if its process is gone, `grayctl status --watch` tells within 2s/,
+    new RegExp(
+      `lock: test-runner@\\S+ \\(renewed \\d+s ago by its clock; if its process is gone, \`grayctl status --watch\` tells within ${LEASE}s`,
+    ),
   );
 
-  const watched = await app.grayctl(["status", "--watch", "--interval", "200ms", "--timeout", "5s", "-o", "json"]);
+  const watched = await app.grayctl([
+    "status",
+    "--watch",
+    "--interval",
+    "200ms",
+    "--timeout",
+    `${2 * LEASE}s`,
+    "-o",
+    "json",
+  ]);
   assert.equal(watched.code, 6, watched.stderr);
   const views = lines(watched.stdout).filter((e) => e.type === "status");
   assert.equal(views[0].orphaned, false);
-  assert.equal(views.at(-1).orphaned, true, "orphaned once the Lease was watched unchanged for 2 s");
+  assert.equal(views.at(-1).orphaned, true, `orphaned once the Lease was watched unchanged for ${LEASE} s`);
   assert.equal(views.at(-1).lease.basis, "lapsed");
 
   const rollback = await app.grayctl(["rollback", "-o", "json"]);
   assert.equal(rollback.code, 3, rollback.stderr + rollback.stdout);
-  assert.match(rollback.stdout + rollback.stderr, /watching it for up to 2s/);
+  assert.match(rollback.stdout + rollback.stderr, new RegExp(`watching it for up to ${LEASE}s`));
   hung.kill("SIGCONT");
   const woken = await hung.done;
   assert.equal(woken.code, 3, woken.stderr);
@@ -120,17 +135,19 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
 
 test("a holder whose renewals keep failing stops writing before its Lease could be taken; once it can write its Lease again it takes it back (nobody took it) and rolls back, the route to stable first", async () => {
   const stableBefore = stableImage();
+  // Every Lease write from the start: the last renewal before the failures may be the one that took it.
+  const leaseWrites: number[] = [];
+  const stopLeaseWatch = app.sandbox.store.watch(R.leases, "default", undefined, () => leaseWrites.push(Date.now()));
   const starved = app.spawn(["rollout", "--image", demoImage("v5"), "-o", "json"]);
   running.push(starved);
   await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
   const writes: { at: number; what: string }[] = [];
-  const leaseWrites: number[] = [];
   const stops = [R.ingresses, R.configmaps, R.events].map((type) =>
     app.sandbox.store.watch(type, "default", undefined, (event) =>
       writes.push({ at: Date.now(), what: `${type.kind} ${event.object.metadata.name}` }),
     ),
   );
-  stops.push(app.sandbox.store.watch(R.leases, "default", undefined, () => leaseWrites.push(Date.now())));
+  stops.push(stopLeaseWatch);
   app.sandbox.faults.set([
     { name: "renewals", verbs: ["update"], path: "/leases/", action: { type: "error", code: 500 } },
   ]);
@@ -141,8 +158,8 @@ test("a holder whose renewals keep failing stops writing before its Lease could 
   ).catch((error) => {
     throw new Error(`${error.message}\n${starved.output().stdout}${starved.output().stderr}`);
   });
-  // Beyond the Lease's duration (2 s): by now anyone watching the Lease could have taken it.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // Beyond the Lease's duration: by now anyone watching the Lease could have taken it.
+  await new Promise((resolve) => setTimeout(resolve, LEASE * 1000 + 1000));
   const cleared = Date.now();
   app.sandbox.faults.clear();
   const result = await starved.done;
@@ -153,15 +170,15 @@ test("a holder whose renewals keep failing stops writing before its Lease could 
   assert.equal(outcome.outcome, "rolled-back");
   assert.match(
     outcome.message,
-    /the rollout lock lapsed \(the rollout lock was last renewed [\d.]+s ago by this process's clock, beyond its renew deadline of 1\.3s\); nobody could watch the canary/,
+    /the rollout lock lapsed \(the rollout lock was last renewed [\d.]+s ago by this process's clock, beyond its renew deadline of 2\.7s\); nobody could watch the canary/,
   );
   assert.match(result.stdout, /took the rollout lock back/);
   // Its last renewal that landed before the failures, and the write that took the Lease back:
-  // nobody could take the Lease earlier than 2 s after the first, and nothing was written between.
+  // nobody could take the Lease earlier than its duration after the first, and nothing was written between.
   const lastRenewal = Math.max(...leaseWrites.filter((at) => at < cleared));
   const regained = Math.min(...leaseWrites.filter((at) => at >= cleared));
   assert.deepEqual(
-    writes.filter((w) => w.at > lastRenewal + 2_000 && w.at < regained),
+    writes.filter((w) => w.at > lastRenewal + LEASE * 1000 && w.at < regained),
     [],
     "no write while the Lease could have been taken",
   );

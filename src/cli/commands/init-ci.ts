@@ -3,10 +3,11 @@
 // parser and GitLab's CI schema) and the namespace-scoped RBAC it needs. The
 // templates are complete files; only the branch and the configuration path are
 // filled in, so what is written is what was checked.
-import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { exists } from "../../util/exists.ts";
 
 export const CI_SYSTEMS = ["github", "gitlab"] as const;
 type CiSystem = (typeof CI_SYSTEMS)[number];
@@ -93,13 +94,4 @@ function configPath(ctx: CommandContext): string {
       "Run `grayctl init --ci` from the repository's root.",
     );
   return path;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,11 @@
 // `grayctl init`: writes a commented grayctl.yaml from templates/ that
 // `grayctl validate` accepts as written.
-import { access, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseConfig } from "../../config/load.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { exists } from "../../util/exists.ts";
 
 export const ROUTERS = ["nginx", "istio", "gateway-api", "replicas"] as const;
 type Router = (typeof ROUTERS)[number];
@@ -65,13 +66,4 @@ function defaultApp(cwd: string): string {
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^-+|-+$/g, "");
   return cleaned || "app";
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -111,6 +111,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           env: ctx.env,
           settings: imageSettings(config.image, ctx.cwd),
           signal: ctx.signal,
+          quiet: ctx.globals.quiet && ctx.globals.output === "text",
         });
         return ExitCode.ok;
       }),

@@ -97,6 +97,9 @@ export class TtyReporter extends BaseReporter {
   protected writeResult(outcome: string, _fields: Fields, text: string): void {
     this.stopSpinner();
     if (outcome === "error") this.writeErr(`${this.chalk.red("✖")} ${text}\n`);
+    // stdout captured (`IMAGE=$(grayctl build -q)`) while stderr is the terminal: a script reads the
+    // result, so it gets the text alone, without the mark meant for eyes.
+    else if (!this.out.isTTY) this.writeOut(`${text}\n`);
     else if (FAILED_OUTCOMES.has(outcome)) this.writeOut(`${this.chalk.red("✖")} ${text}\n`);
     else this.writeOut(`${this.chalk.green("✔")} ${text}\n`);
   }

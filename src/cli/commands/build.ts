@@ -9,6 +9,8 @@ export async function buildCommand(opts: {
   env: NodeJS.ProcessEnv;
   settings: ImageSettings;
   signal?: AbortSignal;
+  /** -q: the result is the image reference alone, so `IMAGE=$(grayctl build -q)` works. */
+  quiet?: boolean;
 }): Promise<BuildResult> {
   const { buildOrReuseImage } = await import("../../build/index.ts");
   const build = await buildOrReuseImage(opts.settings, {
@@ -18,9 +20,11 @@ export async function buildCommand(opts: {
     signal: opts.signal,
   });
   const outcome = build.built ? "built" : "reused";
-  const text = build.built
-    ? `Built and pushed ${build.image}`
-    : `Reused ${build.image} (already in the registry; nothing built)`;
+  const text = opts.quiet
+    ? build.image
+    : build.built
+      ? `Built and pushed ${build.image}`
+      : `Reused ${build.image} (already in the registry; nothing built)`;
   opts.reporter.result(
     outcome,
     { image: build.image, tag: build.tag, digest: build.digest, built: build.built, pushed: build.pushed },

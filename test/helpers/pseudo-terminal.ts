@@ -52,5 +52,5 @@ export function runOnTerminal(
   });
 }
 
-/** Every ANSI escape sequence (colour, cursor moves, line clears) in a capture. */
-export const ESCAPE = /\u001b/;
+/** Whether a capture holds any ANSI escape sequence (colour, cursor moves, line clears). */
+export const hasEscape = (text: string) => text.includes("\u001b");

@@ -4,29 +4,10 @@
 // `gate` event and kept, bounded, in the state of the latest release, so
 // `grayctl status --verbose` can say why a rollout went the way it did.
 
+import type { DecisionRecord } from "../model/decision-record.ts";
 import type { GateContext, GateResult, GateValues } from "./types.ts";
 
-export interface DecisionRecord {
-  gate: string;
-  /** Which kind of gate judged: health, prometheus, pods, command, web. */
-  source: string;
-  /** The rendered query, URL or command line (never headers or credentials). */
-  query?: string;
-  /** 1-based step and the canary's weight during the window. */
-  step: number;
-  weight: number;
-  window: { start: string; end: string; seconds: number };
-  canary: GateValues;
-  stable: GateValues;
-  statistic: string;
-  pValue: number | null;
-  threshold: GateValues;
-  /** Other numbers the gate reported (pods scraped, exit code…). */
-  details: GateValues;
-  verdict: GateResult["result"];
-  /** The verdict's own words: summary, reason or why. */
-  text: string;
-}
+export type { DecisionRecord } from "../model/decision-record.ts";
 
 /** How many records the state keeps, and how long a text in one may be: the state is one ConfigMap, rewritten at every step. */
 export const RECORDS_KEPT = 50;

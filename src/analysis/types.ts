@@ -25,22 +25,10 @@ export interface GateContext {
   signal?: AbortSignal;
 }
 
-export type GateValues = Record<string, number | null>;
+// The results are part of the recorded state (model/), so their types live there.
+import type { GateResult } from "../model/gate-result.ts";
 
-/** What a gate looked at and how it judged, for the decision record (record.ts). */
-export interface GateSource {
-  kind: "health" | "prometheus" | "pods" | "command" | "web";
-  /** The rendered query, URL or command line: never headers or credentials. */
-  query?: string;
-  statistic: string;
-}
-
-type Common = { gate: string; values?: GateValues; source?: GateSource };
-
-export type GateResult =
-  | (Common & { result: "passed"; summary: string })
-  | (Common & { result: "failed"; reason: string; pod?: string })
-  | (Common & { result: "inconclusive"; why: string });
+export type { GateResult, GateSource, GateValues } from "../model/gate-result.ts";
 
 export interface Gate {
   readonly name: string;

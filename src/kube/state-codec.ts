@@ -6,7 +6,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { type Release, type RolloutState, type StoredState, trimTemplates } from "../rollout/state.ts";
+import { type Release, type RolloutState, type StoredState, trimTemplates } from "../model/state.ts";
 import { MANAGED_BY } from "./names.ts";
 
 /** The version this grayctl writes; a record without one predates versions and reads as 1. */

@@ -3,7 +3,7 @@
 // The record is validated on every read (state-codec.ts): one that cannot be
 // read is never written over.
 import { names } from "./names.ts";
-import type { Release, RolloutState, StoredState } from "../rollout/state.ts";
+import type { Release, RolloutState, StoredState } from "../model/state.ts";
 import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 import { SupersededError } from "./fence.ts";

@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from "../errors.ts";
 import type { Lease } from "../kube/lease.ts";
 import type { Outcome, RolloutContext } from "../rollout/context.ts";
 import { runRollout } from "../rollout/engine.ts";
-import { IN_FLIGHT } from "../rollout/state.ts";
+import { IN_FLIGHT } from "../model/state.ts";
 import { audit } from "./audit.ts";
 import { withLease } from "./lease-hold.ts";
 

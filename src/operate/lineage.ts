@@ -1,6 +1,6 @@
 // Pure decisions for `grayctl rollback` when no rollout is in flight: which
 // release stable runs and which one a rollback returns to. Unit-tested.
-import type { Release } from "../rollout/state.ts";
+import type { Release } from "../model/state.ts";
 
 /**
  * The releases stable has run, oldest first, with undone ones removed: a

@@ -15,7 +15,7 @@ import { stepsOf } from "../rollout/plan.ts";
 import { ensureServices, retreat } from "../rollout/procedures.ts";
 import { desiredTemplate, loadTemplate } from "../rollout/templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "../rollout/track-sizes.ts";
-import { IN_FLIGHT, nextRevision } from "../rollout/state.ts";
+import { IN_FLIGHT, nextRevision } from "../model/state.ts";
 import { type ObjectChange, objectChanges } from "./plan-diff.ts";
 
 export type PlanKind = "first-deploy" | "canary" | "unchanged" | "resume" | "refused";

@@ -2,7 +2,7 @@
 import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult, GateValues } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
-import type { Release } from "../rollout/state.ts";
+import type { Release } from "../model/state.ts";
 import { splitImage } from "./lineage.ts";
 import type { StatusView, TrackStatus } from "./status.ts";
 

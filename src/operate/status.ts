@@ -11,7 +11,7 @@ import type { RolloutContext } from "../rollout/context.ts";
 import { imageOf } from "../rollout/manifests.ts";
 import { names } from "../kube/names.ts";
 import { stepsOf } from "../rollout/plan.ts";
-import { IN_FLIGHT, type Phase, type RolloutState } from "../rollout/state.ts";
+import { IN_FLIGHT, type Phase, type RolloutState } from "../model/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
 
 export interface TrackStatus {

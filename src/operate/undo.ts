@@ -14,7 +14,7 @@ import type { RolloutContext } from "../rollout/context.ts";
 import { rolloutStatus, setStable } from "../rollout/deployments.ts";
 import { scaleCanaryDown } from "../rollout/scale-down.ts";
 import { ensureStableCarries, stableCannotCarry, waitStableRolledOut } from "../rollout/stable-health.ts";
-import { releaseOf, type RolloutState } from "../rollout/state.ts";
+import { releaseOf, type RolloutState } from "../model/state.ts";
 
 /** The state of a rollback in progress; restoreRevision is kept so a resumed rollback records it. */
 export type UndoState = RolloutState & { restoreRevision?: number };

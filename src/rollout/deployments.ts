@@ -4,7 +4,7 @@ import type { V1Deployment, V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { RolloutContext } from "./context.ts";
 import { canaryDeployment, IMAGE_ANNOTATION, mainContainer, TEMPLATE_ANNOTATION, templateHash } from "./manifests.ts";
 import { names, trackSelector } from "../kube/names.ts";
-import { failFastReason, summarizeTrack } from "./pods.ts";
+import { failFastReason, summarizeTrack } from "../model/pods.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
 
 /** kubectl's rule: the controller saw the spec, and every replica is updated and available. */

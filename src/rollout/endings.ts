@@ -13,7 +13,7 @@ import { isOutage, recoverFromOutage } from "./outage.ts";
 import { lostOutcome } from "./ownership.ts";
 import { durationsOf } from "./plan.ts";
 import { rollbackInFlight } from "./procedures.ts";
-import { IN_FLIGHT, type RolloutState } from "./state.ts";
+import { IN_FLIGHT, type RolloutState } from "../model/state.ts";
 import { DeadlineError } from "./wait.ts";
 
 /** The reason a user interrupt carries (SIGINT/SIGTERM). */

@@ -12,7 +12,7 @@ import { endRun, Interrupted, notBegun, recordActiveTime, rolledBack, uncancelle
 import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
-import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "./state.ts";
+import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "../model/state.ts";
 import { runSteps } from "./steps.ts";
 import { desiredTemplate } from "./templates.ts";
 import { planTracks } from "./track-sizes.ts";

@@ -5,7 +5,7 @@ import type { Gate, GateContext, GateResult } from "../analysis/types.ts";
 import type { Cluster } from "../kube/cluster.ts";
 import { mapLimited } from "../util/map-limited.ts";
 import { trackSelector } from "../kube/names.ts";
-import { failFastReason, summarizeTrack } from "./pods.ts";
+import { failFastReason, summarizeTrack } from "../model/pods.ts";
 
 export interface HealthGateOptions {
   path: string;

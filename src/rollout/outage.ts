@@ -15,7 +15,7 @@ import { isOwnershipLost, LeaseLostError } from "../kube/fence.ts";
 import { ApiUnavailableError } from "../kube/retry.ts";
 import type { Outcome, RolloutContext } from "./context.ts";
 import { lostOutcome } from "./ownership.ts";
-import type { RolloutState } from "./state.ts";
+import type { RolloutState } from "../model/state.ts";
 
 /** The API does not answer (as opposed to answering no), or the Lease lapsed on this process's own deadline. */
 export function isOutage(error: unknown): boolean {

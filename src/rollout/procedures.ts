@@ -16,7 +16,7 @@ import { names } from "../kube/names.ts";
 import { durationsOf } from "./plan.ts";
 import { afterTrafficLeft, scaleCanaryDown } from "./scale-down.ts";
 import { ensureStableCarries, routeOntoReadyStable, stableCannotCarry } from "./stable-health.ts";
-import { releaseOf, type RolloutState } from "./state.ts";
+import { releaseOf, type RolloutState } from "../model/state.ts";
 import { loadTemplate } from "./templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "./track-sizes.ts";
 

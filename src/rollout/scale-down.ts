@@ -10,7 +10,7 @@ import { formatDuration } from "../config/duration.ts";
 import { names, type Track, trackSelector } from "../kube/names.ts";
 import type { RolloutContext } from "./context.ts";
 import { durationsOf } from "./plan.ts";
-import { summarizeTrack } from "./pods.ts";
+import { summarizeTrack } from "../model/pods.ts";
 import { removeCanaryAutoscaler } from "./track-sizes.ts";
 
 /**

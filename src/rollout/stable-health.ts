@@ -12,7 +12,7 @@ import type { RolloutContext } from "./context.ts";
 import { rolloutStatus } from "./deployments.ts";
 import { stableDeployment } from "./manifests.ts";
 import { durationsOf } from "./plan.ts";
-import { summarizeTrack } from "./pods.ts";
+import { summarizeTrack } from "../model/pods.ts";
 import { loadTemplate } from "./templates.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
 

@@ -8,8 +8,8 @@ import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
 import { type Track, trackSelector } from "../kube/names.ts";
 import { durationsOf, judge, type Step, stepsOf } from "./plan.ts";
-import { failFastReason, summarizeTrack } from "./pods.ts";
-import type { RolloutState } from "./state.ts";
+import { failFastReason, summarizeTrack } from "../model/pods.ts";
+import type { RolloutState } from "../model/state.ts";
 import { planTracks, scaleCanary } from "./track-sizes.ts";
 
 export type StepsOutcome = { kind: "done" } | { kind: "failed"; reason: string } | { kind: "paused"; step: number };

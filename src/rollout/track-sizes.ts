@@ -12,7 +12,7 @@ import { describeApiError } from "../kube/errors.ts";
 import { MANAGED_BY, names, trackLabels } from "../kube/names.ts";
 import type { ReplicaPlan } from "../routers/types.ts";
 import type { RolloutContext } from "./context.ts";
-import type { RolloutState } from "./state.ts";
+import type { RolloutState } from "../model/state.ts";
 
 /** The stable pod count to size the canary from. The replicas router splits by the pods there are now. */
 export function stableCapacity(router: string, atStart: number | undefined, now: number): number {

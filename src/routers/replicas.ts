@@ -3,7 +3,7 @@
 // capacity); the canary adds pods to approach the requested share.
 import type { Cluster } from "../kube/cluster.ts";
 import { trackSelector } from "../kube/names.ts";
-import { summarizeTrack } from "../rollout/pods.ts";
+import { summarizeTrack } from "../model/pods.ts";
 import type { ReplicaPlan, TrafficRouter } from "./types.ts";
 
 export function replicaRatioPlan(weight: number, total: number): ReplicaPlan {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeState, encodeState, StateUnreadableError } from "../../src/kube/state-codec.ts";
-import { freshState } from "../../src/rollout/state.ts";
+import { freshState } from "../../src/model/state.ts";
 
 const where = { name: "shop-grayctl", namespace: "prod" };
 const state = freshState(

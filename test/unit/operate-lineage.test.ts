@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { planRollback, splitImage, stableLineage } from "../../src/operate/lineage.ts";
-import type { Release } from "../../src/rollout/state.ts";
+import type { Release } from "../../src/model/state.ts";
 
 const at = "2026-01-01T00:00:00Z";
 const deployed = (revision: number): Release => ({

@@ -5,7 +5,7 @@ import type { LeaseBasis, LeaseInfo } from "../../src/kube/lease-record.ts";
 import { renderStatus } from "../../src/operate/render.ts";
 import { buildStatus } from "../../src/operate/status.ts";
 import { changeKey } from "../../src/operate/watch.ts";
-import type { Phase, RolloutState } from "../../src/rollout/state.ts";
+import type { Phase, RolloutState } from "../../src/model/state.ts";
 
 const now = Date.parse("2026-01-01T00:10:00Z");
 const state = (phase: Phase): RolloutState => ({

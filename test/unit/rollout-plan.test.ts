@@ -8,7 +8,7 @@ import { proportionalReplicas } from "../../src/routers/types.ts";
 import { rolloutStatus } from "../../src/rollout/deployments.ts";
 import { canaryDeployment, stableDeployment } from "../../src/rollout/manifests.ts";
 import { deadlineLeft, judge, stepsOf } from "../../src/rollout/plan.ts";
-import { failFastReason, summarizeTrack } from "../../src/rollout/pods.ts";
+import { failFastReason, summarizeTrack } from "../../src/model/pods.ts";
 
 const config = (yaml = "") => parseConfig(`app: shop\n${yaml}`, { cwd: "/", env: {}, file: "/grayctl.yaml" }).config;
 const passed = (gate: string): GateResult => ({ gate, result: "passed", summary: "ok" });

@@ -19,7 +19,7 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   const image = await plannedImage(ctx, config, options.image);
   const [{ DryRunHttp }, { sessionFor }, { planRollout }, { plannedGates }, { renderPlan }] = await Promise.all([
     import("../../kube/dry-run-http.ts"),
-    import("../../operate/from-command.ts"),
+    import("../shared/operate-session.ts"),
     import("../../operate/plan.ts"),
     import("../../operate/plan-gates.ts"),
     import("../../operate/plan-render.ts"),

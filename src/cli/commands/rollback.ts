@@ -42,7 +42,7 @@ export async function runUndo(
 ): Promise<number> {
   if (request.reason !== undefined && request.reason.trim() === "") throw new UsageError("--reason: must not be empty");
   // Start loading the Kubernetes client (the slowest import) while the configuration is read.
-  const modules = Promise.all([import("../../operate/from-command.ts"), import("../../operate/rollback.ts")]);
+  const modules = Promise.all([import("../shared/operate-session.ts"), import("../../operate/rollback.ts")]);
   const { config } = await ctx.loadConfig();
   ctx.reporter.debug(`configuration loaded at ${Math.round(performance.now())} ms`);
   const [{ sessionFor }, { rollbackRelease }] = await modules;

@@ -14,7 +14,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const timeoutMs = duration("--timeout", options.timeout);
   if (intervalMs < 100) throw new UsageError(`--interval: ${options.interval} is below the minimum of 100ms`);
   const modules = Promise.all([
-    import("../../operate/from-command.ts"),
+    import("../shared/operate-session.ts"),
     import("../../operate/status.ts"),
     import("../../operate/render.ts"),
   ]);

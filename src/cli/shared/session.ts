@@ -3,7 +3,7 @@
 // Interrupted reason the engine acts on at a safe point.
 import type { Config } from "../../config/schema.ts";
 import type { Lease } from "../../kube/lease.ts";
-import { sessionFor } from "../../operate/from-command.ts";
+import { sessionFor } from "./operate-session.ts";
 import type { RolloutContext } from "../../rollout/context.ts";
 import { Interrupted } from "../../rollout/engine.ts";
 import { HealthGate } from "../../rollout/health-gate.ts";

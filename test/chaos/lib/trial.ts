@@ -2,7 +2,7 @@
 // reading the cluster as the suites do, judging a clean state and a truthful
 // `status`, and the campaign's report.
 import { stableLineage } from "../../../src/operate/lineage.ts";
-import type { Release } from "../../../src/rollout/state.ts";
+import type { Release } from "../../../src/model/state.ts";
 import { R } from "../../../sandbox/resources.ts";
 import type { CliResult, RunningCli } from "../../helpers/cli.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../../helpers/sandbox-app.ts";

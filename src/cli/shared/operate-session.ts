@@ -1,12 +1,13 @@
 // Builds an operate session from a command's flags and environment (the only
-// place the operate core meets the CLI's context).
+// place the operate core meets the CLI's context; it lives with the CLI so that
+// operate/ never imports upwards).
 import type { HttpLibrary } from "@kubernetes/client-node";
-import type { CommandContext } from "../cli/context.ts";
-import { actorFrom, ownerId } from "../cli/shared/actor.ts";
-import { localProcesses } from "../cli/shared/local-processes.ts";
-import { clockFor, timeoutsFor } from "../cli/shared/test-hooks.ts";
-import type { Config } from "../config/schema.ts";
-import { type OperateSession, openOperateSession } from "./session.ts";
+import type { Config } from "../../config/schema.ts";
+import { type OperateSession, openOperateSession } from "../../operate/session.ts";
+import type { CommandContext } from "../context.ts";
+import { actorFrom, ownerId } from "./actor.ts";
+import { localProcesses } from "./local-processes.ts";
+import { clockFor, timeoutsFor } from "./test-hooks.ts";
 
 export function sessionFor(
   ctx: CommandContext,

@@ -2,8 +2,8 @@
 // per app). Written before acting (intent first), so a killed process leaves a
 // record that `status` reports truthfully and that a re-run finishes from.
 import type { V1PodTemplateSpec } from "@kubernetes/client-node";
-import type { DecisionRecord } from "../analysis/record.ts";
-import type { GateResult } from "../analysis/types.ts";
+import type { DecisionRecord } from "./decision-record.ts";
+import type { GateResult } from "./gate-result.ts";
 
 export type Phase =
   | "deploying" // first deploy straight to stable

@@ -1,0 +1,25 @@
+// One gate evaluation as the state keeps it (analysis/record.ts writes them):
+// what it looked at, what it saw, how it judged and the verdict.
+import type { GateResult, GateValues } from "./gate-result.ts";
+
+export interface DecisionRecord {
+  gate: string;
+  /** Which kind of gate judged: health, prometheus, pods, command, web. */
+  source: string;
+  /** The rendered query, URL or command line (never headers or credentials). */
+  query?: string;
+  /** 1-based step and the canary's weight during the window. */
+  step: number;
+  weight: number;
+  window: { start: string; end: string; seconds: number };
+  canary: GateValues;
+  stable: GateValues;
+  statistic: string;
+  pValue: number | null;
+  threshold: GateValues;
+  /** Other numbers the gate reported (pods scraped, exit code…). */
+  details: GateValues;
+  verdict: GateResult["result"];
+  /** The verdict's own words: summary, reason or why. */
+  text: string;
+}

@@ -12,6 +12,17 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each code means, one line each: `--help` of every command prints this list. */
+export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
+  0: "done, or nothing to do",
+  1: "internal error: a bug in grayctl (rerun with --verbose and report it)",
+  2: "usage: a bad flag or configuration, or a command that does not fit the state",
+  3: "rolled back",
+  4: "paused at a manual step, or interrupted (Ctrl-C)",
+  5: "locked: another live process holds the rollout (--force for a dead or hung one)",
+  6: "timeout: a wait ran past its deadline, or the cluster or registry did not answer",
+};
+
 /** An error the user can act on: printed as its message (and hint), never as a stack trace. */
 export class GrayctlError extends Error {
   readonly exitCode: ExitCodeValue;

@@ -2,7 +2,7 @@
 // `grayctl --help` and `--version` never load @kubernetes/client-node or dockerode.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, isGrayctlError, UsageError } from "../errors.ts";
+import { EXIT_CODE_MEANINGS, ExitCode, isGrayctlError, UsageError } from "../errors.ts";
 import { permissionProblem } from "../kube/errors.ts";
 import type { CommandContext, GlobalOptions, Io } from "./context.ts";
 
@@ -45,6 +45,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       "--actor <name>",
       "who is acting, for history and events (default: $GRAYCTL_ACTOR, the CI user, the OS user)",
     )
+    // Every command's --help shows the global flags too: `grayctl status --help` is where one looks for -n.
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(run grayctl --help for usage)")
     .exitOverride()
     .configureOutput({
@@ -179,6 +181,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("continue an interrupted or orphaned rollout from its recorded step")
     .option("--force", "take the rollout lock from a live process", false)
     .action(run(async () => (await import("./commands/resume.ts")).resumeCommand as Action));
+
+  const exitCodes = `\nExit codes:\n${Object.entries(EXIT_CODE_MEANINGS)
+    .map(([code, meaning]) => `  ${code}  ${meaning}`)
+    .join("\n")}\nDetails per command: docs/commands.md#exit-codes`;
+  for (const command of [program, ...program.commands]) command.addHelpText("after", exitCodes);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

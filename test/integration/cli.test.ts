@@ -38,6 +38,48 @@ test("--help lists the commands and loads neither the Kubernetes client nor dock
   assert.doesNotMatch(loaded, /@kubernetes\/client-node|dockerode/);
 });
 
+const SUBCOMMANDS = [
+  "init",
+  "validate",
+  "build",
+  "rollout",
+  "plan",
+  "rollback",
+  "abort",
+  "status",
+  "history",
+  "promote",
+  "resume",
+];
+
+test("every subcommand's --help shows the global flags and the exit codes", async () => {
+  const top = await runCli(["--help"]);
+  // The list above is the program's whole list: a new command is not left out of this test.
+  const commands = top.stdout.slice(top.stdout.indexOf("Commands:"));
+  const listed = [...commands.matchAll(/^  ([a-z-]+)\b/gm)].map((match) => match[1]).filter((name) => name !== "help");
+  assert.deepEqual(listed.sort(), [...SUBCOMMANDS].sort());
+  for (const command of SUBCOMMANDS) {
+    const help = await runCli([command, "--help"]);
+    assert.equal(help.code, 0, `${command}: ${help.stderr}`);
+    const globals = help.stdout.slice(help.stdout.indexOf("Global Options:"));
+    for (const flag of [
+      "--config",
+      "--namespace",
+      "--context",
+      "--kubeconfig",
+      "--output",
+      "--verbose",
+      "--quiet",
+      "--set",
+      "--actor",
+    ])
+      assert.match(globals, new RegExp(`${flag}\\b`), `${command} --help names the global ${flag}`);
+    const codes = help.stdout.slice(help.stdout.indexOf("Exit codes:"));
+    for (const code of [0, 1, 2, 3, 4, 5, 6])
+      assert.match(codes, new RegExp(`^  ${code}  \\S`, "m"), `${command}: exit ${code}`);
+  }
+});
+
 test("an unknown command or flag is a usage error (exit 2)", async () => {
   assert.equal((await runCli(["deploy-everything"])).code, 2);
   assert.equal((await runCli(["validate", "--frobnicate"])).code, 2);

@@ -56,7 +56,9 @@ test("every subcommand's --help shows the global flags and the exit codes", asyn
   const top = await runCli(["--help"]);
   // The list above is the program's whole list: a new command is not left out of this test.
   const commands = top.stdout.slice(top.stdout.indexOf("Commands:"));
-  const listed = [...commands.matchAll(/^  ([a-z-]+)\b/gm)].map((match) => match[1]).filter((name) => name !== "help");
+  const listed = [...commands.matchAll(/^ {2}([a-z-]+)\b/gm)]
+    .map((match) => match[1])
+    .filter((name) => name !== "help");
   assert.deepEqual(listed.sort(), [...SUBCOMMANDS].sort());
   for (const command of SUBCOMMANDS) {
     const help = await runCli([command, "--help"]);

@@ -115,3 +115,54 @@ test("build loads its chunk (dockerode, ssh2) from the bundle and fails as the s
   assert.match(bundled.stderr, /Docker/);
   assert.deepEqual(bundled, await build({}));
 });
+
+/** The Node binaries the devDependencies node-20 and node-22-oldest carry (npm packages, as node@24 is). */
+const oldNode = (name: string) => join(ROOT, "node_modules", name, "bin", "node");
+const runOn = (node: string, args: string[]) =>
+  promisify(execFile)(node, [BIN, "--kubeconfig", app.sandbox.kubeconfigPath, "--config", app.configPath, ...args], {
+    env: { ...process.env, GRAYCTL_UNBUNDLED: "", NO_COLOR: "1" },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error) => ({ code: error.code as number, stdout: error.stdout as string, stderr: error.stderr as string }),
+  );
+
+test("the package claims the Node 22 its HTTP client needs, and npm scripts run on node@24", async () => {
+  // undici (the Kubernetes client's HTTP client, bundled) states its own minimum.
+  const undici = JSON.parse(await readFile(join(ROOT, "node_modules/undici/package.json"), "utf8"));
+  assert.equal(pkg.engines.node, undici.engines.node);
+  const claimed = pkg.engines.node.replace(/^>=/, "");
+  assert.equal(spawnSync(oldNode("node-22-oldest"), ["-v"], { encoding: "utf8" }).stdout.trim(), `v${claimed}`);
+  // The aliases declare a `node` bin too; npm links the one that sorts first (node@24).
+  assert.match(spawnSync(join(ROOT, "node_modules/.bin/node"), ["-v"], { encoding: "utf8" }).stdout, /^v24\./);
+});
+
+test("on Node 20 the launcher exits 2 naming the Node it found and the one needed, before loading anything", async () => {
+  for (const command of ["status", "rollback"]) {
+    const result = await runOn(oldNode("node-20"), [command]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.match(
+      result.stderr,
+      /this is Node\.js 20\.\d+\.\d+ \(.*node-20\/bin\/node\); grayctl needs Node\.js 22\.19\.0 or newer/,
+    );
+    assert.match(result.stderr, /single binary/);
+    assert.doesNotMatch(result.stderr, /internal error|bind/);
+  }
+});
+
+test("on the oldest Node 22 the package claims, status and rollback answer as on Node 24", async () => {
+  const claimed = oldNode("node-22-oldest");
+  const strip = (r: { code: number; stdout: string; stderr: string }) => ({
+    code: r.code,
+    stdout: r.stdout.replace(/\d+s\b/g, "…"),
+    stderr: r.stderr.replace(/^\S+Z /gm, ""),
+  });
+  const status = await runOn(claimed, ["status"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /deployed/);
+  assert.deepEqual(strip(status), strip(await runOn(process.execPath, ["status"])));
+  // Only revision 1 is recorded: rollback reads the cluster and says there is nothing before it.
+  const rollback = await runOn(claimed, ["rollback"]);
+  assert.doesNotMatch(rollback.stderr, /internal error/);
+  assert.deepEqual(strip(rollback), strip(await runOn(process.execPath, ["rollback"])));
+});

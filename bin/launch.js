@@ -1,0 +1,71 @@
+// The launcher (after grayctl.js checked the Node version): with grayctl.js, the
+// only code in grayctl that exits the process. It maps the
+// first SIGINT/SIGTERM to a cancellation the command handles at a safe point;
+// a second one exits at once — or, while a write that must not be cut short is
+// under way (a cancelled rollout's route to 100 % stable), right after it.
+import module from "node:module";
+
+// Reuse compiled bytecode across runs (Node >= 22.1): even bundled, the Kubernetes
+// client is megabytes of JavaScript, and an on-call `grayctl rollback` should not
+// wait for it to be compiled again.
+module.enableCompileCache?.();
+// The package runs the bundle (scripts/bundle.mjs: a few files instead of ~1,500
+// modules). The test suites run tsc's one-file-per-module build of the sources
+// instead, so that a test never runs a stale bundle: test/helpers/cli.ts sets
+// GRAYCTL_UNBUNDLED=1.
+const entry = process.env.GRAYCTL_UNBUNDLED === "1" ? "../dist/cli/main.js" : "../dist/bundle/grayctl.js";
+const { main } = await import(entry);
+
+const controller = new AbortController();
+let signals = 0;
+let uninterruptible = 0;
+let exitAfterwards;
+// Set by the command: reports how it ended (in CI: the summary and outputs) when a second signal cuts it short.
+let lastWords = () => {};
+const exitNow = (signal) => {
+  try {
+    lastWords(signal);
+  } finally {
+    process.exit(130);
+  }
+};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals === 1) return controller.abort(new Error(`received ${signal}`));
+    if (uninterruptible === 0) return exitNow(signal);
+    exitAfterwards = signal;
+    process.stderr.write(`grayctl: received ${signal} too; exiting once the write under way is done\n`);
+  });
+}
+
+/** Runs `work` to its end even when a second signal arrives meanwhile; then that signal exits. */
+async function runUninterruptible(work) {
+  uninterruptible += 1;
+  try {
+    return await work();
+  } finally {
+    uninterruptible -= 1;
+    if (exitAfterwards && uninterruptible === 0) exitNow(exitAfterwards);
+  }
+}
+
+main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: controller.signal,
+  uninterruptible: runUninterruptible,
+  onForcedExit: (report) => {
+    lastWords = report;
+  },
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`grayctl: internal error: ${error?.stack ?? error}\n`);
+    process.exitCode = 1;
+  },
+);

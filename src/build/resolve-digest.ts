@@ -1,6 +1,7 @@
 // `grayctl rollout --image repo:tag`: deploy by digest, so the tag is resolved
 // against the registry once and the cluster gets repo:tag@sha256:…
 import { homedir } from "node:os";
+import { referenceProblem } from "../config/image-reference.ts";
 import { UsageError } from "../errors.ts";
 import type { Reporter } from "../output/types.ts";
 import { lookupCredentials } from "./credentials.ts";
@@ -17,6 +18,8 @@ export async function resolveImageDigest(
   image: string,
   deps: { env: NodeJS.ProcessEnv; reporter: Reporter; signal?: AbortSignal },
 ): Promise<string> {
+  const problem = referenceProblem(image);
+  if (problem) throw new UsageError(`--image: ${JSON.stringify(image)} ${problem}`);
   if (hasDigest(image)) return image;
   const colon = image.lastIndexOf(":");
   const slash = image.lastIndexOf("/");

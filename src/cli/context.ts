@@ -71,14 +71,17 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     now: io.now ?? (() => new Date()),
     uninterruptible: io.uninterruptible,
     loadConfig() {
-      loaded ??= loadConfig({ cwd: io.cwd, env: io.env, configPath: globals.config, sets: globals.set }).then(
-        (result) => {
-          for (const secret of result.secrets) reporter.redact(secret);
-          // --namespace on the command line beats the file.
-          if (globals.namespace) result.config.namespace = globals.namespace;
-          return result;
-        },
-      );
+      // --namespace on the command line beats the file; it is validated as the file's field is.
+      loaded ??= loadConfig({
+        cwd: io.cwd,
+        env: io.env,
+        configPath: globals.config,
+        sets: globals.set,
+        namespace: globals.namespace,
+      }).then((result) => {
+        for (const secret of result.secrets) reporter.redact(secret);
+        return result;
+      });
       return loaded;
     },
   };

@@ -1,11 +1,7 @@
 // analysis.checks: command and web gates (docs/gates.md). Kept apart from
 // schema.ts's other sections; schema.ts only mounts it.
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
-
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseDuration(value) !== undefined, 'must be a duration such as "30s", "1m" or "1h30m"');
+import { duration } from "./duration-field.ts";
 
 const gateCheck = z
   .strictObject({
@@ -33,7 +29,7 @@ const gateCheck = z
     min: z.number().optional(),
     max: z.number().optional(),
     compare: z.boolean().optional().describe("Web gate: ask for both tracks and bound canary − stable with min/max."),
-    timeout: duration
+    timeout: duration("1h")
       .optional()
       .describe("How long one run of the command (default 1m) or one request (default 10s) may take."),
   })

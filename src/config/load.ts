@@ -3,7 +3,7 @@
 // caller gets either a valid Config or a ConfigError listing all issues.
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { type ConfigIssue, ConfigError, UsageError } from "../errors.ts";
 import { describeIssue, formatPath } from "./issues.ts";
 import { applyOverride, interpolate, type Path, parseOverrides } from "./overrides.ts";
@@ -16,6 +16,8 @@ export interface LoadOptions {
   configPath?: string;
   /** --set path=value, in order */
   sets?: readonly string[];
+  /** -n/--namespace: validated as the namespace field is, and it wins over the file and --set. */
+  namespace?: string;
 }
 
 export interface LoadedConfig {
@@ -62,7 +64,7 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
       doc.errors.map((e) => ({ path: "", location: at(e.pos[0]), message: `invalid YAML: ${firstLine(e.message)}` })),
     );
   }
-  const raw = doc.toJS() ?? {};
+  const raw = toJS(doc, at);
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError([
       { path: "", location: `${display}:1:1`, message: "expected a mapping with app, image, traffic, rollout…" },
@@ -70,9 +72,12 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
   }
   const issues: ConfigIssue[] = [];
   const interpolated = interpolate(raw, options.env, [], issues) as Record<string, unknown>;
-  for (const issue of issues) issue.location = locate(doc, pathOf(issue.path), at, display);
+  for (const issue of issues)
+    issue.location = locate(doc, pathOf(issue.path), at, display, issue.message.includes("not a configuration field"));
   const { overrides, issues: setIssues } = parseOverrides(options.sets ?? []);
   issues.push(...setIssues);
+  if (options.namespace !== undefined)
+    overrides.push({ path: ["namespace"], value: options.namespace, source: "-n/--namespace" });
   for (const override of overrides) applyOverride(interpolated, override);
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -90,6 +95,49 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     throw new ConfigError(dedupe(found));
   }
   return { config: result.data, file: options.file, secrets: secretsOf(result.data) };
+}
+
+// Each alias may expand to a whole subtree, so a few lines of anchors can stand
+// for billions of nodes ("billion laughs"). The yaml library stops once the
+// expanded aliases outweigh the document (its maxAliasCount); no configuration
+// needs more than a handful.
+const MAX_ALIASES = 100;
+
+/** The document as plain data, or a ConfigError pointing at the first alias when aliases expand past the bound. */
+function toJS(doc: Document, at: (offset: number) => string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let first: { offset: number; path: Path } | undefined;
+    visit(doc, {
+      Alias(_key, node, path) {
+        first = { offset: node.range?.[0] ?? 0, path: pathOfNodes([...path, node]) };
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError([
+      {
+        path: formatPath(first?.path ?? []),
+        location: at(first?.offset ?? 0),
+        message: `invalid YAML: its aliases (*name) expand past ${MAX_ALIASES} copies, as in a "billion laughs" document; write the values out`,
+      },
+    ]);
+  }
+}
+
+/** The keys and indexes leading to a node, from the ancestors yaml's visit() passes. */
+function pathOfNodes(ancestors: readonly unknown[]): Path {
+  const path: Path = [];
+  ancestors.forEach((node, index) => {
+    const next = ancestors[index + 1];
+    if (isPair(node) && isScalar(node.key)) path.push(String(node.key.value));
+    else if (next !== undefined && node && typeof node === "object" && "items" in node && !isMap(node)) {
+      const position = (node as { items: unknown[] }).items.indexOf(next);
+      if (position >= 0) path.push(position);
+    }
+  });
+  return path;
 }
 
 function displayName(file: string, cwd: string): string {

@@ -13,6 +13,13 @@ export function parseSetPath(text: string): Path | undefined {
   return path;
 }
 
+/**
+ * Keys that lead out of the configuration into JavaScript's objects: walking
+ * `__proto__.x` would write Object.prototype (every object of the process) and
+ * `constructor.prototype.x` the same. No grayctl field has these names.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
 export interface Override {
   path: Path;
   value: unknown;
@@ -31,6 +38,15 @@ export function parseOverrides(sets: readonly string[]): { overrides: Override[]
         path: "",
         location: `--set ${entry}`,
         message: "expected path=value, e.g. --set rollout.steps=[10,50,100]",
+      });
+      continue;
+    }
+    const forbidden = path.find((key) => typeof key === "string" && FORBIDDEN_KEYS.has(key));
+    if (forbidden !== undefined) {
+      issues.push({
+        path: formatPath(path),
+        location: `--set ${rawPath.trim()}`,
+        message: `"${String(forbidden)}" is not a configuration field and cannot be set`,
       });
       continue;
     }
@@ -92,7 +108,14 @@ export function interpolate(
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index], issues));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, env, [...path, key], issues);
+    for (const [key, item] of Object.entries(value)) {
+      // `out.__proto__ = …` would set the object's prototype, not a field: refuse the key, as --set does.
+      if (FORBIDDEN_KEYS.has(key)) {
+        issues.push({ path: formatPath([...path, key]), message: `"${key}" is not a configuration field` });
+        continue;
+      }
+      out[key] = interpolate(item, env, [...path, key], issues);
+    }
     return out;
   }
   return value;

@@ -1,11 +1,7 @@
 // hooks and notify in grayctl.yaml (issue 15), kept apart from schema.ts so
 // that the gates (analysis) and these lifecycle fields can change side by side.
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
-
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseDuration(value) !== undefined, 'must be a duration such as "30s", "1m" or "1h30m"');
+import { duration } from "./duration-field.ts";
 
 const headers = z
   .record(z.string(), z.string())
@@ -30,7 +26,7 @@ const hook = z
       .describe(
         "Request body; {{app}}, {{namespace}}, {{image}}, {{revision}}, {{outcome}}, {{reason}} are filled in.",
       ),
-    timeout: duration.default("1m").describe("The hook's deadline: a command is killed, a request aborted."),
+    timeout: duration("1h").default("1m").describe("The hook's deadline: a command is killed, a request aborted."),
   })
   .superRefine((value, ctx) => {
     if ((value.command === undefined) === (value.url === undefined)) {
@@ -63,7 +59,7 @@ const notification = z.strictObject({
     .array(z.enum(NOTIFY_EVENTS))
     .min(1)
     .default([...NOTIFY_EVENTS]),
-  timeout: duration.default("10s").describe("Deadline for one notification, retries included."),
+  timeout: duration("5m").default("10s").describe("Deadline for one notification, retries included."),
   retries: z.int().min(0).max(10).default(3),
 });
 

@@ -3,19 +3,28 @@
 // Schema in schema/grayctl.schema.json is generated from this file and a test
 // keeps the two equal.
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { duration } from "./duration-field.ts";
 import { gateChecks, gateNamesDistinct } from "./gate-checks.ts";
+import { repositoryProblem } from "./image-reference.ts";
 import { hooksSchema, notifySchema } from "./schema-hooks.ts";
 
-const dnsLabel = z
+// The app's name becomes Service names (<app>, <app>-stable, <app>-canary), and a
+// Service name is a DNS-1035 label: it starts with a letter.
+export const APP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const appName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lower-case letters, digits and '-', e.g. checkout")
+  .regex(
+    APP_NAME,
+    "must be a DNS label (DNS-1035: it names Services): lower-case letters, digits and '-', starting with a letter, e.g. checkout",
+  )
   .max(53, "must be at most 53 characters (room for the -canary suffix)");
 
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseDuration(value) !== undefined, 'must be a duration such as "30s", "1m" or "1h30m"')
-  .describe('A duration: "500ms", "30s", "1m", "1h30m", or a number of seconds.');
+// A namespace name is a DNS-1123 label (RFC 1123: may start with a digit).
+export const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const namespaceName = z
+  .string()
+  .regex(NAMESPACE_NAME, "must be a namespace name (a DNS-1123 label): lower-case letters, digits and '-', e.g. shop")
+  .max(63, "must be at most 63 characters");
 
 const weight = z.int().min(1).max(100);
 
@@ -24,14 +33,21 @@ const step = z.union([
   z.strictObject({
     weight,
     pause: z
-      .union([z.literal("manual"), duration])
+      .union([z.literal("manual"), duration("24h")])
       .optional()
       .describe('Extra wait after the step passes, or "manual" to stop until `grayctl promote`.'),
   }),
 ]);
 
 const image = z.strictObject({
-  repository: z.string().min(1).describe("Image repository, e.g. registry.example.com/shop/checkout."),
+  repository: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = repositoryProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} ${problem}`, input: value });
+    })
+    .describe("Image repository, e.g. registry.example.com/shop/checkout."),
   context: z.string().default("."),
   dockerfile: z.string().default("Dockerfile"),
   tag: z.enum(["commit", "abbrev-commit", "tree"]).default("commit"),
@@ -77,14 +93,14 @@ const traffic = z.strictObject({
 const rollout = z
   .strictObject({
     steps: z.array(step).min(1).default([5, 10, 25, 50, 100]),
-    interval: duration.default("1m"),
-    progressDeadline: duration.default("10m"),
-    readyTimeout: duration
+    interval: duration("1h").default("1m"),
+    progressDeadline: duration("24h").default("10m"),
+    readyTimeout: duration("1h")
       .default("2m")
       .describe("How long a step waits for its canary pods to become ready before it fails."),
     onInterrupt: z.enum(["rollback", "leave"]).default("rollback"),
-    leaseDuration: duration.default("30s"),
-    scaleDownDelay: duration
+    leaseDuration: duration("10m", "1s").default("30s"),
+    scaleDownDelay: duration("1h")
       .default("30s")
       .describe(
         "After a router write that takes traffic from a track, how long to wait before scaling that track down: ingress controllers and meshes apply weights a moment after the write. Not used by the replicas router.",
@@ -122,7 +138,7 @@ const metrics = z
         username: z.string().optional(),
         password: z.string().optional(),
         headers: z.record(z.string(), z.string()).optional(),
-        timeout: duration.default("5s"),
+        timeout: duration("5m").default("5s"),
       })
       .optional(),
     minRequests: z.int().min(1).default(50),
@@ -174,7 +190,7 @@ const analysis = z
     healthz: z
       .strictObject({
         path: z.string().startsWith("/").default("/healthz"),
-        timeout: duration.default("2s"),
+        timeout: duration("1m").default("2s"),
         concurrency: z.int().min(1).max(64).default(8),
       })
       .prefault({}),
@@ -187,8 +203,8 @@ const analysis = z
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    app: dnsLabel.describe("The app's name: Deployments <app> and <app>-canary."),
-    namespace: dnsLabel.default("default"),
+    app: appName.describe("The app's name: Deployments <app> and <app>-canary."),
+    namespace: namespaceName.default("default"),
     image: image.optional(),
     deployment: deployment.prefault({}),
     traffic: traffic.prefault({}),

@@ -94,7 +94,13 @@ test("validate exits 2 with the location and path for every broken config of the
   for (const [index, broken] of BROKEN_CONFIGS.entries()) {
     const file = join(dir, `broken-${index}.yaml`);
     await writeFile(file, broken.yaml);
-    const args = ["validate", "--config", file, ...(broken.sets ?? []).flatMap((s) => ["--set", s])];
+    const args = [
+      "validate",
+      "--config",
+      file,
+      ...(broken.sets ?? []).flatMap((s) => ["--set", s]),
+      ...(broken.namespace === undefined ? [] : ["-n", broken.namespace]),
+    ];
     const result = await runCli(args, { cwd: dir, env: broken.env });
     assert.equal(result.code, 2, `${broken.name}: ${result.stderr}`);
     const location = broken.location.replace("grayctl.yaml", `broken-${index}.yaml`);
@@ -128,6 +134,32 @@ for (const router of ["nginx", "istio", "gateway-api", "replicas"]) {
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists[\s\S]*--force/);
     assert.equal((await runCli(["init", "--force", "--router", router], { cwd: workdir })).code, 0);
+  });
+}
+
+// issue 23, strict input: flags are held to the grammar their config fields are (no cluster or registry is asked).
+for (const [args, says] of [
+  [["rollout", "--image", "local host/shop:v1"], /--image: "local host\/shop:v1" is not an image reference/],
+  [["rollout", "--image", "shop$(id):v1"], /--image: "shop\$\(id\):v1" is not an image reference/],
+  [["rollout", "--image", "Registry.example.com/Shop:v1@sha256:12"], /--image: .* is not an image reference/],
+  [["plan", "--image", "shop:v1 --privileged"], /--image: "shop:v1 --privileged" is not an image reference/],
+  [["rollout", "--dry-run", "--image", "shop:`id`"], /--image: "shop:`id`" is not an image reference/],
+  [["init", "--force", "--app", "2048-game"], /--app: "2048-game" is not an app name: a DNS-1035 label/],
+  [["init", "--force", "--app", "shop", "--image", "shop$(id)"], /--image: "shop\$\(id\)" is not an image repository/],
+  [
+    ["-n", "shop\nimage: {repository: x}", "init", "--force", "--app", "shop"],
+    /-n\/--namespace: .* is not a namespace name/,
+  ],
+] as const) {
+  test(`strict flags: grayctl ${args.join(" ")} exits 2 naming the flag`, async () => {
+    const workdir = await mkdtemp(join(dir, "strict-"));
+    await writeFile(join(workdir, "grayctl.yaml"), "app: shop\nnamespace: shop\n");
+    const result = await runCli([...args], { cwd: workdir, env: { KUBECONFIG: join(workdir, "none") } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, says);
+    assert.doesNotMatch(result.stderr, /internal error|\n\s+at /);
+    if ((args as readonly string[]).includes("init"))
+      assert.equal(await readFile(join(workdir, "grayctl.yaml"), "utf8"), "app: shop\nnamespace: shop\n");
   });
 }
 

@@ -4,11 +4,12 @@ import { parseConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { BROKEN_CONFIGS } from "../fixtures/broken-configs.ts";
 
-const options = (sets?: string[], env: Record<string, string> = {}) => ({
+const options = (sets?: string[], env: Record<string, string> = {}, namespace?: string) => ({
   cwd: "/repo",
   env,
   file: "/repo/grayctl.yaml",
   sets,
+  namespace,
 });
 
 test(`the broken-config table has at least 25 entries (${BROKEN_CONFIGS.length})`, () => {
@@ -18,7 +19,7 @@ test(`the broken-config table has at least 25 entries (${BROKEN_CONFIGS.length})
 for (const broken of BROKEN_CONFIGS) {
   test(`broken config: ${broken.name}`, () => {
     assert.throws(
-      () => parseConfig(broken.yaml, options(broken.sets, broken.env)),
+      () => parseConfig(broken.yaml, options(broken.sets, broken.env, broken.namespace)),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
         assert.equal(error.exitCode, 2);
@@ -59,4 +60,34 @@ test("secrets in the configuration are returned for redaction", () => {
     "app: checkout\nanalysis:\n  metrics:\n    prometheus: { url: 'http://p:9090', bearerToken: '${TOKEN}' }\n";
   const { secrets } = parseConfig(yaml, options([], { TOKEN: "s3cr3t-token" }));
   assert.deepEqual(secrets, ["s3cr3t-token"]);
+});
+
+test("--set and the file cannot reach Object.prototype", () => {
+  for (const [yaml, sets] of [
+    ["app: checkout\n", ["__proto__.polluted=yes"]],
+    ["app: checkout\n", ["rollout.__proto__.polluted=yes"]],
+    ["app: checkout\n__proto__:\n  polluted: yes\n", []],
+  ] as const) {
+    assert.throws(() => parseConfig(yaml, options([...sets])), ConfigError);
+    assert.equal(
+      ({} as Record<string, unknown>).polluted,
+      undefined,
+      `${yaml} ${sets.join(" ")} polluted Object.prototype`,
+    );
+  }
+});
+
+test("the bounds accept what they name: 1h interval, 24h pause, a 2048 in a namespace, a registry with a port", () => {
+  const yaml = `app: checkout
+namespace: 2048-team
+image:
+  repository: localhost:5000/shop/check_out-api
+rollout:
+  interval: 1h
+  steps:
+    - { weight: 50, pause: 24h }
+`;
+  const { config } = parseConfig(yaml, options());
+  assert.equal(config.rollout.interval, "1h");
+  assert.equal(config.namespace, "2048-team");
 });

@@ -2,7 +2,9 @@
 // `grayctl validate` accepts as written.
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { repositoryProblem } from "../../config/image-reference.ts";
 import { parseConfig } from "../../config/load.ts";
+import { APP_NAME, NAMESPACE_NAME } from "../../config/schema.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
 import { exists } from "../../util/exists.ts";
@@ -35,6 +37,18 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   if (!ROUTERS.includes(router))
     throw new UsageError(`--router: "${options.router}" is not one of ${ROUTERS.join(", ")}`);
   const app = options.app ?? defaultApp(ctx.cwd);
+  const namespace = ctx.globals.namespace ?? options.namespace ?? "default";
+  // Checked before they are written into YAML text, so that no flag can add lines to the file.
+  if (!APP_NAME.test(app) || app.length > 53)
+    throw new UsageError(
+      `--app: ${JSON.stringify(app)} is not an app name: a DNS-1035 label of at most 53 characters (lower-case letters, digits and '-', starting with a letter)`,
+    );
+  if (!NAMESPACE_NAME.test(namespace) || namespace.length > 63)
+    throw new UsageError(
+      `-n/--namespace: ${JSON.stringify(namespace)} is not a namespace name (a DNS-1123 label, e.g. shop)`,
+    );
+  const problem = options.image === undefined ? undefined : repositoryProblem(options.image);
+  if (problem) throw new UsageError(`--image: ${JSON.stringify(options.image)} ${problem}`);
   const file = resolve(ctx.cwd, ctx.globals.config ?? ctx.env.GRAYCTL_CONFIG ?? "grayctl.yaml");
   if (!options.force && (await exists(file))) {
     throw new UsageError(`${file} already exists`, "Pass --force to overwrite it.");
@@ -43,7 +57,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   const host = `${app}.example.com`;
   const text = (await readFile(templateUrl(), "utf8"))
     .replaceAll("{{app}}", app)
-    .replaceAll("{{namespace}}", ctx.globals.namespace ?? options.namespace ?? "default")
+    .replaceAll("{{namespace}}", namespace)
     .replaceAll("{{repository}}", options.image ?? `registry.example.com/${app}`)
     .replaceAll("{{router}}", router)
     .replaceAll("{{routerComment}}", note.comment)
@@ -64,6 +78,9 @@ function defaultApp(cwd: string): string {
   const cleaned = base
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "");
+    // An app name starts with a letter (it names Services) and leaves room for -canary.
+    .replace(/^[^a-z]+/, "")
+    .slice(0, 53)
+    .replace(/-+$/, "");
   return cleaned || "app";
 }

@@ -2,6 +2,7 @@
 // environment and a cancellation signal. Commands never read process.* directly.
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { createReporter, type OutputFormat } from "../output/index.ts";
+import { serviceAccountDirFor } from "./shared/test-hooks.ts";
 import type { BaseReporter, Sink } from "../output/reporter.ts";
 
 export interface GlobalOptions {
@@ -71,15 +72,27 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     now: io.now ?? (() => new Date()),
     uninterruptible: io.uninterruptible,
     loadConfig() {
-      // --namespace on the command line beats the file; it is validated as the file's field is.
+      // -n beats the file (it is validated as the file's field is), the file beats the kubeconfig context's
+      // namespace, and that beats "default" (decision 035).
       loaded ??= loadConfig({
         cwd: io.cwd,
         env: io.env,
         configPath: globals.config,
         sets: globals.set,
         namespace: globals.namespace,
-      }).then((result) => {
+      }).then(async (result) => {
         for (const secret of result.secrets) reporter.redact(secret);
+        if (!result.namespaceGiven) {
+          // Loaded only here: the Kubernetes client is large, and most configurations name their namespace.
+          const { contextNamespace } = await import("../kube/kubeconfig.ts");
+          const fromContext = contextNamespace({
+            kubeconfig: globals.kubeconfig,
+            context: globals.context,
+            env: io.env,
+            serviceAccountDir: serviceAccountDirFor(io.env),
+          });
+          if (fromContext) result.config.namespace = fromContext;
+        }
         return result;
       });
       return loaded;

@@ -26,6 +26,8 @@ export interface LoadedConfig {
   file: string;
   /** Values to redact from all output (tokens and passwords in the configuration). */
   secrets: string[];
+  /** Whether the file (or --set) names the namespace; if not, the kubeconfig context's applies (cli/context.ts). */
+  namespaceGiven: boolean;
 }
 
 export function resolveConfigPath(options: Pick<LoadOptions, "cwd" | "env" | "configPath">): string {
@@ -94,7 +96,12 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     }
     throw new ConfigError(dedupe(found));
   }
-  return { config: result.data, file: options.file, secrets: secretsOf(result.data) };
+  return {
+    config: result.data,
+    file: options.file,
+    secrets: secretsOf(result.data),
+    namespaceGiven: interpolated.namespace !== undefined,
+  };
 }
 
 // Each alias may expand to a whole subtree, so a few lines of anchors can stand

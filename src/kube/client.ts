@@ -1,5 +1,6 @@
 // Connects to the cluster named by --kubeconfig/--context (or KUBECONFIG, or
-// ~/.kube/config) with @kubernetes/client-node. Loaded lazily: only commands
+// ~/.kube/config, or the in-cluster configuration: kubeconfig.ts) with
+// @kubernetes/client-node, through HTTPS_PROXY when the environment says so. Loaded lazily: only commands
 // that talk to a cluster import this module.
 //
 // Every request has a deadline (client-node sends through undici's fetch with
@@ -14,24 +15,35 @@ import {
   createConfiguration,
   type HttpLibrary,
   IsomorphicFetchHttpLibrary,
-  KubeConfig,
+  type KubeConfig,
   KubernetesObjectApi,
   NetworkingV1Api,
+  Observable,
   type RequestContext,
   ServerConfiguration,
 } from "@kubernetes/client-node";
 import { UsageError } from "../errors.ts";
+import { connectionError } from "./errors.ts";
+import { proxyFor } from "../util/proxy-env.ts";
 import { boundExecPlugins } from "./exec-plugin.ts";
+import { tokenFileOf } from "./in-cluster.ts";
+import { loadKubeconfig } from "./kubeconfig.ts";
+import { tokenExpiryWarning } from "./token-expiry.ts";
 
 /** How long one API request may take, answer included. A stalled connection then fails like a reset one, and is retried. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface ConnectOptions {
   kubeconfig?: string;
+  /** Where a pod's ServiceAccount is mounted; tests only (in-cluster.ts). */
+  serviceAccountDir?: string;
   context?: string;
   env: Record<string, string | undefined>;
   /** Receives credentials found in the kubeconfig (and those exec plugins hand out) so output can redact them. */
   redact: (secret: string) => void;
+  /** Receives warnings: a kubeconfig token that expires within a week (token-expiry.ts). */
+  warn?: (message: string) => void;
+  now?: () => Date;
   /** Sent with every request, so the API server (and its audit log) can tell grayctl processes apart. */
   userAgent?: string;
   requestTimeoutMs?: number;
@@ -49,6 +61,10 @@ export interface KubeClients {
   objects: KubernetesObjectApi;
   server: string;
   contextName: string;
+  /** The current context's user, for messages (never its credentials). */
+  userName?: string;
+  /** The current context's namespace, when it names one. */
+  contextNamespace?: string;
 }
 
 /** A request that got no answer in time; its code makes it a transient failure, retried like a reset connection. */
@@ -77,7 +93,16 @@ class TimedHttp implements HttpLibrary {
     setTimeout(() => timeout.abort(new RequestTimeoutError(this.timeoutMs)), this.timeoutMs).unref();
     const caller = request.getSignal();
     request.setSignal(caller ? AbortSignal.any([caller, timeout.signal]) : timeout.signal);
-    return this.fetch.send(request);
+    const url = request.getUrl();
+    // undici says "fetch failed" and hides why in its cause: name it (refused, unresolvable, TLS) with the server.
+    return new Observable(
+      this.fetch
+        .send(request)
+        .toPromise()
+        .catch((error: unknown) => {
+          throw connectionError(error, url) ?? error;
+        }),
+    );
   }
 }
 
@@ -91,22 +116,12 @@ class ObjectApi extends KubernetesObjectApi {
 }
 
 export function connect(options: ConnectOptions): KubeClients {
-  const config = new KubeConfig();
-  const file = options.kubeconfig ?? options.env.KUBECONFIG?.split(":")[0];
-  try {
-    if (file) config.loadFromFile(file);
-    else config.loadFromDefault();
-  } catch (error) {
-    throw new UsageError(
-      `cannot read kubeconfig ${file ?? "~/.kube/config"}: ${kubeconfigProblem(error)}`,
-      "Pass --kubeconfig FILE or set KUBECONFIG.",
-    );
-  }
+  const { config, origin } = loadKubeconfig(options);
   if (options.context) {
     if (!config.getContextObject(options.context)) {
       const known = config.getContexts().map((c) => c.name);
       throw new UsageError(
-        `--context: no context "${options.context}" in the kubeconfig`,
+        `--context: no context "${options.context}" in the kubeconfig (${origin})`,
         `Known contexts: ${known.join(", ") || "none"}.`,
       );
     }
@@ -115,12 +130,24 @@ export function connect(options: ConnectOptions): KubeClients {
   const cluster = config.getCurrentCluster();
   if (!cluster)
     throw new UsageError(
-      "the kubeconfig has no current cluster",
+      `the kubeconfig (${origin}) has no current cluster`,
       "Pass --context NAME or fix current-context in the kubeconfig.",
     );
   const user = config.getCurrentUser();
-  for (const secret of [user?.token, user?.password, user?.keyData, cluster.caData]) if (secret) options.redact(secret);
+  const fileToken = tokenFileOf(user);
+  for (const secret of [user?.token, user?.password, user?.keyData, cluster.caData, fileToken])
+    if (secret) options.redact(secret);
   for (const variable of user?.exec?.env ?? []) if (variable.value) options.redact(variable.value);
+  // Only a token written into the kubeconfig: the kubelet rotates an in-cluster one, a plugin's is short-lived by design.
+  const expiry = tokenExpiryWarning(
+    user?.token,
+    { user: user?.name, context: config.getCurrentContext() },
+    options.now?.() ?? new Date(),
+  );
+  if (expiry) options.warn?.(expiry);
+  // kubectl takes HTTPS_PROXY/NO_PROXY from the environment unless the cluster names its own proxy-url.
+  const proxy = cluster.proxyUrl ? undefined : proxyFor(cluster.server, options.env);
+  if (proxy) (cluster as { proxyUrl?: string }).proxyUrl = proxy;
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // A plugin may call its cloud's token endpoint: three requests' worth of time (30 s by default).
   boundExecPlugins(config, options.redact, 3 * requestTimeoutMs);
@@ -130,6 +157,7 @@ export function connect(options: ConnectOptions): KubeClients {
     httpApi: (options.wrapHttp ?? ((http) => http))(new TimedHttp(requestTimeoutMs, options.userAgent)),
   });
   const objects = ObjectApi.of(configuration, config);
+  const context = config.getContextObject(config.getCurrentContext());
   return {
     config,
     core: new CoreV1Api(configuration),
@@ -140,18 +168,7 @@ export function connect(options: ConnectOptions): KubeClients {
     objects,
     server: cluster.server,
     contextName: config.getCurrentContext(),
+    userName: user?.name,
+    contextNamespace: context?.namespace || undefined,
   };
-}
-
-/**
- * Why a kubeconfig could not be read, without quoting it: the YAML parser's
- * message carries a snippet of the file, and a kubeconfig holds tokens.
- */
-function kubeconfigProblem(error: unknown): string {
-  const yaml = error as { name?: string; reason?: string; mark?: { line: number; column: number } };
-  if (yaml?.name === "YAMLException") {
-    const where = yaml.mark ? ` at line ${yaml.mark.line + 1}, column ${yaml.mark.column + 1}` : "";
-    return `not valid YAML (${yaml.reason ?? "syntax error"}${where})`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 // Kubernetes API failures as values grayctl can reason about: the Status code,
 // reason and message from the body, and whether a retry can help.
+import { ExitCode, GrayctlError } from "../errors.ts";
 
 export interface ApiFailure {
   code?: number;
@@ -54,6 +55,7 @@ export function describeApiError(error: unknown): ApiFailure {
       transient: candidate.code >= 500 || candidate.code === 429,
     };
   }
+  if (error instanceof ConnectionError) return { message: error.message, transient: TRANSIENT_NETWORK.has(error.code) };
   const code = networkCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const transient =
@@ -112,3 +114,64 @@ export function permissionProblem(error: unknown): { message: string; hint: stri
 }
 
 const RBAC_HINT = "templates/rbac.yaml holds every permission grayctl needs: kubectl -n NAMESPACE apply -f it.";
+
+const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|ERR_OSSL_)/;
+
+/**
+ * A request that never reached the API server, said in the words kubectl uses:
+ * "connection refused: https://HOST:PORT", a host that does not resolve, a TLS
+ * failure — not undici's "fetch failed". Its code keeps a refused or reset
+ * connection transient (retried); an unresolvable host or a TLS failure is the
+ * kubeconfig's problem, so it ends the command at once with exit 2.
+ */
+export class ConnectionError extends GrayctlError {
+  readonly code: string;
+  constructor(message: string, code: string, hint: string | undefined, transient: boolean, cause: unknown) {
+    super(message, { exitCode: transient ? ExitCode.timeout : ExitCode.usage, hint, cause });
+    this.name = "ConnectionError";
+    this.code = code;
+  }
+}
+
+/** Names why a request to `url` failed, or undefined when it was not a connection failure (an abort, a timeout). */
+export function connectionError(error: unknown, url: string): ConnectionError | undefined {
+  const code = networkCode(error);
+  if (!code) return undefined;
+  let server = url;
+  try {
+    server = new URL(url).origin;
+  } catch {
+    // keep the URL as given
+  }
+  const host = server.replace(/^\w+:\/\//, "").replace(/:\d+$/, "");
+  const cause = (error as { cause?: { message?: string } }).cause;
+  if (code === "ECONNREFUSED")
+    return new ConnectionError(
+      `connection refused: ${server}`,
+      code,
+      "Is the API server running, and is this its address?",
+      true,
+      error,
+    );
+  if (code === "ENOTFOUND")
+    return new ConnectionError(
+      `cannot resolve host ${host} (${server})`,
+      code,
+      "Check the cluster's server address in the kubeconfig (and --context), and this machine's DNS.",
+      false,
+      error,
+    );
+  if (TLS_CODES.test(code)) {
+    // Node appends advice about --use-system-ca after a ";": grayctl's hint replaces it.
+    const reason = (cause?.message ?? code).split(";")[0];
+    return new ConnectionError(
+      `TLS failure talking to ${server}: ${reason} (${code})`,
+      code,
+      "Check the cluster's certificate-authority(-data) and tls-server-name in the kubeconfig: the API server's certificate does not match them.",
+      false,
+      error,
+    );
+  }
+  return undefined;
+}

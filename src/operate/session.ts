@@ -19,6 +19,8 @@ import { durationsOf } from "../rollout/plan.ts";
 
 export interface OperateOptions {
   kubeconfig?: string;
+  /** Tests only: where the in-cluster ServiceAccount is mounted (cli/shared/test-hooks.ts). */
+  serviceAccountDir?: string;
   context?: string;
   env: Record<string, string | undefined>;
   reporter: Reporter & { redact(secret: string): void };
@@ -58,9 +60,12 @@ export interface OperateSession {
 export function openOperateSession(config: Config, options: OperateOptions): OperateSession {
   const clients = connect({
     kubeconfig: options.kubeconfig,
+    serviceAccountDir: options.serviceAccountDir,
     context: options.context,
     env: options.env,
     redact: (s) => options.reporter.redact(s),
+    warn: (message) => options.reporter.warn(message),
+    now: () => new Date((options.clock ?? systemClock).now()),
     userAgent: options.userAgent,
     requestTimeoutMs: options.requestTimeoutMs,
     wrapHttp: options.wrapHttp,

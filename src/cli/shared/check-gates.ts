@@ -16,10 +16,13 @@ export interface CheckGateDeps {
 export async function checkGates(config: Config, deps: CheckGateDeps): Promise<Gate[]> {
   const checks = config.analysis.checks;
   if (checks.length === 0) return [];
-  const [{ createCommandGate }, { createWebGate }] = await Promise.all([
+  const [{ createCommandGate }, { createWebGate }, { proxiedFetch }] = await Promise.all([
     import("../../analysis/command-gate.ts"),
     import("../../analysis/web-gate.ts"),
+    import("../../run/proxied-fetch.ts"),
   ]);
+  // Web gates through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY says otherwise, as kubectl and curl would.
+  const fetch = proxiedFetch(deps.env);
   const { intervalMs } = durationsOf(config);
   return checks.map((check) => {
     if (check.command) {
@@ -39,6 +42,6 @@ export async function checkGates(config: Config, deps: CheckGateDeps): Promise<G
       compare: check.compare ?? false,
       timeoutMs: parseDuration(check.timeout ?? "10s") ?? 10_000,
     };
-    return createWebGate(web, { clock: deps.clock, intervalMs, redact: deps.redact });
+    return createWebGate(web, { clock: deps.clock, intervalMs, redact: deps.redact, fetch });
   });
 }

@@ -28,15 +28,24 @@ export function metricsSettings(config: Config): MetricsSettings | undefined {
   };
 }
 
-export async function metricGates(config: Config, cluster: Cluster, clock: Clock): Promise<Gate[]> {
+export async function metricGates(
+  config: Config,
+  cluster: Cluster,
+  clock: Clock,
+  env: Record<string, string | undefined>,
+): Promise<Gate[]> {
   const settings = metricsSettings(config);
   if (!settings) return [];
-  const { createMetricGates } = await import("../../analysis/metric-gates.ts");
+  const [{ createMetricGates }, { proxiedFetch }] = await Promise.all([
+    import("../../analysis/metric-gates.ts"),
+    import("../../run/proxied-fetch.ts"),
+  ]);
   const scrapePod = async (pod: PodRef) => {
     const answer = await cluster.podProxyGet(pod.name, pod.port, "/metrics", 5_000);
     if (answer.status !== 200)
       throw new Error(`GET /metrics of pod ${pod.name} answered ${answer.status || answer.body}`);
     return answer.body;
   };
-  return createMetricGates(settings, { clock, scrapePod });
+  // Prometheus through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY says otherwise, as kubectl and curl would.
+  return createMetricGates(settings, { clock, scrapePod, fetch: proxiedFetch(env) });
 }

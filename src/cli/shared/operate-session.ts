@@ -7,7 +7,7 @@ import { type OperateSession, openOperateSession } from "../../operate/session.t
 import type { CommandContext } from "../context.ts";
 import { actorFrom, ownerId } from "./actor.ts";
 import { localProcesses } from "./local-processes.ts";
-import { clockFor, timeoutsFor } from "./test-hooks.ts";
+import { clockFor, serviceAccountDirFor, timeoutsFor } from "./test-hooks.ts";
 
 export function sessionFor(
   ctx: CommandContext,
@@ -22,6 +22,7 @@ export function sessionFor(
   const owner = ownerId(actor, process.pid);
   return openOperateSession(config, {
     kubeconfig: ctx.globals.kubeconfig,
+    serviceAccountDir: serviceAccountDirFor(ctx.env),
     context: ctx.globals.context,
     env: ctx.env,
     reporter: ctx.reporter,

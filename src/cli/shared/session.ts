@@ -30,7 +30,7 @@ export async function openSession(cmd: CommandContext, config: Config): Promise<
       timeoutMs: durationsOf(config).healthzTimeoutMs,
       concurrency: config.analysis.healthz.concurrency,
     }),
-    ...(await metricGates(config, ctx.cluster, ctx.clock)),
+    ...(await metricGates(config, ctx.cluster, ctx.clock, cmd.env)),
     ...(await checkGates(config, {
       env: cmd.env,
       cwd: cmd.cwd,

@@ -8,6 +8,14 @@
 //   GRAYCTL_TEST_CALL_BUDGET_MS      one call's retry budget (default 20 s): scaled
 //                               down so that an API outage longer than both fits a
 //                               test of seconds rather than minutes.
+//   GRAYCTL_TEST_SERVICE_ACCOUNT_DIR  where a pod's ServiceAccount token, CA and
+//                               namespace are mounted (default
+//                               /var/run/secrets/kubernetes.io/serviceaccount). That
+//                               path is one for the whole machine: a test that wrote
+//                               there would make every kubectl and grayctl on the
+//                               machine (other suites running meanwhile) believe it
+//                               runs in a pod. The real-cluster suite uses the real
+//                               path, in a mount namespace of its own.
 import { type Clock, skewedClock, systemClock } from "../../kube/clock.ts";
 
 export function clockFor(env: Record<string, string | undefined>): Clock {
@@ -30,4 +38,9 @@ export function timeoutsFor(env: Record<string, string | undefined>): {
     requestTimeoutMs: ms(env.GRAYCTL_TEST_REQUEST_TIMEOUT_MS),
     callBudgetMs: ms(env.GRAYCTL_TEST_CALL_BUDGET_MS),
   };
+}
+
+/** Where the in-cluster ServiceAccount is mounted, when a test moves it (see above). */
+export function serviceAccountDirFor(env: Record<string, string | undefined>): string | undefined {
+  return env.GRAYCTL_TEST === "1" ? env.GRAYCTL_TEST_SERVICE_ACCOUNT_DIR || undefined : undefined;
 }

@@ -8,6 +8,7 @@ import type { BackoffMs } from "./container.ts";
 import type { ContainerDriver } from "./driver.ts";
 import { preStopSleepMs } from "./lifecycle.ts";
 import { PodRunner } from "./pod-runner.ts";
+import { markUnschedulable, unschedulable } from "./scheduling.ts";
 
 export interface PodRuntimeOptions {
   driverFor(image: string): ContainerDriver;
@@ -23,6 +24,8 @@ const keyOf = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.nam
 
 export class PodRuntime {
   private readonly pods = new Map<string, PodRunner>();
+  /** Pods the node cannot take, by key: the uid already marked unschedulable. */
+  private readonly pending = new Map<string, string>();
   private readonly stopping = new Set<Promise<void>>();
   private readonly store: Store;
   private readonly options: PodRuntimeOptions;
@@ -45,13 +48,24 @@ export class PodRuntime {
     const key = keyOf(pod);
     const runner = this.pods.get(key);
     if (event.type === "DELETED") {
+      if (this.pending.get(key) === pod.metadata.uid) this.pending.delete(key);
       if (runner && runner.uid === pod.metadata.uid) this.forget(key, runner, 0);
       return;
     }
     if (runner && runner.uid !== pod.metadata.uid) this.forget(key, runner, 0);
     if (!this.pods.has(key)) {
       if (pod.metadata.deletionTimestamp) {
+        this.pending.delete(key);
         this.removeFromStore(pod);
+        return;
+      }
+      // A pod's nodeSelector is immutable: one the node cannot take stays Pending until it is deleted.
+      const unfit = unschedulable(pod);
+      if (unfit) {
+        if (this.pending.get(key) !== pod.metadata.uid) {
+          this.pending.set(key, pod.metadata.uid ?? "");
+          markUnschedulable(this.store, pod, unfit);
+        }
         return;
       }
       const fresh = new PodRunner(this.store, pod);

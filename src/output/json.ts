@@ -1,7 +1,8 @@
 // --output json: one JSON object per line on stdout, nothing else on stdout.
 // The last line of a command is {"type":"result","outcome":…}.
 import { BaseReporter } from "./reporter.ts";
-import type { Fields, Progress } from "./types.ts";
+import { throttledUpdates } from "./throttle.ts";
+import type { EventLevel, Fields, Progress } from "./types.ts";
 
 export class JsonReporter extends BaseReporter {
   private emit(type: string, fields: Fields): void {
@@ -24,14 +25,16 @@ export class JsonReporter extends BaseReporter {
   protected startProgress(kind: string, text: string): Progress {
     this.emit("progress", { kind, status: "started", message: text });
     return {
-      update: (next) => this.emit("progress", { kind, status: "running", message: next }),
+      update: throttledUpdates(this.now, text, (next) =>
+        this.emit("progress", { kind, status: "running", message: next }),
+      ),
       succeed: (next, fields) => this.emit("progress", { kind, status: "succeeded", message: next, ...fields }),
       fail: (next, fields) => this.emit("progress", { kind, status: "failed", message: next, ...fields }),
     };
   }
 
-  protected writeEvent(type: string, fields: Fields): void {
-    this.emit(type, fields);
+  protected writeEvent(type: string, fields: Fields, _text?: string, level?: EventLevel): void {
+    this.emit(type, level === "warn" ? { level, ...fields } : fields);
   }
 
   protected writeResult(outcome: string, fields: Fields, text: string): void {

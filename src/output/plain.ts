@@ -3,7 +3,8 @@
 import type { ChalkInstance } from "chalk";
 import { formatFields } from "./format.ts";
 import { BaseReporter, FAILED_OUTCOMES, type ReporterOptions } from "./reporter.ts";
-import type { Fields, Progress } from "./types.ts";
+import { throttledUpdates } from "./throttle.ts";
+import type { EventLevel, Fields, Progress } from "./types.ts";
 
 export class PlainReporter extends BaseReporter {
   private readonly chalk: ChalkInstance;
@@ -32,20 +33,17 @@ export class PlainReporter extends BaseReporter {
 
   protected startProgress(_kind: string, text: string): Progress {
     if (!this.quiet) this.line("info ", text);
-    let last = text;
+    const update = throttledUpdates(this.now, text, (next) => !this.quiet && this.line("info ", next));
     return {
-      // Repeated identical updates would flood CI logs.
-      update: (next) => {
-        if (next !== last && !this.quiet) this.line("info ", next);
-        last = next;
-      },
+      update,
       succeed: (next, fields) => !this.quiet && this.line(this.chalk.green("ok   "), next, fields),
       fail: (next, fields) => this.line(this.chalk.red("fail "), next, fields),
     };
   }
 
-  protected writeEvent(_type: string, fields: Fields, text?: string): void {
-    if (text && !this.quiet) this.line("info ", text, fields);
+  protected writeEvent(_type: string, fields: Fields, text?: string, level?: EventLevel): void {
+    if (text && level === "warn") this.writeWarning(text.trim(), fields);
+    else if (text && !this.quiet) this.line("info ", text, fields);
   }
 
   protected writeResult(outcome: string, _fields: Fields, text: string): void {

@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { type CiIntegration, type CiIo, ciIntegrations } from "../ci/index.ts";
 import { FAILED_OUTCOMES } from "./outcomes.ts";
 import { Redactor } from "./redact.ts";
-import type { Fields, Progress, Reporter } from "./types.ts";
+import type { EventLevel, Fields, Progress, Reporter } from "./types.ts";
 
 export { FAILED_OUTCOMES };
 
@@ -62,7 +62,7 @@ export abstract class BaseReporter implements Reporter {
   abstract info(message: string, fields?: Fields): void;
   abstract debug(message: string, fields?: Fields): void;
   protected abstract startProgress(kind: string, text: string): Progress;
-  protected abstract writeEvent(type: string, fields: Fields, text?: string): void;
+  protected abstract writeEvent(type: string, fields: Fields, text?: string, level?: EventLevel): void;
   protected abstract writeWarning(message: string, fields?: Fields): void;
   protected abstract writeResult(outcome: string, fields: Fields, text: string): void;
 
@@ -71,7 +71,7 @@ export abstract class BaseReporter implements Reporter {
     const progress = this.startProgress(kind, text);
     // The CI's fold closes after the line that ends the activity, so that line stays inside it.
     return {
-      update: (next) => progress.update(next),
+      update: (next, state) => progress.update(next, state),
       succeed: (next, fields) => {
         progress.succeed(next, fields);
         for (const ci of this.ci) ci.progressEnded(kind, true);
@@ -83,8 +83,9 @@ export abstract class BaseReporter implements Reporter {
     };
   }
 
-  event(type: string, fields: Fields, text?: string): void {
-    this.writeEvent(type, fields, text);
+  event(type: string, fields: Fields, text?: string, level: EventLevel = "info"): void {
+    this.writeEvent(type, fields, text, level);
+    // The CI integrations judge events by their type (GitHub annotates a failed gate itself).
     for (const ci of this.ci) ci.event(type, fields);
   }
 

@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import { formatFields } from "./format.ts";
 import { BaseReporter, FAILED_OUTCOMES, type ReporterOptions } from "./reporter.ts";
-import type { Fields, Progress } from "./types.ts";
+import type { EventLevel, Fields, Progress } from "./types.ts";
 
 // ora is loaded at the first spinner, not with the reporter: on import it builds
 // string-width's Unicode regular expressions and an Intl.Segmenter (~15 ms), which
@@ -90,8 +90,9 @@ export class TtyReporter extends BaseReporter {
     };
   }
 
-  protected writeEvent(_type: string, _fields: Fields, text?: string): void {
-    if (text && !this.quiet) this.print(text);
+  protected writeEvent(_type: string, _fields: Fields, text?: string, level?: EventLevel): void {
+    if (text && level === "warn") this.writeWarning(text.trim());
+    else if (text && !this.quiet) this.print(text);
   }
 
   protected writeResult(outcome: string, _fields: Fields, text: string): void {

@@ -4,9 +4,17 @@
 
 export type Fields = Record<string, unknown>;
 
+/** How loud an event is: a failed gate is a warning, most events are information. */
+export type EventLevel = "info" | "warn";
+
 /** A long-running activity: a spinner on a TTY, a start and an end line otherwise. */
 export interface Progress {
-  update(text: string): void;
+  /**
+   * New text for the activity. `state` is the text without what merely ticks (a
+   * countdown): logs print an update when its state changed or every 15 s
+   * (output/throttle.ts), a spinner shows every text.
+   */
+  update(text: string, state?: string): void;
   succeed(text: string, fields?: Fields): void;
   fail(text: string, fields?: Fields): void;
 }
@@ -18,8 +26,8 @@ export interface Reporter {
   /** Shown only with --verbose. */
   debug(message: string, fields?: Fields): void;
   start(kind: string, text: string): Progress;
-  /** A structured event; text mode prints `text` when given. */
-  event(type: string, fields: Fields, text?: string): void;
+  /** A structured event; text mode prints `text` when given, as a warning with level "warn". */
+  event(type: string, fields: Fields, text?: string, level?: EventLevel): void;
   /** The command's result: the last event in json mode, on stdout in text mode. */
   result(outcome: string, fields: Fields, text: string): void;
   /** Registers a secret: it is replaced by *** in everything written afterwards. */

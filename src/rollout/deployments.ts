@@ -3,8 +3,10 @@
 import type { V1Deployment, V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { RolloutContext } from "./context.ts";
 import { canaryDeployment, IMAGE_ANNOTATION, mainContainer, TEMPLATE_ANNOTATION, templateHash } from "./manifests.ts";
-import { names, trackSelector } from "../kube/names.ts";
-import { failFastReason, summarizeTrack } from "../model/pods.ts";
+import { names, type Track, trackSelector } from "../kube/names.ts";
+import { failFastReason, summarizePod, summarizeTrack } from "../model/pods.ts";
+import { PodWatch } from "./pod-watch.ts";
+import { whyNotReady } from "./readiness.ts";
 import { DeadlineError, waitUntil } from "./wait.ts";
 
 /** kubectl's rule: the controller saw the spec, and every replica is updated and available. */
@@ -24,50 +26,76 @@ export async function waitRolledOut(
   ctx: RolloutContext,
   name: string,
   deadline: number,
+  /** Show the pods coming up (the first deploy): a progress line titled so, and their trouble at once. */
+  shown?: { title: string; track: Track },
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const result = await waitUntil(
-    async () => {
-      const d = await ctx.cluster.getDeployment(name);
-      if (!d) return { fail: `Deployment ${name} disappeared` };
-      const { done, status } = rolloutStatus(d);
-      return done ? { done: true as const, value: undefined } : { done: false as const, status };
-    },
-    { clock: ctx.clock, deadline, what: `Deployment ${name} to roll out`, intervalMs: 250, signal: ctx.signal },
-  );
-  return result.ok ? { ok: true } : result;
-}
-
-/** Waits until `count` canary pods are ready; fails fast on crash loops and restarts. */
-export async function waitCanaryReady(ctx: RolloutContext, count: number, deadline: number) {
+  const watch = shown && new PodWatch(ctx, `${shown.title}: waiting for Deployment ${name} to roll out`);
   try {
-    return await waitCanary(ctx, count, deadline);
+    const result = await waitUntil(
+      async () => {
+        const d = await ctx.cluster.getDeployment(name);
+        if (!d) return { fail: `Deployment ${name} disappeared` };
+        const { done, status } = rolloutStatus(d);
+        if (done) return { done: true as const, value: undefined };
+        if (watch && shown)
+          watch.saw(summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, shown.track))), status);
+        return { done: false as const, status };
+      },
+      { clock: ctx.clock, deadline, what: `Deployment ${name} to roll out`, intervalMs: 250, signal: ctx.signal },
+    );
+    if (result.ok) watch?.done(`${shown?.title}: Deployment ${name} rolled out`);
+    else watch?.failed();
+    return result.ok ? { ok: true } : result;
   } catch (error) {
-    // Not ready in time is a failed step (rolled back), not a crash of grayctl.
-    if (error instanceof DeadlineError) return { ok: false as const, reason: await explainNotReady(ctx, count) };
+    watch?.failed();
     throw error;
   }
 }
 
-/** Names an unready canary pod and what its health endpoint says, for the rollback reason. */
-async function explainNotReady(ctx: RolloutContext, count: number): Promise<string> {
-  const track = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
-  const pod = track.pods.find((p) => !p.terminating && !p.ready);
-  const base = `${track.ready}/${count} canary pods ready in time`;
-  if (!pod) return base;
-  const { path } = ctx.config.analysis.healthz;
-  const answer = await ctx.cluster.podProxyGet(pod.name, ctx.config.deployment.port, path, 2_000);
-  const said = answer.status === 0 ? answer.body : `HTTP ${answer.status}`;
-  return `${base}: pod ${pod.name} is not ready (${path} answered ${said})`;
+/**
+ * Waits until `count` canary pods are ready; fails fast on crash loops, pull
+ * errors and restarts. While it waits, a progress line says `title` and how many
+ * pods are ready, and a pod the scheduler cannot place is a warning at once.
+ */
+export async function waitCanaryReady(ctx: RolloutContext, count: number, deadline: number, title = "canary") {
+  const watch = new PodWatch(ctx, `${title}: waiting for ${count} ready canary pod${count === 1 ? "" : "s"}`);
+  try {
+    const result = await waitCanary(ctx, count, deadline, watch);
+    if (result.ok) watch.done(`${title}: ${count}/${count} canary pod${count === 1 ? "" : "s"} ready`);
+    else watch.failed();
+    return result;
+  } catch (error) {
+    // Not ready in time is a failed step (rolled back), not a crash of grayctl.
+    if (!(error instanceof DeadlineError)) {
+      watch.failed();
+      throw error;
+    }
+    watch.failed();
+    return { ok: false as const, reason: await explainNotReady(ctx, count) };
+  }
 }
 
-function waitCanary(ctx: RolloutContext, count: number, deadline: number) {
+/** Names an unready canary pod and what its own readiness probe says, for the rollback reason. */
+async function explainNotReady(ctx: RolloutContext, count: number): Promise<string> {
+  const pods = (await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary"))).filter(
+    (pod) => !pod.metadata?.deletionTimestamp,
+  );
+  const track = summarizeTrack(pods);
+  const base = `${track.ready}/${count} canary pods ready in time`;
+  const unready = pods.find((pod) => !summarizePod(pod).ready);
+  return unready ? `${base}: ${await whyNotReady(ctx, unready)}` : base;
+}
+
+function waitCanary(ctx: RolloutContext, count: number, deadline: number, watch: PodWatch) {
   return waitUntil(
     async () => {
       const track = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
       const fast = failFastReason(track);
       if (fast) return { fail: fast };
       if (track.ready >= count) return { done: true as const, value: track };
-      return { done: false as const, status: `${track.ready}/${count} canary pods ready` };
+      const status = `${track.ready}/${count} canary pods ready`;
+      watch.saw(track, status);
+      return { done: false as const, status };
     },
     { clock: ctx.clock, deadline, what: `${count} ready canary pod(s)`, intervalMs: 250, signal: ctx.signal },
   );

@@ -13,6 +13,7 @@ import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "../model/state.ts";
+import { canaryHeadline, firstDeployHeadline } from "./headline.ts";
 import { runSteps } from "./steps.ts";
 import { desiredTemplate } from "./templates.ts";
 import { planTracks } from "./track-sizes.ts";
@@ -77,6 +78,7 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
   if (current && IN_FLIGHT.has(current.phase)) {
     refuseConflicting(current, request);
     if (current.image !== request.image) {
+      headline(ctx, current.previousImage, request.image);
       // Before the superseded rollout is undone: a failing preRollout leaves everything as it was.
       const stopped = await preRollout(ctx, request.image, nextRevision(stored.history, stored.state));
       if (stopped) return stopped;
@@ -88,6 +90,9 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     } else if (current.phase === "paused" && !request.continueFromPause) {
       return { ...paused(current, fields, "still paused"), quiet: true };
     } else {
+      if (current.phase === "deploying") ctx.reporter.info(firstDeployHeadline(config, current.image));
+      else if (current.phase === "progressing" || current.phase === "paused")
+        headline(ctx, current.previousImage, current.image, current.stepIndex);
       return { drive: await take(ctx, current) };
     }
   }
@@ -105,6 +110,8 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     };
   }
   if (!hooksRan) {
+    if (stable) headline(ctx, stableImage, request.image);
+    else ctx.reporter.info(firstDeployHeadline(config, request.image));
     const stopped = await preRollout(ctx, request.image, nextRevision(stored.history, stored.state));
     if (stopped) return stopped;
   }
@@ -113,7 +120,6 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
       phase: "deploying",
       revision: nextRevision(stored.history, stored.state),
     });
-    ctx.reporter.info(`first deploy of ${config.app}: ${request.image} straight to stable`);
     return { drive: state };
   }
   const state = await start(ctx, request, {
@@ -129,6 +135,25 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
   const first = await planTracks(ctx, state, stepsOf(config)[0].weight);
   await ensureCanary(ctx, stable, request.image, first.canary, state.template);
   return { drive: state };
+}
+
+/** The rollout's first line: what is about to happen, before anything changes (headline.ts). */
+function headline(ctx: RolloutContext, stableImage: string | undefined, image: string, resumeAt?: number): void {
+  const { config } = ctx;
+  const text = canaryHeadline({
+    config,
+    steps: stepsOf(config),
+    durations: durationsOf(config),
+    gateNames: ctx.gates.map((gate) => gate.name),
+    stableImage,
+    image,
+    resumeAt,
+  });
+  ctx.reporter.event(
+    "rollout-plan",
+    { app: config.app, namespace: config.namespace, stableImage, image, steps: stepsOf(config) },
+    text,
+  );
 }
 
 /** Claims ownership of a recorded rollout for this process. */

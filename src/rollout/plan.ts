@@ -36,18 +36,16 @@ export type Verdict =
   | { verdict: "wait"; results: GateResult[]; why: string; inconclusive: Record<string, number> };
 
 /**
- * A step passes only when every gate passed. Any failure fails it. An
+ * A step passes only when every gate passed. Any failure fails it, and the
+ * reason names every gate that failed in this look, not only the first. An
  * inconclusive gate extends the step by another window, up to `limit`
  * consecutive windows, then fails safe: no data is never a pass.
  */
 export function judge(results: GateResult[], previous: Record<string, number>, limit: number): Verdict {
-  const failed = results.find((r) => r.result === "failed");
-  if (failed && failed.result === "failed") {
-    return {
-      verdict: "fail",
-      results,
-      reason: `${named(failed.gate, failed.reason)}${failed.pod ? ` (pod ${failed.pod})` : ""}`,
-    };
+  const failed = results.flatMap((r) => (r.result === "failed" ? [r] : []));
+  if (failed.length > 0) {
+    const reason = failed.map((f) => `${named(f.gate, f.reason)}${f.pod ? ` (pod ${f.pod})` : ""}`).join("; ");
+    return { verdict: "fail", results, reason };
   }
   const unsure = results.filter((r) => r.result === "inconclusive");
   if (unsure.length === 0) return { verdict: "pass", results };

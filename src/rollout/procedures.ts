@@ -76,7 +76,7 @@ export async function promote(
   const full = await planTracks(ctx, state, 100);
   // The canary takes all traffic while stable is replaced, so no request meets a stable pod mid-update.
   await scaleCanary(ctx, full);
-  const ready = await waitCanaryReady(ctx, full.canary, deadline);
+  const ready = await waitCanaryReady(ctx, full.canary, deadline, "promotion");
   if (!ready.ok) return ready;
   await ctx.router.setCanaryWeight(100);
   await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: 100, targetWeight: 100 }));
@@ -103,7 +103,10 @@ export async function firstDeploy(ctx: RolloutContext, state: RolloutState, dead
   await ensureServices(ctx);
   const created = stableDeployment(config, state.image, await loadTemplate(ctx));
   await ctx.cluster.createDeployment(created);
-  const rolled = await waitRolledOut(ctx, names(config.app).stable, deadline);
+  const rolled = await waitRolledOut(ctx, names(config.app).stable, deadline, {
+    title: "first deploy",
+    track: "stable",
+  });
   if (!rolled.ok) return { exitCode: ExitCode.internal, reason: rolled.reason };
   // Routing objects only once stable can carry traffic.
   await ctx.router.prepare();

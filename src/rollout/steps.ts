@@ -65,16 +65,9 @@ async function evaluateAll(ctx: RolloutContext, gateCtx: GateContext): Promise<G
 }
 
 /** Waits one window, checking for crash loops; returns a reason when the canary broke. */
-async function watchWindow(
-  ctx: RolloutContext,
-  step: Step,
-  index: number,
-  total: number,
-  intervalMs: number,
-  deadline: number,
-) {
+async function watchWindow(ctx: RolloutContext, step: Step, title: string, intervalMs: number, deadline: number) {
   const end = Math.min(ctx.clock.now() + intervalMs, deadline);
-  const progress = ctx.reporter.start("step", `step ${index + 1}/${total}: ${step.weight}% to canary`);
+  const progress = ctx.reporter.start("step", title);
   while (ctx.clock.now() < end) {
     await ctx.clock.sleep(Math.min(WATCH_EVERY_MS, end - ctx.clock.now()), ctx.signal);
     const canary = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
@@ -86,15 +79,16 @@ async function watchWindow(
     const fast =
       failFastReason(canary) ?? (unready && `pod ${unready.name} stopped being ready at ${step.weight}% of traffic`);
     if (fast) {
-      progress.fail(`step ${index + 1}/${total}: ${fast}`);
+      progress.fail(`${title}: ${fast}`);
       return fast;
     }
-    const left = Math.max(0, end - ctx.clock.now());
-    progress.update(
-      `step ${index + 1}/${total}: ${step.weight}% to canary · ready canary ${canary.ready}/${canary.live} stable ${stable.ready}/${stable.live} · ${formatDuration(left)} left`,
-    );
+    const left = end - ctx.clock.now();
+    // The window is over: its line below says so, not "0s left".
+    if (left <= 0) break;
+    const state = `${title} · ready canary ${canary.ready}/${canary.live} stable ${stable.ready}/${stable.live}`;
+    progress.update(`${state} · ${formatDuration(Math.ceil(left / 1000) * 1000)} left`, state);
   }
-  progress.succeed(`step ${index + 1}/${total}: ${step.weight}% window done`);
+  progress.succeed(`${title}: window of ${formatDuration(intervalMs)} done`);
   return undefined;
 }
 
@@ -118,7 +112,8 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
     ).state!;
     // Invariant 1: the canary is scaled and ready for its share before its weight grows.
     await scaleCanary(ctx, plan);
-    const ready = await waitCanaryReady(ctx, plan.canary, Math.min(deadline, ctx.clock.now() + readyTimeoutMs));
+    const readyBy = Math.min(deadline, ctx.clock.now() + readyTimeoutMs);
+    const ready = await waitCanaryReady(ctx, plan.canary, readyBy, `step ${index + 1}/${steps.length}`);
     if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
     await ctx.router.setCanaryWeight(step.weight);
     state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
@@ -126,24 +121,22 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       plan.effectiveWeight !== step.weight
         ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)`
         : "";
-    ctx.reporter.event(
-      "step",
-      {
-        step: index + 1,
-        of: steps.length,
-        weight: step.weight,
-        effectiveWeight: plan.effectiveWeight,
-        canaryReplicas: plan.canary,
-      },
-      `step ${index + 1}/${steps.length}: canary weight ${step.weight}%${effective}`,
-    );
+    // The event for machines; people read the same step in the window's line below (one line per step).
+    ctx.reporter.event("step", {
+      step: index + 1,
+      of: steps.length,
+      weight: step.weight,
+      effectiveWeight: plan.effectiveWeight,
+      canaryReplicas: plan.canary,
+    });
+    const title = `step ${index + 1}/${steps.length}: ${step.weight}% to canary${effective}`;
 
     let inconclusive: Record<string, number> = {};
     for (;;) {
       const windowStart = ctx.clock.now();
       const opening = await gateContext(ctx, state, index, step.weight, windowStart);
       for (const gate of ctx.gates) await gate.begin?.(opening);
-      const broke = await watchWindow(ctx, step, index, steps.length, intervalMs, deadline);
+      const broke = await watchWindow(ctx, step, title, intervalMs, deadline);
       if (broke) return { kind: "failed", reason: `health: ${broke}` };
       if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
       const closing = await gateContext(ctx, state, index, step.weight, windowStart);
@@ -176,9 +169,13 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
   return { kind: "done" };
 }
 
-/** One `gate` event per evaluation: the verdict as before, plus its decision record's fields. */
+/** One `gate` event per evaluation: the verdict as before, plus its decision record's fields; a failure is a warning. */
 function reportGate(ctx: RolloutContext, result: GateResult, record: DecisionRecord): void {
-  const text = result.result === "inconclusive" ? `inconclusive: ${result.why}` : resultText(result);
+  const said = resultText(result);
+  // Metric and command gates start their texts with their name: say it once.
+  const own = said.startsWith(`${result.gate}: `) ? said.slice(result.gate.length + 2) : said;
+  const text = result.result === "inconclusive" ? `inconclusive: ${own}` : own;
   const { gate: _gate, ...rest } = record;
-  ctx.reporter.event("gate", { ...result, ...rest }, `  ${result.gate}: ${result.result} — ${text}`);
+  const level = result.result === "failed" ? "warn" : "info";
+  ctx.reporter.event("gate", { ...result, ...rest }, `  ${result.gate}: ${result.result} — ${text}`, level);
 }

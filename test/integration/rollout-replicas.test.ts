@@ -62,7 +62,7 @@ test("replicas router: canary pods follow the steps, the effective split is repo
   const manual = ["--set", "rollout.steps=[{weight: 5, pause: manual}, 100]"];
   const text = await app.grayctl(["rollout", "--image", demoImage("v3"), ...manual]);
   assert.equal(text.code, 4, text.stderr);
-  assert.match(text.stderr, /canary weight 5% \(the replica ratio gives 20%: 1 canary \/ 4 stable pods\)/);
+  assert.match(text.stderr, /step 1\/2: 5% to canary \(the replica ratio gives 20%: 1 canary \/ 4 stable pods\)/);
   const status = await app.grayctl(["status", "-o", "json"]);
   const view = status.stdout
     .trim()

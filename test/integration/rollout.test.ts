@@ -93,7 +93,7 @@ for (const [kind, tag] of [
     assert.match(
       outcome.reason,
       tag.includes("unhealthy")
-        ? /pod shop-canary-\S+ is not ready \(\/healthz answered HTTP 500\)/
+        ? /pod shop-canary-\S+ is not ready: its readiness probe GET :8080\/healthz answered HTTP 500/
         : /pod shop-canary-\S+ (restarted|is CrashLoopBackOff)/,
     );
     const steps = result.stdout

@@ -116,3 +116,17 @@ test("the canary is stable's spec with its own labels, selector and image", () =
 test("the progress deadline counts time spent by earlier processes", () => {
   assert.equal(deadlineLeft(600_000, 100_000, 1_000, 61_000), 440_000);
 });
+
+test("a failed look names every gate that failed in it, not only the first", () => {
+  const verdict = judge(
+    [
+      { gate: "health", result: "passed", summary: "ok" },
+      { gate: "error-rate", result: "failed", reason: "error-rate: 0.2 above 0.01" },
+      { gate: "smoke", result: "failed", reason: "exited 1", pod: "p-1" },
+    ],
+    {},
+    3,
+  );
+  assert.equal(verdict.verdict, "fail");
+  assert.equal(verdict.verdict === "fail" && verdict.reason, "error-rate: 0.2 above 0.01; smoke: exited 1 (pod p-1)");
+});

@@ -318,6 +318,14 @@ export class Cluster {
   }
 
   // --- Events (best effort: an audit trail must not fail a rollback) ---
+  /** Events by field selector (e.g. the kubelet's `reason=Unhealthy` probe failures). */
+  async listEvents(fieldSelector: string): Promise<CoreV1Event[]> {
+    const list = await this.call(`list events ${fieldSelector}`, () =>
+      this.clients.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }),
+    );
+    return list.items;
+  }
+
   async recordEvent(event: CoreV1Event): Promise<void> {
     try {
       await this.write("create Event", () =>

@@ -1,8 +1,7 @@
-// Text renderings of status and history (json mode prints the views as they are). Pure.
+// Text rendering of status (json mode prints the view as it is; history: history-render.ts). Pure.
 import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult, GateValues } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
-import type { Release } from "../model/state.ts";
 import { splitImage } from "./lineage.ts";
 import type { StatusView, TrackStatus } from "./status.ts";
 
@@ -14,20 +13,24 @@ export function renderStatus(view: StatusView, options: { verbose?: boolean } = 
     lines.push("  nothing deployed yet (no Deployment, no grayctl record)");
     return lines.join("\n");
   }
+  // What runs now comes first: in an incident that is the question.
+  lines.push(`  running now: ${runningNow(view)}`);
   if (view.revision !== undefined) {
-    const since = view.sinceSeconds !== undefined ? ` for ${formatDuration(view.sinceSeconds * 1000)}` : "";
-    lines.push(`  revision ${view.revision}: ${view.image}${since}${view.actor ? ` (by ${view.actor})` : ""}`);
+    const what = view.inFlight ? "rolling out" : `last release (${view.phase})`;
+    const since =
+      view.sinceSeconds !== undefined ? `, in this phase for ${formatDuration(view.sinceSeconds * 1000)}` : "";
+    lines.push(`  ${what}: revision ${view.revision}, ${view.image}${view.actor ? `, by ${view.actor}` : ""}${since}`);
   }
   if (view.inFlight) {
-    const step = view.step !== undefined ? `step ${view.step}/${view.steps}` : `before step 1/${view.steps}`;
     lines.push(
-      `  ${step}, canary weight ${weightText(view.canaryWeight)} (recorded ${view.recordedWeight ?? 0}%, target ${view.targetWeight ?? 0}%)`,
+      `  canary traffic: ${weightText(view.canaryWeight)} now (recorded ${view.recordedWeight ?? 0}%, target ${view.targetWeight ?? 0}%)`,
     );
+    lines.push(...stepLines(view));
   } else {
-    lines.push(`  canary weight ${weightText(view.canaryWeight)}`);
+    lines.push(`  canary traffic: ${weightText(view.canaryWeight)} now`);
   }
   if (view.reason) lines.push(`  reason: ${view.reason}`);
-  lines.push(trackLine("stable", view.stable), trackLine("canary", view.canary));
+  lines.push(...trackLines("stable", view.stable, options), ...trackLines("canary", view.canary, options));
   if (view.gates.length > 0) {
     lines.push("  last gate results:");
     for (const gate of view.gates) lines.push(`    ${gateText(gate)}`);
@@ -53,10 +56,48 @@ export function renderStatus(view: StatusView, options: { verbose?: boolean } = 
 
 const weightText = (weight: number | undefined) => (weight === undefined ? "n/a (no routing object)" : `${weight}%`);
 
-function trackLine(name: string, track: TrackStatus): string {
-  if (!track.exists) return `  ${name.padEnd(6)} Deployment ${track.deployment} absent`;
+function trackLines(name: string, track: TrackStatus, options: { verbose?: boolean }): string[] {
+  if (!track.exists) return [`  ${name.padEnd(6)} Deployment ${track.deployment} absent`];
   const digest = track.digest ? ` ${track.digest.slice(0, 19)}…` : "";
-  return `  ${name.padEnd(6)} ${track.ready}/${track.desired} ready  ${splitImage(track.image).name ?? "?"}${digest}`;
+  const lines = [
+    `  ${name.padEnd(6)} ${track.ready}/${track.desired} pods ready  ${splitImage(track.image).name ?? "?"}${digest}`,
+  ];
+  // --verbose: why each pod that is not ready is not (kubectl describe pod, condensed).
+  if (options.verbose)
+    for (const pod of track.notReady ?? []) lines.push(`    pod ${pod.pod} not ready: ${pod.why.join("; ")}`);
+  return lines;
+}
+
+function runningNow(view: StatusView): string {
+  const stable = view.stable;
+  if (!stable.exists) return `nothing: Deployment ${stable.deployment} absent`;
+  const revision = view.currentRevision !== undefined ? `revision ${view.currentRevision}, ` : "";
+  return `stable ${revision}${stable.image ?? "?"} (${stable.ready}/${stable.desired} pods ready)`;
+}
+
+/** The whole step list with a marker on where the rollout is, as `kubectl argo rollouts get rollout` shows it. */
+function stepLines(view: StatusView): string[] {
+  const at = view.step === undefined ? "before step 1" : `at step ${view.step}`;
+  const lines = [`  steps (${at} of ${view.steps}):`];
+  view.stepList.forEach((step, index) => {
+    const number = index + 1;
+    const marker =
+      view.step === undefined || number > view.step
+        ? " "
+        : number < view.step
+          ? "✔"
+          : view.phase === "paused"
+            ? "⏸"
+            : "▶";
+    const pause =
+      step.pause === "manual"
+        ? ", then pause until `grayctl promote`"
+        : step.pause
+          ? `, then pause ${formatDuration(step.pause)}`
+          : "";
+    lines.push(`    ${marker} ${number}. ${step.weight}%${pause}${number === view.step ? "   ← here" : ""}`);
+  });
+  return lines;
 }
 
 const numbers = (values: GateValues) =>
@@ -121,46 +162,4 @@ function orphanWhy(view: StatusView): string {
   if (!lease?.holder) return "nobody holds its Lease";
   if (lease.basis === "process-gone") return "the process that ran it on this machine is gone";
   return `its Lease was not renewed for ${lease.unchangedSeconds}s as watched from here`;
-}
-
-/** One row per release, newest last, as the history is kept. */
-export function historyRow(release: Release) {
-  const { name, digest } = splitImage(release.image);
-  return {
-    revision: release.revision,
-    image: release.image,
-    repository: name,
-    digest,
-    commit: release.commit,
-    actor: release.actor,
-    time: release.time,
-    outcome: release.outcome,
-    reason: release.reason,
-    restoredRevision: release.restoredRevision,
-  };
-}
-
-export function renderHistory(releases: readonly Release[]): string {
-  if (releases.length === 0) return "no releases recorded";
-  const rows = releases.map((r) => {
-    const row = historyRow(r);
-    const outcome = row.restoredRevision !== undefined ? `${row.outcome} → ${row.restoredRevision}` : row.outcome;
-    return [
-      String(row.revision),
-      outcome,
-      `${row.repository ?? ""}${row.digest ? `@${row.digest.slice(0, 19)}…` : ""}`,
-      row.commit?.slice(0, 12) ?? "-",
-      row.actor,
-      row.time.replace(/\.\d+Z$/, "Z"),
-      row.reason ?? "",
-    ];
-  });
-  const header = ["REV", "OUTCOME", "IMAGE", "COMMIT", "ACTOR", "TIME", "REASON"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
 }

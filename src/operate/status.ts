@@ -2,15 +2,16 @@
 // recorded state, the Lease, both Deployments and the router's weight. It
 // trusts the objects over the record where they can differ (weights, images,
 // pods), so it stays truthful after a killed process (safety invariant 2).
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult } from "../analysis/types.ts";
 import type { Lease } from "../kube/lease.ts";
 import type { LeaseBasis, LeaseInfo } from "../kube/lease-record.ts";
 import type { RolloutContext } from "../rollout/context.ts";
 import { imageOf } from "../rollout/manifests.ts";
-import { names } from "../kube/names.ts";
-import { stepsOf } from "../rollout/plan.ts";
+import { names, trackSelector } from "../kube/names.ts";
+import { type Step, stepsOf } from "../rollout/plan.ts";
+import { explainReadiness, type PodReadiness } from "./readiness.ts";
 import { IN_FLIGHT, type Phase, type RolloutState } from "../model/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
 
@@ -23,6 +24,8 @@ export interface TrackStatus {
   ready: number;
   updated: number;
   available: number;
+  /** status --verbose: each pod not ready, and why. */
+  notReady?: PodReadiness[];
 }
 
 export interface StatusView {
@@ -37,6 +40,8 @@ export interface StatusView {
   /** 1-based; undefined before the first step. */
   step?: number;
   steps: number;
+  /** The rollout's steps, in order (the list `status` shows with a marker on the current one). */
+  stepList: Step[];
   /** The weight the router routes by now (undefined without a routing object). */
   canaryWeight?: number;
   recordedWeight?: number;
@@ -76,19 +81,24 @@ export interface StatusView {
 }
 
 /** Reads everything in one pass; `lease` remembers what it saw, so repeated reads (--watch) can tell a lapsed Lease. */
-export async function readStatus(ctx: RolloutContext, lease: Lease): Promise<StatusView> {
+export async function readStatus(
+  ctx: RolloutContext,
+  lease: Lease,
+  options: { explainReadiness?: boolean } = {},
+): Promise<StatusView> {
   const n = names(ctx.config.app);
-  const [stored, leaseInfo, stable, canary, canaryWeight] = await Promise.all([
+  const [stored, leaseInfo, stable, canary, canaryWeight, readiness] = await Promise.all([
     ctx.store.read(),
     lease.read(),
     ctx.cluster.getDeployment(n.stable),
     ctx.cluster.getDeployment(n.canary),
     ctx.router.currentCanaryWeight().catch(() => undefined),
+    options.explainReadiness ? readReadiness(ctx) : undefined,
   ]);
   return buildStatus({
     app: ctx.config.app,
     namespace: ctx.config.namespace,
-    steps: stepsOf(ctx.config).length,
+    steps: stepsOf(ctx.config),
     state: stored.state,
     currentRevision: stableLineage(stored.history).at(-1)?.revision,
     lastTime: stored.history.at(-1)?.time,
@@ -96,15 +106,27 @@ export async function readStatus(ctx: RolloutContext, lease: Lease): Promise<Sta
     stable,
     canary,
     canaryWeight,
+    readiness,
     now: ctx.clock.now(),
   });
+}
+
+/** Each track's pods that are not ready, explained; the kubelet's probe Events only where the role may list them. */
+async function readReadiness(ctx: RolloutContext): Promise<Record<"stable" | "canary", PodReadiness[]>> {
+  const [stable, canary, events] = await Promise.all([
+    ctx.cluster.listPods(trackSelector(ctx.config.app, "stable")),
+    ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")),
+    ctx.cluster.listEvents("involvedObject.kind=Pod,reason=Unhealthy").catch(() => []),
+  ]);
+  const explain = (pods: V1Pod[]) => pods.map((pod) => explainReadiness(pod, events)).filter((pod) => !pod.ready);
+  return { stable: explain(stable), canary: explain(canary) };
 }
 
 /** Pure: the view from what was read. */
 export function buildStatus(input: {
   app: string;
   namespace: string;
-  steps: number;
+  steps: readonly Step[];
   state?: RolloutState;
   currentRevision?: number;
   lastTime?: string;
@@ -112,6 +134,7 @@ export function buildStatus(input: {
   stable?: V1Deployment;
   canary?: V1Deployment;
   canaryWeight?: number;
+  readiness?: Record<"stable" | "canary", PodReadiness[]>;
   now: number;
 }): StatusView {
   const { state, lease, now } = input;
@@ -129,12 +152,13 @@ export function buildStatus(input: {
     image: state?.image,
     previousImage: state?.previousImage,
     step: state && state.stepIndex >= 0 ? state.stepIndex + 1 : undefined,
-    steps: input.steps,
+    steps: input.steps.length,
+    stepList: [...input.steps],
     canaryWeight: input.canaryWeight,
     recordedWeight: state?.weight,
     targetWeight: state?.targetWeight,
-    stable: track(names(input.app).stable, input.app, input.stable),
-    canary: track(names(input.app).canary, input.app, input.canary),
+    stable: track(names(input.app).stable, input.app, input.stable, input.readiness?.stable),
+    canary: track(names(input.app).canary, input.app, input.canary, input.readiness?.canary),
     gates: state?.gates ?? [],
     decisions: state?.decisions ?? [],
     actor: state?.actor,
@@ -163,7 +187,12 @@ function phaseSince(state: RolloutState, lastTime: string | undefined): string {
   return state.updatedAt;
 }
 
-function track(deployment: string, app: string, d: V1Deployment | undefined): TrackStatus {
+function track(
+  deployment: string,
+  app: string,
+  d: V1Deployment | undefined,
+  notReady: PodReadiness[] | undefined,
+): TrackStatus {
   if (!d) return { deployment, exists: false, desired: 0, ready: 0, updated: 0, available: 0 };
   const image = imageOf(d, app);
   return {
@@ -175,5 +204,6 @@ function track(deployment: string, app: string, d: V1Deployment | undefined): Tr
     ready: d.status?.readyReplicas ?? 0,
     updated: d.status?.updatedReplicas ?? 0,
     available: d.status?.availableReplicas ?? 0,
+    ...(notReady ? { notReady } : {}),
   };
 }

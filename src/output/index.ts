@@ -17,7 +17,11 @@ export function createReporter(options: ReporterOptions & { format: OutputFormat
   // pseudo-terminals) makes ora redraw its spinner without end: plain lines there.
   const columns = (options.stderr as { columns?: number }).columns;
   const drawable = columns === undefined || columns > 0;
-  if (isTTY && drawable && !inCI && options.env.TERM !== "dumb") return new TtyReporter({ ...options, chalk });
+  // NO_COLOR: no escape sequence at all, and a spinner is nothing but escape sequences (redraws,
+  // cursor moves, ora's coloured frames): plain lines, as on a dumb terminal (decision 029).
+  const noColor = options.env.NO_COLOR !== undefined && options.env.NO_COLOR !== "";
+  if (isTTY && drawable && !inCI && !noColor && options.env.TERM !== "dumb")
+    return new TtyReporter({ ...options, chalk });
   return new PlainReporter({ ...options, chalk });
 }
 

@@ -127,7 +127,7 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
     assert.match(refused.stderr, /no route of the VirtualService sends traffic to books-stable/);
     assert.match(refused.stderr, /Add a route with destination host books-stable/);
     const status = await app.grayctl(["status"]);
-    assert.match(status.stdout, /canary weight 0%/);
+    assert.match(status.stdout, /canary traffic: 0% now/);
     await app.mutate(R.virtualservices, "books", (vs) => {
       vs.spec.http[0].route[0].destination.host = "books-stable";
     });

@@ -34,7 +34,8 @@ const lease = (basis: LeaseBasis): LeaseInfo => ({
   unchangedMs: 0,
   local: false,
 });
-const base = { app: "cart", namespace: "default", steps: 3, now };
+const STEPS = [{ weight: 20 }, { weight: 50, pause: "manual" as const }, { weight: 100 }];
+const base = { app: "cart", namespace: "default", steps: STEPS, now };
 
 // Orphaned is judged on what this process saw, never on the holder's renewTime against our clock:
 // every case below has a renewTime 5 s old with a 2 s Lease.

@@ -13,3 +13,10 @@ test("a terminal with columns gets spinners; one that reports zero columns gets 
   assert.ok(make(sink({ isTTY: true, columns: 0 })) instanceof PlainReporter);
   assert.ok(make(sink({ isTTY: false })) instanceof PlainReporter);
 });
+
+test("NO_COLOR on a terminal gets plain lines: a spinner is escape sequences, coloured or not (decision 029)", () => {
+  const make = (env: Record<string, string>) =>
+    createReporter({ format: "text", stdout: sink(), stderr: sink({ isTTY: true, columns: 80 }), env });
+  assert.ok(make({ TERM: "xterm", NO_COLOR: "1" }) instanceof PlainReporter);
+  assert.ok(make({ TERM: "xterm", NO_COLOR: "" }) instanceof TtyReporter, "an empty NO_COLOR is unset (no-color.org)");
+});

@@ -3,7 +3,7 @@ import { ExitCode } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
 
 export async function historyCommand(ctx: CommandContext): Promise<number> {
-  const modules = Promise.all([import("../shared/operate-session.ts"), import("../../operate/render.ts")]);
+  const modules = Promise.all([import("../shared/operate-session.ts"), import("../../operate/history-render.ts")]);
   const { config } = await ctx.loadConfig();
   const [{ sessionFor }, { historyRow, renderHistory }] = await modules;
   const { history } = await sessionFor(ctx, config).ctx.store.read();

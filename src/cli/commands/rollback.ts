@@ -54,6 +54,12 @@ export async function runUndo(
     // Milliseconds since this process started: the figure an on-call engineer cares about.
     onStable: () => {
       stableAfterMs = Math.round(performance.now());
+      // Said the moment the router write lands: what on-call waits for, before any scale-down or rollout wait.
+      ctx.reporter.event(
+        "traffic-on-stable",
+        { app: config.app, namespace: config.namespace, afterMs: stableAfterMs },
+        `traffic is 100 % on stable (${stableAfterMs} ms after start)`,
+      );
     },
   });
   // After the rollback, before the result line: the webhooks hear of it (each within its deadline).

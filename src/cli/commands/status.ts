@@ -21,7 +21,8 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const { config } = await ctx.loadConfig();
   const [{ sessionFor }, { readStatus }, { renderStatus }] = await modules;
   const session = sessionFor(ctx, config);
-  const read = () => readStatus(session.ctx, session.lease);
+  // --verbose also reads the pods (and the kubelet's probe Events) to say why any is not ready.
+  const read = () => readStatus(session.ctx, session.lease, { explainReadiness: ctx.globals.verbose });
   const verbose = { verbose: ctx.globals.verbose };
   const show = (view: Awaited<ReturnType<typeof read>>) =>
     ctx.reporter.event("status", { ...view }, renderStatus(view, verbose));

@@ -27,6 +27,7 @@ export function createLifecycle(config: Config, deps: LifecycleDeps): Lifecycle 
     redact: deps.redact,
     warn: (message) => deps.reporter.warn(message),
     actor: deps.actor,
+    env: deps.env,
   });
   const hookDeps = { cwd: deps.cwd, env: deps.env, signal: deps.signal };
   const report = (reports: HookReport[]) => {

@@ -15,6 +15,8 @@ export interface NotifierDeps {
   redact<T>(value: T): T;
   warn(message: string): void;
   actor: string;
+  /** Whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply to the deliveries. */
+  env?: Record<string, string | undefined>;
 }
 
 const FIRST_BACKOFF_MS = 250;
@@ -58,6 +60,7 @@ export class Notifier {
         headers: { "content-type": "application/json", ...target.headers },
         body,
         timeoutMs: left,
+        env: this.deps.env,
       });
       if (answer.ok && answer.status >= 200 && answer.status < 300) return;
       why = answer.ok ? `HTTP ${answer.status}` : answer.why;

@@ -62,6 +62,7 @@ export async function runHook(phase: string, hook: HookConfig, run: RunInfo, dep
     body: hook.method === "GET" ? undefined : renderTemplate(hook.body ?? JSON.stringify(run), run),
     timeoutMs,
     signal: deps.signal,
+    env: deps.env,
   });
   if (!answer.ok) return { hook: hook.name, phase, ok: false, detail: answer.why };
   if (answer.status >= 200 && answer.status < 300) return { hook: hook.name, phase, ok: true };

@@ -1,5 +1,7 @@
 // One HTTP request with a deadline (hooks, notifications, web gates): the
 // answer's status and a bounded body, or why there was none. Never throws.
+import { proxiedFetch } from "./proxied-fetch.ts";
+
 export interface WebRequest {
   url: string;
   method: string;
@@ -7,6 +9,8 @@ export interface WebRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply (proxied-fetch.ts); none: direct. */
+  env?: Record<string, string | undefined>;
 }
 
 export type WebResult = { ok: true; status: number; body: string } | { ok: false; why: string };
@@ -18,7 +22,8 @@ export async function webCall(request: WebRequest): Promise<WebResult> {
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
   try {
-    const response = await fetch(request.url, {
+    const send = request.env ? proxiedFetch(request.env) : fetch;
+    const response = await send(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,

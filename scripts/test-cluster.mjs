@@ -33,6 +33,7 @@ const SHARED_SUITES = [
   "rollout-hooks",
   "router-nginx-shared-ingress",
   "rollout-adoption",
+  "rollout-template-release",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

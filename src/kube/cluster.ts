@@ -16,6 +16,7 @@ import {
   type V1Lease,
   V1MicroTime,
   type V1Pod,
+  type V1Secret,
   type V1Service,
 } from "@kubernetes/client-node";
 import { GrayctlError } from "../errors.ts";
@@ -283,6 +284,16 @@ export class Cluster {
     const name = body.metadata?.name ?? "";
     return this.write(`replace ConfigMap ${name}`, () =>
       this.clients.core.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
+    );
+  }
+
+  /**
+   * A Secret the pod template refers to, read only to digest its content into
+   * the release (rollout/config-hash.ts); its data is never logged or stored.
+   */
+  getSecret(name: string): Promise<V1Secret | undefined> {
+    return this.read(`read Secret ${name}`, () =>
+      this.clients.core.readNamespacedSecret({ name, namespace: this.namespace }),
     );
   }
 

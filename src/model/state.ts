@@ -59,6 +59,19 @@ export interface RolloutState {
   template?: V1PodTemplateSpec;
   /** Stable's pod template when the rollout started, restored by a rollback of an interrupted promotion. */
   previousTemplate?: V1PodTemplateSpec;
+  /** What this release changes against what stable ran (decision 031); absent in older records. */
+  changes?: ReleaseChanges;
+  /** Keyed digests of the ConfigMaps and Secrets the template refers to (never their content). */
+  configDigests?: Record<string, string>;
+}
+
+/** What a release changed: the image, template field paths, referenced ConfigMaps and Secrets (by name only). */
+export interface ReleaseChanges {
+  image?: { from?: string; to: string };
+  /** e.g. `spec.containers[app].env.LOG_LEVEL`, `spec.containers[app].resources`. */
+  template?: string[];
+  /** e.g. `ConfigMap/app-config`; never content. */
+  objects?: string[];
 }
 
 export type ReleaseOutcome = "deployed" | "promoted" | "rolled-back";
@@ -76,6 +89,10 @@ export interface Release {
   restoredRevision?: number;
   /** The release's whole pod template, so a rollback to it restores env, probes and resources too. Absent in older entries. */
   template?: V1PodTemplateSpec;
+  /** What the release changed (decision 031); absent in older entries. */
+  changes?: ReleaseChanges;
+  /** Keyed digests of the objects its template referred to, to name what the next release changes. */
+  configDigests?: Record<string, string>;
 }
 
 export interface StoredState {
@@ -103,7 +120,10 @@ export function nextRevision(history: readonly Release[], state?: RolloutState):
 
 /** The history entry for a rollout that ended (or a rollback of it). */
 export function releaseOf(
-  state: Pick<RolloutState, "revision" | "image" | "previousImage" | "commit" | "template">,
+  state: Pick<
+    RolloutState,
+    "revision" | "image" | "previousImage" | "commit" | "template" | "changes" | "configDigests"
+  >,
   who: { actor: string; time: string },
   outcome: ReleaseOutcome,
   extra: Pick<Release, "reason" | "restoredRevision"> = {},
@@ -117,6 +137,8 @@ export function releaseOf(
     time: who.time,
     outcome,
     ...(state.template ? { template: state.template } : {}),
+    ...(state.changes ? { changes: state.changes } : {}),
+    ...(state.configDigests ? { configDigests: state.configDigests } : {}),
     ...extra,
   };
 }

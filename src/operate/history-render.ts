@@ -4,6 +4,7 @@
 // so the entries of a revision are folded into one row. Pure.
 import type { Release } from "../model/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
+import { changeSummary } from "./render-changes.ts";
 
 /** One row per record entry (json mode). */
 export function historyRow(release: Release) {
@@ -19,6 +20,7 @@ export function historyRow(release: Release) {
     outcome: release.outcome,
     reason: release.reason,
     restoredRevision: release.restoredRevision,
+    changes: release.changes,
   };
 }
 
@@ -63,6 +65,8 @@ const COLUMNS: { header: string; cell: (row: RevisionRow) => string }[] = [
   // Who did, and when, what became of it last.
   { header: "ACTOR", cell: (row) => row.entries.at(-1)!.actor },
   { header: "TIME", cell: (row) => row.entries.at(-1)!.time.replace(/\.\d+Z$/, "Z") },
+  // What the release changed (decision 031): recorded on its first entry.
+  { header: "CHANGES", cell: (row) => changeSummary(row.entries[0]) },
   { header: "REASON", cell: (row) => row.entries.at(-1)!.reason ?? "" },
 ];
 

@@ -13,7 +13,8 @@ import { ensureCanary, setStable } from "../rollout/deployments.ts";
 import { imageOf, stableDeployment } from "../rollout/manifests.ts";
 import { stepsOf } from "../rollout/plan.ts";
 import { ensureServices, retreat } from "../rollout/procedures.ts";
-import { desiredTemplate, loadTemplate } from "../rollout/templates.ts";
+import { stableRunsTemplate } from "../rollout/release-changes.ts";
+import { desiredRelease, desiredTemplate, loadTemplate } from "../rollout/templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "../rollout/track-sizes.ts";
 import { IN_FLIGHT, nextRevision } from "../model/state.ts";
 import { type ObjectChange, objectChanges } from "./plan-diff.ts";
@@ -73,7 +74,12 @@ export async function planRollout(
         phases: [],
       };
   }
-  if (stableImage === image)
+  // A release is the image, the template and what it refers to (decision 031), as rollout decides it.
+  if (
+    stable &&
+    stableImage === image &&
+    stableRunsTemplate(stable, (await desiredRelease(ctx, stable, image)).template)
+  )
     return { ...base, kind: "unchanged", why: `${config.app} already runs ${image}: nothing to do`, phases: [] };
   const supersedes =
     current && IN_FLIGHT.has(current.phase) ? `; first the rollout of ${current.image} is rolled back` : "";

@@ -15,7 +15,8 @@ import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./proced
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "../model/state.ts";
 import { canaryHeadline, firstDeployHeadline } from "./headline.ts";
 import { runSteps } from "./steps.ts";
-import { desiredTemplate } from "./templates.ts";
+import { changesOf, describeChanges, stableRunsTemplate } from "./release-changes.ts";
+import { desiredRelease } from "./templates.ts";
 import { planTracks } from "./track-sizes.ts";
 import { announced, preRollout, started } from "./transitions.ts";
 import { DeadlineError } from "./wait.ts";
@@ -44,12 +45,17 @@ export function refuseConflicting(current: RolloutState | undefined, request: Ro
 /** The request's checks against the recorded state, for the command to run before it takes the Lease. */
 export async function checkRequest(ctx: RolloutContext, request: RolloutRequest): Promise<void> {
   // Sent together; the objects' owners are reported before what the router finds in them.
-  const [stored, adoption, routing] = await Promise.allSettled([
+  const [stored, adoption, routing, references] = await Promise.allSettled([
     ctx.store.read(),
     checkAdoption(ctx),
     ctx.router.check?.(),
+    // A required ConfigMap or Secret the template refers to that is missing: exit 2 before the Lease is taken.
+    ctx.cluster
+      .getDeployment(names(ctx.config.app).stable)
+      .then((stable) => desiredRelease(ctx, stable, request.image)),
   ]);
-  for (const settled of [stored, adoption, routing]) if (settled.status === "rejected") throw settled.reason;
+  for (const settled of [stored, adoption, routing, references])
+    if (settled.status === "rejected") throw settled.reason;
   refuseConflicting((stored as PromiseFulfilledResult<StoredState>).value.state, request);
 }
 
@@ -100,11 +106,13 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
   // Read after any rollback above: an interrupted promotion it undid put stable back on its previous image.
   const stable = await ctx.cluster.getDeployment(n.stable);
   const stableImage = stable && imageOf(stable, config.app);
-  if (stableImage === request.image) {
+  // A release is the image, the pod template and what it refers to (decision 031).
+  const release = await desiredRelease(ctx, stable, request.image);
+  if (stable && stableImage === request.image && stableRunsTemplate(stable, release.template)) {
     return {
       outcome: "unchanged",
       exitCode: ExitCode.ok,
-      message: `${config.app} already runs ${request.image}; nothing to do`,
+      message: `${config.app} already runs ${request.image} with this pod template and the same referenced ConfigMaps and Secrets; nothing to do`,
       fields,
       quiet: true,
     };
@@ -119,6 +127,7 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     const state = await start(ctx, request, {
       phase: "deploying",
       revision: nextRevision(stored.history, stored.state),
+      configDigests: release.config.objects,
     });
     return { drive: state };
   }
@@ -127,9 +136,14 @@ async function begin(ctx: RolloutContext, request: RolloutRequest): Promise<Outc
     revision: nextRevision(stored.history, stored.state),
     previousImage: stableImage,
     stableReplicas: stable.spec?.replicas,
-    template: await desiredTemplate(ctx, stable, request.image),
+    template: release.template,
     previousTemplate: stable.spec?.template,
+    configDigests: release.config.objects,
+    changes: changesOf(config.app, stored, stable, stableImage, request.image, release),
   });
+  // The same image: say why this is a release at all.
+  if (stableImage === request.image)
+    ctx.reporter.info(`same image, changed ${describeChanges(state.changes ?? {})}: a release through the canary`);
   await ensureServices(ctx);
   await ctx.router.prepare();
   const first = await planTracks(ctx, state, stepsOf(config)[0].weight);
@@ -170,7 +184,12 @@ async function start(
   ctx: RolloutContext,
   request: RolloutRequest,
   init: Pick<RolloutState, "phase" | "revision"> &
-    Partial<Pick<RolloutState, "previousImage" | "stableReplicas" | "template" | "previousTemplate">>,
+    Partial<
+      Pick<
+        RolloutState,
+        "previousImage" | "stableReplicas" | "template" | "previousTemplate" | "changes" | "configDigests"
+      >
+    >,
 ) {
   const now = new Date(ctx.clock.now()).toISOString();
   const state = freshState(

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import type { V1Container, V1Deployment, V1PodTemplateSpec, V1Service } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
 import { MANAGED_BY, names, type Track, trackLabels } from "../kube/names.ts";
+import { CONFIG_HASH_ANNOTATION } from "./config-hash.ts";
 
 export const IMAGE_ANNOTATION = "grayctl.dev/image";
 /** A hash of the pod template grayctl last wrote, so an unchanged template is not written again. */
@@ -33,7 +34,17 @@ export function imageOf(deployment: V1Deployment | undefined, app: string): stri
 /** How long a pod being removed keeps serving before SIGTERM (default template only). */
 export const PRE_STOP_SLEEP_S = 3;
 
-export function stableDeployment(config: Config, image: string, template?: V1Deployment): V1Deployment {
+/**
+ * Stable's Deployment from the team's manifest (else grayctl's default) with
+ * `image`; `configHash` (the digest of the ConfigMaps and Secrets it refers
+ * to) goes into the pod template before the template's own hash is taken.
+ */
+export function stableDeployment(
+  config: Config,
+  image: string,
+  template?: V1Deployment,
+  configHash?: string,
+): V1Deployment {
   const { app } = config;
   const labels = trackLabels(app, "stable");
   const port = config.deployment.port;
@@ -84,8 +95,20 @@ export function stableDeployment(config: Config, image: string, template?: V1Dep
   // Zero-downtime rolling updates: never take a ready pod away before its replacement is ready.
   spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } };
   mainContainer(base, app).image = image;
+  withConfigHash(spec.template, configHash);
   base.metadata.annotations![TEMPLATE_ANNOTATION] = templateHash(spec.template);
   return base;
+}
+
+/** Sets (or, with nothing referenced, removes) the pod-template annotation that restarts pods when referenced content changes. */
+export function withConfigHash(template: V1PodTemplateSpec, configHash: string | undefined): V1PodTemplateSpec {
+  const { [CONFIG_HASH_ANNOTATION]: old, ...others } = template.metadata?.annotations ?? {};
+  // Untouched when there is nothing to set or remove: a template read back compares equal to itself.
+  if (old === configHash) return template;
+  const annotations = configHash ? { ...others, [CONFIG_HASH_ANNOTATION]: configHash } : others;
+  template.metadata = { ...template.metadata, annotations };
+  if (Object.keys(annotations).length === 0) delete template.metadata.annotations;
+  return template;
 }
 
 /** The canary: stable's spec with `template` (the current manifest's, else stable's own) and the new image. */

@@ -11,13 +11,13 @@
 import { ExitCode } from "../errors.ts";
 import type { RolloutContext } from "./context.ts";
 import { setStable, waitCanaryReady, waitRolledOut } from "./deployments.ts";
-import { stableDeployment, trackService } from "./manifests.ts";
+import { trackService } from "./manifests.ts";
 import { names } from "../kube/names.ts";
 import { durationsOf } from "./plan.ts";
 import { afterTrafficLeft, scaleCanaryDown } from "./scale-down.ts";
 import { ensureStableCarries, routeOntoReadyStable, stableCannotCarry } from "./stable-health.ts";
 import { releaseOf, type RolloutState } from "../model/state.ts";
-import { loadTemplate } from "./templates.ts";
+import { desiredRelease } from "./templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "./track-sizes.ts";
 
 const who = (ctx: RolloutContext) => ({ actor: ctx.actor, time: new Date(ctx.clock.now()).toISOString() });
@@ -101,7 +101,9 @@ export async function promote(
 export async function firstDeploy(ctx: RolloutContext, state: RolloutState, deadline: number) {
   const { config } = ctx;
   await ensureServices(ctx);
-  const created = stableDeployment(config, state.image, await loadTemplate(ctx));
+  // With the digest of what the template refers to, so the next release knows whether that changed.
+  const release = await desiredRelease(ctx, undefined, state.image);
+  const created = release.deployment;
   await ctx.cluster.createDeployment(created);
   const rolled = await waitRolledOut(ctx, names(config.app).stable, deadline, {
     title: "first deploy",
@@ -116,7 +118,17 @@ export async function firstDeploy(ctx: RolloutContext, state: RolloutState, dead
       ? stored.history
       : [
           ...stored.history,
-          releaseOf({ ...state, previousImage: undefined, template: created.spec?.template }, who(ctx), "deployed"),
+          releaseOf(
+            {
+              ...state,
+              previousImage: undefined,
+              template: created.spec?.template,
+              configDigests: release.config.objects,
+              changes: { image: { to: state.image } },
+            },
+            who(ctx),
+            "deployed",
+          ),
         ],
   }));
   return { exitCode: ExitCode.ok };

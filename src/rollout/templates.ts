@@ -1,10 +1,12 @@
-// The pod template a release runs (decision 017): the team's current
+// The pod template a release runs (decisions 017 and 031): the team's current
 // deployment.manifest with the new image, read at the start of every rollout
 // (not only at the first deploy), else stable's own template — which is what a
-// team that adopted its Deployment, or edits it with kubectl, keeps.
+// team that adopted its Deployment, or edits it with kubectl, keeps — with the
+// digest of the ConfigMaps and Secrets it refers to in its annotations.
 import type { V1Deployment, V1PodTemplateSpec } from "@kubernetes/client-node";
+import { type ConfigDigest, digestReferences } from "./config-hash.ts";
 import type { RolloutContext } from "./context.ts";
-import { mainContainer, stableDeployment } from "./manifests.ts";
+import { mainContainer, stableDeployment, withConfigHash } from "./manifests.ts";
 
 /** The team's Deployment manifest, read now; undefined without deployment.manifest. */
 export async function loadTemplate(ctx: RolloutContext): Promise<V1Deployment | undefined> {
@@ -14,14 +16,41 @@ export async function loadTemplate(ctx: RolloutContext): Promise<V1Deployment | 
   return loadManifest(manifest, ctx.config);
 }
 
-/** The template stable gets on promotion, and the canary runs meanwhile (with stable's labels; the canary relabels it). */
+/** What a release puts in the cluster: stable's Deployment as it would be created, its pod template, and the referenced content. */
+export interface DesiredRelease {
+  /** Stable's whole Deployment for a first deploy (manifest or default), with the template below. */
+  deployment: V1Deployment;
+  /** The template stable gets on promotion, and the canary runs meanwhile (with stable's labels; the canary relabels it). */
+  template: V1PodTemplateSpec;
+  config: ConfigDigest;
+}
+
+/**
+ * The release of `image` against `stable` (undefined before the first deploy).
+ * A required ConfigMap or Secret that is missing is a UsageError (exit 2) naming it.
+ */
+export async function desiredRelease(
+  ctx: RolloutContext,
+  stable: V1Deployment | undefined,
+  image: string,
+): Promise<DesiredRelease> {
+  const { config } = ctx;
+  const manifest = await loadTemplate(ctx);
+  const draft = manifest || !stable ? stableDeployment(config, image, manifest) : structuredClone(stable);
+  mainContainer(draft, config.app).image = image;
+  const digest = await digestReferences(ctx.cluster, config.namespace, draft.spec?.template);
+  const deployment =
+    manifest || !stable
+      ? stableDeployment(config, image, manifest, digest.hash)
+      : { ...draft, spec: { ...draft.spec!, template: withConfigHash(draft.spec!.template, digest.hash) } };
+  return { deployment, template: deployment.spec!.template, config: digest };
+}
+
+/** The template alone (grayctl plan shows it). */
 export async function desiredTemplate(
   ctx: RolloutContext,
   stable: V1Deployment,
   image: string,
 ): Promise<V1PodTemplateSpec> {
-  const manifest = await loadTemplate(ctx);
-  const source = manifest ? stableDeployment(ctx.config, image, manifest) : structuredClone(stable);
-  mainContainer(source, ctx.config.app).image = image;
-  return source.spec!.template;
+  return (await desiredRelease(ctx, stable, image)).template;
 }

@@ -23,14 +23,14 @@ const RECORD: Release[] = [
 
 test("history text: each revision once, newest first, what became of it in one row, * on what stable runs", () => {
   const lines = renderHistory(RECORD).split("\n");
-  assert.match(lines[0], /^REV\s+OUTCOME\s+IMAGE\s+COMMIT\s+ACTOR\s+TIME\s+REASON$/);
+  assert.match(lines[0], /^REV\s+OUTCOME\s+IMAGE\s+COMMIT\s+ACTOR\s+TIME\s+CHANGES\s+REASON$/);
   const rows = lines.slice(1, -1);
   assert.deepEqual(
     rows.map((row) => row.split(/\s{2,}/)[0]),
     ["3", "2", "1*"],
   );
   assert.match(rows[0], /^3\s+promoted, rolled-back → 1\s+registry\.example\/shop\/web:v3@sha256:v3v3v3/);
-  assert.match(rows[0], /oncall-alice\s+2026-12-03T10:00:00Z\s+v3 leaks memory$/);
+  assert.match(rows[0], /oncall-alice\s+2026-12-03T10:00:00Z\s+-\s+v3 leaks memory$/);
   assert.match(rows[1], /^2\s+rolled-back\s.*gate error-rate failed$/);
   assert.match(rows[2], /^1\*\s+deployed\s/);
   assert.match(lines.at(-1)!, /newest first; \* = what stable runs now/);
@@ -44,4 +44,19 @@ test("a revision rolled out again later moves to the top, still once", () => {
     rows.map((row) => row.split(/\s{2,}/)[0]),
     ["1*", "2"],
   );
+});
+
+test("CHANGES: what the release changed, names only; - for entries recorded before changes were", () => {
+  const rows = renderHistory([
+    entry(1, "deployed"),
+    entry(2, "promoted", {
+      changes: { template: ["spec.containers[web].env.LOG_LEVEL"], objects: ["ConfigMap/web-config"] },
+    }),
+    entry(3, "promoted", { changes: { image: { from: image("v2"), to: image("v3") } } }),
+  ])
+    .split("\n")
+    .slice(1, -1);
+  assert.match(rows[0], /^3\*\s.*\s+image$/);
+  assert.match(rows[1], /^2\s.*\s+spec\.containers\[web\]\.env\.LOG_LEVEL, ConfigMap\/web-config$/);
+  assert.match(rows[2], /^1\s.*\s+-$/);
 });

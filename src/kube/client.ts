@@ -22,6 +22,7 @@ import {
   type RequestContext,
   ServerConfiguration,
 } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { connectionError } from "./errors.ts";
 import { proxyFor } from "../util/proxy-env.ts";
@@ -138,6 +139,11 @@ export function connect(options: ConnectOptions): KubeClients {
   for (const secret of [user?.token, user?.password, user?.keyData, cluster.caData, fileToken])
     if (secret) options.redact(secret);
   for (const variable of user?.exec?.env ?? []) if (variable.value) options.redact(variable.value);
+  // An auth-provider's id-token, refresh-token and client-secret, and a client key kept in a file, are credentials too.
+  for (const [name, value] of Object.entries((user?.authProvider?.config ?? {}) as Record<string, unknown>))
+    if (typeof value === "string" && value && /token|secret|key|password/i.test(name)) options.redact(value);
+  const keyFromFile = user?.keyFile ? readIfPresent(user.keyFile) : undefined;
+  if (keyFromFile) options.redact(keyFromFile);
   // Only a token written into the kubeconfig: the kubelet rotates an in-cluster one, a plugin's is short-lived by design.
   const expiry = tokenExpiryWarning(
     user?.token,
@@ -171,4 +177,12 @@ export function connect(options: ConnectOptions): KubeClients {
     userName: user?.name,
     contextNamespace: context?.namespace || undefined,
   };
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

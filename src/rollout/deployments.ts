@@ -1,6 +1,7 @@
 // Waiting on Deployments the way `kubectl rollout status` does, and keeping
 // the canary Deployment in shape.
 import type { V1Deployment, V1PodTemplateSpec } from "@kubernetes/client-node";
+import type { Progress } from "../output/types.ts";
 import type { RolloutContext } from "./context.ts";
 import { canaryDeployment, IMAGE_ANNOTATION, mainContainer, TEMPLATE_ANNOTATION, templateHash } from "./manifests.ts";
 import { names, type Track, trackSelector } from "../kube/names.ts";
@@ -57,8 +58,16 @@ export async function waitRolledOut(
  * errors and restarts. While it waits, a progress line says `title` and how many
  * pods are ready, and a pod the scheduler cannot place is a warning at once.
  */
-export async function waitCanaryReady(ctx: RolloutContext, count: number, deadline: number, title = "canary") {
-  const watch = new PodWatch(ctx, `${title}: waiting for ${count} ready canary pod${count === 1 ? "" : "s"}`);
+export async function waitCanaryReady(
+  ctx: RolloutContext,
+  count: number,
+  deadline: number,
+  title = "canary",
+  /** The caller's line to show the wait on (a step's); else one of its own. */
+  line?: Progress,
+) {
+  const waiting = `waiting for ${count} ready canary pod${count === 1 ? "" : "s"}`;
+  const watch = new PodWatch(ctx, line ? title : `${title}: ${waiting}`, line);
   try {
     const result = await waitCanary(ctx, count, deadline, watch);
     if (result.ok) watch.done(`${title}: ${count}/${count} canary pod${count === 1 ? "" : "s"} ready`);

@@ -15,9 +15,14 @@ export class PodWatch {
   private last = "";
   private readonly told = new Set<string>();
 
-  constructor(ctx: RolloutContext, title: string) {
+  /** Set when the line belongs to the caller (a step's): updated here, ended by the caller unless the wait fails. */
+  private readonly shared: boolean;
+
+  constructor(ctx: RolloutContext, title: string, line?: Progress) {
     this.ctx = ctx;
     this.title = title;
+    this.progress = line;
+    this.shared = line !== undefined;
   }
 
   /** One look at the pods: `status` is what the wait is at ("1/3 canary pods ready"). */
@@ -41,13 +46,13 @@ export class PodWatch {
   }
 
   done(text: string): void {
-    this.progress?.succeed(text);
+    if (!this.shared) this.progress?.succeed(text);
     this.progress = undefined;
   }
 
   /** Ends the line where the wait stopped; the reason follows in the rollback's own line. */
   failed(): void {
-    this.progress?.fail(this.last);
+    this.progress?.fail(this.last || this.title);
     this.progress = undefined;
   }
 }

@@ -4,6 +4,7 @@
 import { type DecisionRecord, decisionRecord, keepLatest, resultText } from "../analysis/record.ts";
 import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
+import type { Progress } from "../output/types.ts";
 import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
 import { type Track, trackSelector } from "../kube/names.ts";
@@ -65,9 +66,17 @@ async function evaluateAll(ctx: RolloutContext, gateCtx: GateContext): Promise<G
 }
 
 /** Waits one window, checking for crash loops; returns a reason when the canary broke. */
-async function watchWindow(ctx: RolloutContext, step: Step, title: string, intervalMs: number, deadline: number) {
+async function watchWindow(
+  ctx: RolloutContext,
+  step: Step,
+  title: string,
+  intervalMs: number,
+  deadline: number,
+  /** The step's line, when the wait for its pods already started it. */
+  started?: Progress,
+) {
   const end = Math.min(ctx.clock.now() + intervalMs, deadline);
-  const progress = ctx.reporter.start("step", title);
+  const progress = started ?? ctx.reporter.start("step", title);
   while (ctx.clock.now() < end) {
     await ctx.clock.sleep(Math.min(WATCH_EVERY_MS, end - ctx.clock.now()), ctx.signal);
     const canary = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
@@ -110,18 +119,21 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
         stepStartedAt: new Date(ctx.clock.now()).toISOString(),
       }))
     ).state!;
-    // Invariant 1: the canary is scaled and ready for its share before its weight grows.
-    await scaleCanary(ctx, plan);
-    const readyBy = Math.min(deadline, ctx.clock.now() + readyTimeoutMs);
-    const ready = await waitCanaryReady(ctx, plan.canary, readyBy, `step ${index + 1}/${steps.length}`);
-    if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
-    await ctx.router.setCanaryWeight(step.weight);
-    state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
     const effective =
       plan.effectiveWeight !== step.weight
         ? ` (the replica ratio gives ${plan.effectiveWeight}%: ${plan.canary} canary / ${plan.stable} stable pods)`
         : "";
-    // The event for machines; people read the same step in the window's line below (one line per step).
+    const title = `step ${index + 1}/${steps.length}: ${step.weight}% to canary${effective}`;
+    // One line per step: it shows the canary's pods coming up, then the window.
+    let line: Progress | undefined = ctx.reporter.start("step", title);
+    // Invariant 1: the canary is scaled and ready for its share before its weight grows.
+    await scaleCanary(ctx, plan);
+    const readyBy = Math.min(deadline, ctx.clock.now() + readyTimeoutMs);
+    const ready = await waitCanaryReady(ctx, plan.canary, readyBy, title, line);
+    if (!ready.ok) return { kind: "failed", reason: `health: ${ready.reason}` };
+    await ctx.router.setCanaryWeight(step.weight);
+    state = (await ctx.store.updateOwned(ctx.owner, (s) => ({ ...s, weight: step.weight }))).state!;
+    // The event for machines; people read the step in its line.
     ctx.reporter.event("step", {
       step: index + 1,
       of: steps.length,
@@ -129,14 +141,14 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       effectiveWeight: plan.effectiveWeight,
       canaryReplicas: plan.canary,
     });
-    const title = `step ${index + 1}/${steps.length}: ${step.weight}% to canary${effective}`;
 
     let inconclusive: Record<string, number> = {};
     for (;;) {
       const windowStart = ctx.clock.now();
       const opening = await gateContext(ctx, state, index, step.weight, windowStart);
       for (const gate of ctx.gates) await gate.begin?.(opening);
-      const broke = await watchWindow(ctx, step, title, intervalMs, deadline);
+      const broke = await watchWindow(ctx, step, title, intervalMs, deadline, line);
+      line = undefined;
       if (broke) return { kind: "failed", reason: `health: ${broke}` };
       if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
       const closing = await gateContext(ctx, state, index, step.weight, windowStart);

@@ -64,7 +64,7 @@ rollout:
       `rollout of shop in default: ${short("v1")} → ${short("v2")}; steps 50% → 100%, 3s each; gates: health; expected 6s plus pod start-up`,
     );
     // The canary coming up is shown (pods ready x/y), in the step's terms.
-    assert.ok(lines.some((l) => /^step 1\/2: waiting for 1 ready canary pod · 0\/1 canary pods ready/.test(l.message)));
+    assert.ok(lines.some((l) => /^step 1\/2: 50% to canary · 0\/1 canary pods ready$/.test(l.message)));
     // One line per step and state: the window's countdown is not a change, and nothing says "0ms left".
     const states = lines.map((l) => l.message.replace(/ · \S+ left$/, ""));
     for (let i = 1; i < states.length; i++) assert.notEqual(states[i], states[i - 1], result.stderr);

@@ -30,8 +30,12 @@ export interface RollbackRequest {
   wait: boolean;
   /** Take a live holder's Lease. abort implies it: stopping a live rollout is its purpose. */
   force: boolean;
-  /** Called the moment the router sends 100 % to stable (the rollback's latency figure). */
-  onStable?: () => void;
+  /**
+   * Called once the router sends 100 % to stable (the rollback's latency figure), with when that
+   * write landed (performance.now()) when it went out before the state read; never when there
+   * turns out to be nothing to undo.
+   */
+  onStable?: (landedAtMs?: number) => void;
 }
 
 /** The rollout changed between our read and our claim; plan again from the new record. */
@@ -45,24 +49,34 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
   // rollback goes first only when nobody holds the Lease (a paused, interrupted
   // or abandoned rollout): a live holder must be watched first (decision 007).
   const takingOver = request.force || request.mode === "abort";
+  // When the early write landed; reported once the record shows there is something to undo,
+  // so "nothing to roll back" is not preceded by a line about traffic that never moved.
+  let landedAt: number | undefined;
   const first = (takingOver ? Promise.resolve(true) : session.lease.read().then(nobodyActs, () => false))
     .then((go) => go && stableFirst(ctx))
-    .then((done) => done && reportStable());
+    .then((done) => {
+      if (done) landedAt = performance.now();
+    });
+  const reportEarly = () => landedAt !== undefined && reportStable(landedAt);
   for (let attempt = 0; attempt < 3; attempt++) {
     const [stored] = await Promise.all([
       ctx.store.read().catch((error) => error as Error),
       attempt === 0 ? first : undefined,
     ]);
     if (isStateUnreadable(stored)) {
+      reportEarly();
       const takeOver = request.force || request.mode === "abort";
       return rollbackFromObjects(session, request, stored, (act) => withLease(session, takeOver, act));
     }
     if (stored instanceof Error) throw stored;
     ctx.reporter.debug(`state read at ${Math.round(performance.now())} ms: ${stored.state?.phase ?? "no state"}`);
     try {
-      if (stored.state && IN_FLIGHT.has(stored.state.phase)) return await undoInFlight(session, stored.state, request);
+      if (stored.state && IN_FLIGHT.has(stored.state.phase)) {
+        reportEarly();
+        return await undoInFlight(session, stored.state, request);
+      }
       if (request.mode === "abort") return nothing(session, "no rollout is in flight; nothing to abort", stored);
-      return await undoPromotion(session, stored, request);
+      return await undoPromotion(session, stored, request, reportEarly);
     } catch (error) {
       if (!(error instanceof Replan)) throw error;
     }
@@ -91,7 +105,12 @@ async function undoInFlight(session: OperateSession, state: RolloutState, reques
   });
 }
 
-async function undoPromotion(session: OperateSession, stored: StoredState, request: RollbackRequest): Promise<Outcome> {
+async function undoPromotion(
+  session: OperateSession,
+  stored: StoredState,
+  request: RollbackRequest,
+  reportEarly: () => void,
+): Promise<Outcome> {
   const { ctx } = session;
   const { app, namespace } = ctx.config;
   if (stored.history.length === 0) {
@@ -106,6 +125,7 @@ async function undoPromotion(session: OperateSession, stored: StoredState, reque
   const plan = planRollback(stored.history, request.toRevision);
   if (plan.kind === "refuse") throw new UsageError(plan.message, plan.hint);
   if (plan.kind === "nothing") return nothing(session, plan.message, stored);
+  reportEarly();
   const reason = request.reason ?? `rollback to revision ${plan.to.revision} requested`;
   return withLease(session, request.force, async () => {
     const now = new Date(ctx.clock.now()).toISOString();
@@ -242,11 +262,11 @@ function nobodyActs(info: LeaseInfo | undefined): boolean {
 }
 
 /** The first call only: traffic reaches stable once, however many writes confirm it. */
-function once(callback: (() => void) | undefined): () => void {
+function once(callback: ((landedAtMs?: number) => void) | undefined): (landedAtMs?: number) => void {
   let called = false;
-  return () => {
+  return (landedAtMs) => {
     if (called) return;
     called = true;
-    callback?.();
+    callback?.(landedAtMs);
   };
 }

@@ -116,3 +116,10 @@ test("history lists each revision once, newest first", async () => {
   );
   assert.match(rows[0], /^4\s+promoted, rolled-back → 1\s+sandbox\.local\/demo-app:v4@sha256:/);
 });
+
+test("a rollback with nothing to undo says nothing about traffic: it never moved", async () => {
+  const again = await app.grayctl(["rollback"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /already rolled back/);
+  assert.doesNotMatch(again.stderr, /traffic is 100 %/);
+});

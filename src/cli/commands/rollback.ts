@@ -52,8 +52,8 @@ export async function runUndo(
   const outcome = await rollbackRelease(session, {
     ...request,
     // Milliseconds since this process started: the figure an on-call engineer cares about.
-    onStable: () => {
-      stableAfterMs = Math.round(performance.now());
+    onStable: (landedAtMs) => {
+      stableAfterMs = Math.round(landedAtMs ?? performance.now());
       // Said the moment the router write lands: what on-call waits for, before any scale-down or rollout wait.
       ctx.reporter.event(
         "traffic-on-stable",

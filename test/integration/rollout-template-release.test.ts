@@ -125,6 +125,8 @@ test("same image, changed env value: a canary runs the new template, promotion g
 test("image, template and referenced content unchanged: nothing to do, nothing written", async () => {
   const before = stateMap()?.metadata.resourceVersion;
   const generation = deployment("tmpl")?.metadata.generation;
+  const planned = await app.grayctl(["plan", "--image", demoImage("v1"), "-o", "json"]);
+  assert.equal(JSON.parse(planned.stdout.trim().split("\n").at(-1)!).kind, "unchanged", planned.stdout);
   const again = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /already runs .*; nothing to do/);
@@ -138,6 +140,10 @@ test("a changed ConfigMap the template refers to is a release: new digest on the
   await app.mutate(R.configmaps, "tmpl-config", (map) => {
     map.data = { COLOR: "green" };
   });
+  // grayctl plan decides as rollout does: a canary, not "nothing to do".
+  const planned = await app.grayctl(["plan", "--image", demoImage("v1"), "-o", "json"]);
+  const result = JSON.parse(planned.stdout.trim().split("\n").at(-1)!);
+  assert.equal(result.kind, "canary", planned.stdout + planned.stderr);
   const paused = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(paused.code, 4, paused.stdout + paused.stderr);
   assert.notEqual(configHash("tmpl-canary"), stableHash, "the canary's pods restart with the new content");

@@ -3,6 +3,7 @@
 // environment. Exit 0 passes, any other exit fails, a timeout is inconclusive
 // (the engine waits another window, then fails safe, as for missing data).
 // Arguments go to the program as an array: no shell unless the user names one.
+import { Redactor } from "../output/redact.ts";
 import { runCommand } from "../run/command.ts";
 import { gateEnvironment } from "./gate-env.ts";
 import type { Gate, GateContext, GateResult, GateSource } from "./types.ts";
@@ -32,7 +33,9 @@ const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.rep
 export function createCommandGate(check: CommandCheck, deps: CommandGateDeps): Gate {
   const source: GateSource = {
     kind: "command",
-    query: check.command.map(quote).join(" "),
+    // The arguments may carry a token from the environment (--token=${SMOKE_TOKEN}): the
+    // query goes to the state, the history and the reports, so it is masked here.
+    query: deps.redact(check.command.map(quote).join(" ")),
     statistic: "exit code 0 passes, any other fails; a timeout is inconclusive",
   };
   return {
@@ -51,9 +54,10 @@ async function run(check: CommandCheck, ctx: GateContext, deps: CommandGateDeps)
     signal: ctx.signal,
     killGraceMs: KILL_GRACE_MS,
     monotonic: deps.monotonic,
+    redact: (text) => maskEnvironmentSecrets(deps.redact(text), deps.env),
   });
   if (done.result === "cancelled") throw ctx.signal?.reason ?? new Error(done.why);
-  const tail = maskEnvironmentSecrets(deps.redact(done.tail), deps.env);
+  const tail = done.tail;
   const values = {
     exitCode: done.result === "passed" || done.result === "failed" ? (done.exitCode ?? null) : null,
     seconds: done.seconds,
@@ -81,9 +85,9 @@ async function run(check: CommandCheck, ctx: GateContext, deps: CommandGateDeps)
  * of variables named like secrets are masked too (as semantic-release does).
  */
 export function maskEnvironmentSecrets(text: string, env: Record<string, string | undefined>): string {
-  const secrets = Object.entries(env)
-    .filter(([name, value]) => /token|secret|passw|key|credential|auth/i.test(name) && value && value.length >= 6)
-    .map(([, value]) => value as string)
-    .sort((a, b) => b.length - a.length);
-  return secrets.reduce((out, secret) => out.split(secret).join("***"), text);
+  const redactor = new Redactor();
+  // With their encodings (base64, URL-encoded…): a script may print `echo $TOKEN | base64`.
+  for (const [name, value] of Object.entries(env))
+    if (/token|secret|passw|key|credential|auth/i.test(name) && value && value.length >= 6) redactor.add(value);
+  return redactor.text(text);
 }

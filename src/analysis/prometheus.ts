@@ -3,6 +3,7 @@
 // on, transient failures (network errors, timeouts, 429, 5xx) are retried with
 // backoff until a deadline, and secrets never appear in any message.
 
+import { Redactor } from "../output/redact.ts";
 import type { AnalysisClock, PrometheusSettings } from "./settings.ts";
 
 export interface PromSample {
@@ -53,6 +54,8 @@ export function createPrometheusClient(
   const base = url.href.replace(/\/+$/, "");
   const endpoint = `${base}/api/v1/query`;
   const headers: Record<string, string> = { accept: "application/json", ...settings.headers };
+  // Its own redactor besides the reporter's: these values are derived here (the basic-auth pair).
+  const redactor = new Redactor();
   const secrets: string[] = [];
   if (settings.bearerToken) {
     headers.authorization = `Bearer ${settings.bearerToken}`;
@@ -62,8 +65,11 @@ export function createPrometheusClient(
     headers.authorization = `Basic ${encoded}`;
     secrets.push(encoded);
   }
-  if (password) secrets.push(password, encodeURIComponent(password));
-  const redact = (text: string) => secrets.filter(Boolean).reduce((out, secret) => out.split(secret).join("***"), text);
+  if (password) secrets.push(password);
+  // Masked before an answer is cut (the reporter masks them too, but only after the cut).
+  secrets.push(...Object.values(settings.headers ?? {}));
+  for (const secret of secrets) redactor.add(secret);
+  const redact = (text: string) => redactor.text(text);
   const method = settings.method ?? "POST";
   const deadlineMs = settings.deadlineMs ?? settings.timeoutMs * 3;
 
@@ -93,7 +99,8 @@ export function createPrometheusClient(
       // not JSON: a proxy's error page, say; the status code tells the story
     }
     if (response.status === 200 && body?.status === "success") return { done: true, result: parseBody(body) };
-    const detail = body?.status === "error" ? `${body.errorType ?? "error"}: ${body.error ?? ""}` : text.slice(0, 200);
+    const detail =
+      body?.status === "error" ? `${body.errorType ?? "error"}: ${body.error ?? ""}` : redact(text).slice(0, 200);
     const why = `HTTP ${response.status}${detail ? ` (${detail.trim()})` : ""}`;
     if (response.status === 429 || response.status >= 500) {
       const retryAfter = Number(response.headers.get("retry-after"));

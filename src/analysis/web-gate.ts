@@ -126,11 +126,12 @@ export function createWebGate(check: WebCheck, deps: WebGateDeps): Gate {
         try {
           json = JSON.parse(answer.text);
         } catch {
-          return { ok: false, why: `the answer is not JSON: ${answer.text.slice(0, 120)}` };
+          return { ok: false, why: `the answer is not JSON: ${deps.redact(answer.text).slice(0, 120)}` };
         }
         return numberAt(json, check.value);
       } else {
-        why = `HTTP ${answer.status}${answer.text ? ` (${answer.text.slice(0, 200).trim()})` : ""}`;
+        // Masked, then cut: cut first, the start of a secret the cut ends inside would survive.
+        why = `HTTP ${answer.status}${answer.text ? ` (${deps.redact(answer.text).slice(0, 200).trim()})` : ""}`;
         // A client error will not change by asking again.
         if (answer.status < 500 && answer.status !== 429) break;
       }

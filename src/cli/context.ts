@@ -80,8 +80,9 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
         configPath: globals.config,
         sets: globals.set,
         namespace: globals.namespace,
+        // Registered while the file is read, before validation: an invalid configuration's errors are masked too.
+        onSecret: (secret) => reporter.redact(secret),
       }).then(async (result) => {
-        for (const secret of result.secrets) reporter.redact(secret);
         if (!result.namespaceGiven) {
           // Loaded only here: the Kubernetes client is large, and most configurations name their namespace.
           const { contextNamespace } = await import("../kube/kubeconfig.ts");

@@ -8,6 +8,7 @@ import { type ConfigIssue, ConfigError, UsageError } from "../errors.ts";
 import { describeIssue, formatPath } from "./issues.ts";
 import { applyOverride, interpolate, type Path, parseOverrides } from "./overrides.ts";
 import { type Config, configSchema } from "./schema.ts";
+import { configSecrets, type FromEnvironment } from "./secrets.ts";
 
 export interface LoadOptions {
   cwd: string;
@@ -18,6 +19,11 @@ export interface LoadOptions {
   sets?: readonly string[];
   /** -n/--namespace: validated as the namespace field is, and it wins over the file and --set. */
   namespace?: string;
+  /**
+   * Registers each secret of the configuration (reporter.redact) as soon as it is known: before
+   * validation, so that the errors of an invalid configuration are masked too.
+   */
+  onSecret?: (secret: string) => void;
 }
 
 export interface LoadedConfig {
@@ -73,7 +79,8 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     ]);
   }
   const issues: ConfigIssue[] = [];
-  const interpolated = interpolate(raw, options.env, [], issues) as Record<string, unknown>;
+  const fromEnvironment: FromEnvironment[] = [];
+  const interpolated = interpolate(raw, options.env, [], issues, fromEnvironment) as Record<string, unknown>;
   for (const issue of issues)
     issue.location = locate(doc, pathOf(issue.path), at, display, issue.message.includes("not a configuration field"));
   const { overrides, issues: setIssues } = parseOverrides(options.sets ?? []);
@@ -81,6 +88,8 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
   if (options.namespace !== undefined)
     overrides.push({ path: ["namespace"], value: options.namespace, source: "-n/--namespace" });
   for (const override of overrides) applyOverride(interpolated, override);
+  const secrets = configSecrets(interpolated, fromEnvironment);
+  for (const secret of secrets) options.onSecret?.(secret);
   if (issues.length > 0) throw new ConfigError(issues);
 
   const result = configSchema.safeParse(interpolated, { reportInput: true });
@@ -99,7 +108,7 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
   return {
     config: result.data,
     file: options.file,
-    secrets: secretsOf(result.data),
+    secrets,
     namespaceGiven: interpolated.namespace !== undefined,
   };
 }
@@ -206,26 +215,4 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     seen.add(key);
     return true;
   });
-}
-
-function secretsOf(config: Config): string[] {
-  const prometheus = config.analysis.metrics?.prometheus;
-  const values = [prometheus?.bearerToken, prometheus?.password];
-  // Web gates' headers carry vendors' API keys (DD-API-KEY, API-Key, X-Query-Key…).
-  const headers = [prometheus?.headers, ...config.analysis.checks.map((check) => check.headers)];
-  for (const [name, value] of headers.flatMap((set) => Object.entries(set ?? {}))) {
-    if (/authorization|token|key|secret|password|cookie/i.test(name)) {
-      values.push(value);
-      // "Bearer TOKEN": the token alone must not leak either.
-      const scheme = /^\w+\s+(\S+)$/.exec(value);
-      if (scheme) values.push(scheme[1]);
-    }
-  }
-  // A webhook URL is its own credential (Slack's carries the token in its path).
-  for (const target of config.notify) values.push(target.url, ...Object.values(target.headers ?? {}));
-  for (const hook of [...config.hooks.preRollout, ...config.hooks.postPromotion, ...config.hooks.onRollback]) {
-    for (const [name, value] of Object.entries(hook.headers ?? {}))
-      if (/authorization|token|key|secret|password/i.test(name)) values.push(value);
-  }
-  return values.filter((v): v is string => typeof v === "string" && v.length > 0);
 }

@@ -3,6 +3,7 @@
 import { parse as parseYaml } from "yaml";
 import type { ConfigIssue } from "../errors.ts";
 import { formatPath } from "./issues.ts";
+import type { FromEnvironment } from "./secrets.ts";
 
 export type Path = (string | number)[];
 
@@ -88,6 +89,8 @@ export function interpolate(
   env: Record<string, string | undefined>,
   path: Path,
   issues: ConfigIssue[],
+  /** Receives every value taken from the environment, with where it went (config/secrets.ts). */
+  fromEnvironment?: FromEnvironment[],
 ): unknown {
   if (typeof value === "string") {
     return value.replace(
@@ -95,7 +98,10 @@ export function interpolate(
       (match, name: string, fallback?: string) => {
         if (match.startsWith("$$")) return match.slice(1);
         const found = env[name];
-        if (found !== undefined && found !== "") return found;
+        if (found !== undefined && found !== "") {
+          fromEnvironment?.push({ path, value: found });
+          return found;
+        }
         if (fallback !== undefined) return fallback;
         issues.push({
           path: formatPath(path),
@@ -105,7 +111,8 @@ export function interpolate(
       },
     );
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index], issues));
+  if (Array.isArray(value))
+    return value.map((item, index) => interpolate(item, env, [...path, index], issues, fromEnvironment));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
@@ -114,7 +121,7 @@ export function interpolate(
         issues.push({ path: formatPath([...path, key]), message: `"${key}" is not a configuration field` });
         continue;
       }
-      out[key] = interpolate(item, env, [...path, key], issues);
+      out[key] = interpolate(item, env, [...path, key], issues, fromEnvironment);
     }
     return out;
   }

@@ -29,7 +29,8 @@ export function createLifecycle(config: Config, deps: LifecycleDeps): Lifecycle 
     actor: deps.actor,
     env: deps.env,
   });
-  const hookDeps = { cwd: deps.cwd, env: deps.env, signal: deps.signal };
+  const mask = (text: string) => deps.redact(text);
+  const hookDeps = { cwd: deps.cwd, env: deps.env, signal: deps.signal, redact: mask };
   const report = (reports: HookReport[]) => {
     for (const r of reports) {
       deps.reporter.event(
@@ -61,7 +62,7 @@ export function createLifecycle(config: Config, deps: LifecycleDeps): Lifecycle 
       if (hooks.length === 0) return [];
       const phase = kind === "promoted" ? "postPromotion" : "onRollback";
       // The signal may be the user's cancellation: an onRollback hook after a cancelled rollout still runs.
-      const reports = await runHooks(phase, hooks, run, { cwd: deps.cwd, env: deps.env }, false);
+      const reports = await runHooks(phase, hooks, run, { cwd: deps.cwd, env: deps.env, redact: mask }, false);
       report(reports);
       for (const r of reports.filter((x) => !x.ok))
         deps.reporter.warn(`${phase} hook "${r.hook}" failed (the outcome stands): ${r.detail}`);

@@ -11,6 +11,8 @@ export interface HookDeps {
   cwd: string;
   env: Record<string, string | undefined>;
   signal?: AbortSignal;
+  /** The reporter's masking, applied to what a hook printed or answered before it is cut. */
+  redact?: (text: string) => string;
 }
 
 /** The run as {{…}} template values (web hooks) and, upper-cased, as GRAYCTL_* variables (commands). */
@@ -41,6 +43,7 @@ export function renderTemplate(text: string, run: RunInfo): string {
 }
 
 export async function runHook(phase: string, hook: HookConfig, run: RunInfo, deps: HookDeps): Promise<HookReport> {
+  const mask = deps.redact ?? ((text: string) => text);
   const timeoutMs = parseDuration(hook.timeout) ?? 60_000;
   if (hook.command) {
     const done = await runCommand({
@@ -49,10 +52,11 @@ export async function runHook(phase: string, hook: HookConfig, run: RunInfo, dep
       env: { ...deps.env, ...hookVariables(phase, run) },
       timeoutMs,
       signal: deps.signal,
+      // The command inherits CI tokens; one it printed must not reach a reason, a notification or the log.
+      redact: (text) => maskEnvironmentSecrets(mask(text), deps.env),
     });
     if (done.result === "passed") return { hook: hook.name, phase, ok: true };
-    // The command inherits CI tokens; one it printed must not reach a reason, a notification or the log.
-    const tail = done.tail ? `; output: ${maskEnvironmentSecrets(done.tail, deps.env)}` : "";
+    const tail = done.tail ? `; output: ${done.tail}` : "";
     return { hook: hook.name, phase, ok: false, detail: `${done.why}${tail}` };
   }
   const answer = await webCall({
@@ -64,9 +68,10 @@ export async function runHook(phase: string, hook: HookConfig, run: RunInfo, dep
     signal: deps.signal,
     env: deps.env,
   });
-  if (!answer.ok) return { hook: hook.name, phase, ok: false, detail: answer.why };
+  if (!answer.ok) return { hook: hook.name, phase, ok: false, detail: mask(answer.why) };
   if (answer.status >= 200 && answer.status < 300) return { hook: hook.name, phase, ok: true };
-  return { hook: hook.name, phase, ok: false, detail: `HTTP ${answer.status}: ${answer.body.slice(0, 500)}` };
+  // Masked, then cut: cut first, the start of a secret the answer ends inside would survive.
+  return { hook: hook.name, phase, ok: false, detail: `HTTP ${answer.status}: ${mask(answer.body).slice(0, 500)}` };
 }
 
 /** Runs the hooks in order; with `stopAtFailure` (preRollout) the first failure ends the phase. */

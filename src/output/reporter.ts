@@ -66,30 +66,37 @@ export abstract class BaseReporter implements Reporter {
   protected abstract writeWarning(message: string, fields?: Fields): void;
   protected abstract writeResult(outcome: string, fields: Fields, text: string): void;
 
-  start(kind: string, text: string): Progress {
+  // Everything is masked here, before a reporter or a CI integration escapes it (`%25`, `&amp;`,
+  // a table cell), cuts it or serialises it: escaped first, a secret would no longer match.
+  start(kind: string, raw: string): Progress {
+    const text = this.redactor.text(raw);
     for (const ci of this.ci) ci.progressStarted(kind, text);
     const progress = this.startProgress(kind, text);
     // The CI's fold closes after the line that ends the activity, so that line stays inside it.
     return {
-      update: (next, state) => progress.update(next, state),
+      update: (next, state) => progress.update(this.redactor.text(next), state),
       succeed: (next, fields) => {
-        progress.succeed(next, fields);
+        progress.succeed(this.redactor.text(next), this.redactor.value(fields));
         for (const ci of this.ci) ci.progressEnded(kind, true);
       },
       fail: (next, fields) => {
-        progress.fail(next, fields);
+        progress.fail(this.redactor.text(next), this.redactor.value(fields));
         for (const ci of this.ci) ci.progressEnded(kind, false);
       },
     };
   }
 
-  event(type: string, fields: Fields, text?: string, level: EventLevel = "info"): void {
+  event(type: string, raw: Fields, rawText?: string, level: EventLevel = "info"): void {
+    const fields = this.redactor.value(raw);
+    const text = rawText === undefined ? undefined : this.redactor.text(rawText);
     this.writeEvent(type, fields, text, level);
     // The CI integrations judge events by their type (GitHub annotates a failed gate itself).
     for (const ci of this.ci) ci.event(type, fields);
   }
 
-  warn(message: string, fields?: Fields): void {
+  warn(rawMessage: string, rawFields?: Fields): void {
+    const message = this.redactor.text(rawMessage);
+    const fields = rawFields && this.redactor.value(rawFields);
     this.writeWarning(message, fields);
     for (const ci of this.ci) ci.warning(message);
   }
@@ -99,7 +106,9 @@ export abstract class BaseReporter implements Reporter {
     return this.resulted;
   }
 
-  result(outcome: string, fields: Fields, text: string): void {
+  result(outcome: string, rawFields: Fields, rawText: string): void {
+    const fields = this.redactor.value(rawFields);
+    const text = this.redactor.text(rawText);
     this.resulted = true;
     this.writeResult(outcome, fields, text);
     for (const ci of this.ci) ci.result(outcome, fields, text);

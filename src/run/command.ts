@@ -16,10 +16,15 @@ export interface CommandRequest {
   killGraceMs?: number;
   /** Milliseconds on a monotonic clock, to time the command (default performance.now). */
   monotonic?: () => number;
+  /**
+   * Masks secrets in what the command printed, before the output is cut to its tail: cut
+   * first, the end of a secret the cut begins inside would survive the masking.
+   */
+  redact?: (text: string) => string;
 }
 
 interface Ran {
-  /** The end of stdout and stderr together, not yet redacted. */
+  /** The end of stdout and stderr together, masked by `redact` before it was cut. */
   tail: string;
   seconds: number;
 }
@@ -87,7 +92,11 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
   request.signal?.removeEventListener("abort", stopGroup);
   // What the command left running in its group goes with it.
   killGroup("SIGKILL");
-  const ran: Ran = { tail: tailOf(kept), seconds: Number(((monotonic() - started) / 1000).toFixed(3)) };
+  // KEEP_BYTES is far longer than TAIL_CHARS: a secret cut at the start of `kept` is dropped by tailOf.
+  const ran: Ran = {
+    tail: tailOf(request.redact ? request.redact(kept) : kept),
+    seconds: Number(((monotonic() - started) / 1000).toFixed(3)),
+  };
   if (request.signal?.aborted) return { ...ran, result: "cancelled", why: `${file} was cancelled` };
   if (done.timedOut) {
     const within = `${Math.round(request.timeoutMs / 100) / 10}s`;

@@ -89,6 +89,9 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     overrides.push({ path: ["namespace"], value: options.namespace, source: "-n/--namespace" });
   for (const override of overrides) applyOverride(interpolated, override);
   const secrets = configSecrets(interpolated, fromEnvironment);
+  // traffic.pin's value is read from the environment by name, not interpolated: registered here too, before validation.
+  const pinSecret = rawPinValue(interpolated, options.env);
+  if (pinSecret !== undefined) secrets.push(pinSecret);
   for (const secret of secrets) options.onSecret?.(secret);
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -105,12 +108,60 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     }
     throw new ConfigError(dedupe(found));
   }
+  const config: Config = result.data;
+  const pinIssue = resolvePin(config, options.env);
+  if (pinIssue) {
+    const location = locate(doc, ["traffic", "pin", "valueFrom", "env"], at, display);
+    throw new ConfigError([{ path: "traffic.pin.valueFrom.env", location, message: pinIssue }]);
+  }
   return {
-    config: result.data,
+    config,
     file: options.file,
     secrets,
     namespaceGiven: interpolated.namespace !== undefined,
   };
+}
+
+/** The value traffic.pin.valueFrom.env names, from the document before validation (undefined when none). */
+function rawPinValue(document: Record<string, unknown>, env: Record<string, string | undefined>): string | undefined {
+  const traffic = document.traffic as { pin?: { valueFrom?: { env?: unknown } } } | undefined;
+  const name = traffic?.pin?.valueFrom?.env;
+  const value = typeof name === "string" ? env[name] : undefined;
+  return value === undefined || value === "" ? undefined : value;
+}
+
+// A pin value that anyone could guess is no pin: long, and safe in a header and an annotation.
+const PIN_VALUE = /^[A-Za-z0-9._~+/=-]{16,256}$/;
+
+/**
+ * Reads traffic.pin's secret value from the environment into the configuration
+ * (never into output: it is returned among the secrets). An unset variable is
+ * not an error here: rollback, status and the other operating commands work
+ * without it (the routers then leave the pin as it is); `rollout` and `validate`
+ * require it (requirePinValue). Returns what is wrong with a value that is set.
+ */
+function resolvePin(config: Config, env: Record<string, string | undefined>): string | undefined {
+  const pin = config.traffic.pin;
+  if (!pin) return undefined;
+  const value = env[pin.valueFrom.env];
+  if (value === undefined || value === "") return undefined;
+  // The message never includes the value: it is a secret, and this error is printed.
+  if (!PIN_VALUE.test(value))
+    return `the value of ${pin.valueFrom.env} is not a pin secret: 16 to 256 characters of letters, digits and . _ ~ + / = - (e.g. \`openssl rand -hex 16\`)`;
+  pin.value = value;
+  return undefined;
+}
+
+/** For commands that route with the pin: its variable must be set (it is optional for rollback, status…). */
+export function requirePinValue(config: Config): void {
+  const pin = config.traffic.pin;
+  if (pin && pin.value === undefined)
+    throw new ConfigError([
+      {
+        path: "traffic.pin.valueFrom.env",
+        message: `environment variable ${pin.valueFrom.env} is not set: traffic.pin needs its secret value (or remove traffic.pin to turn pinning off)`,
+      },
+    ]);
 }
 
 // Each alias may expand to a whole subtree, so a few lines of anchors can stand

@@ -75,20 +75,50 @@ const deployment = z.strictObject({
   port: z.int().min(1).max(65535).default(8080),
 });
 
-const traffic = z.strictObject({
-  router: z.enum(["nginx", "istio", "gateway-api", "replicas"]).default("replicas"),
-  header: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name")
-    .default("x-canary"),
-  host: z
-    .string()
-    .optional()
-    .describe("Host name routed to the app (Ingress rule, VirtualService host, HTTPRoute hostname)."),
-  path: z.string().default("/"),
-  ingressClassName: z.string().optional(),
-  gateway: z.string().optional().describe("Gateway (gateway-api) or Istio gateway the route attaches to."),
-});
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name");
+
+// Header pinning is closed by default (DESIGN.md invariant 10, decision 034): only
+// requests carrying the configured header with a secret value taken from the
+// environment reach the canary, never a well-known "always".
+const pin = z
+  .strictObject({
+    header: headerName.default("x-canary"),
+    valueFrom: z.strictObject({
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name, e.g. GRAYCTL_PIN_VALUE")
+        .describe("The environment variable holding the secret value (at least 16 characters)."),
+    }),
+  })
+  .describe(
+    "Pin requests to the canary: those with <header>: <the secret value> reach it whatever the weight. Off when absent.",
+  );
+
+const traffic = z
+  .strictObject({
+    router: z.enum(["nginx", "istio", "gateway-api", "replicas"]).default("replicas"),
+    header: z
+      .unknown()
+      .optional()
+      .describe("Removed: pinning by a well-known value is open to anyone; configure traffic.pin."),
+    pin: pin.optional(),
+    host: z
+      .string()
+      .optional()
+      .describe("Host name routed to the app (Ingress rule, VirtualService host, HTTPRoute hostname)."),
+    path: z.string().default("/"),
+    ingressClassName: z.string().optional(),
+    gateway: z.string().optional().describe("Gateway (gateway-api) or Istio gateway the route attaches to."),
+  })
+  .superRefine((value, ctx) => {
+    if (value.header !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["header"],
+        message:
+          'is gone: "always" let anyone reach the canary. Pinning is off unless configured: write traffic.pin: { header: x-canary, valueFrom: { env: GRAYCTL_PIN_VALUE } } with a secret value in that variable',
+      });
+  });
 
 const rollout = z
   .strictObject({
@@ -216,5 +246,10 @@ export const configSchema = z
   })
   .describe("grayctl configuration (grayctl.yaml)");
 
-export type Config = z.output<typeof configSchema>;
+type ParsedConfig = z.output<typeof configSchema>;
+/** traffic.pin with its secret value, read from the environment by loadConfig (absent when the variable is unset). */
+export type PinConfig = NonNullable<ParsedConfig["traffic"]["pin"]> & { value?: string };
+export type Config = Omit<ParsedConfig, "traffic"> & {
+  traffic: Omit<ParsedConfig["traffic"], "pin"> & { pin?: PinConfig };
+};
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,11 +1,14 @@
 // The parts of an HTTPRoute's `rules` that grayctl owns, as pure functions of
-// the current rules: two header rules (`<header>: always` to the canary Service,
-// `never` to stable) and the weights of the stable and canary backendRefs in
+// the current rules: with traffic.pin, one rule sending `<header>: <secret>` to
+// the canary Service; and the weights of the stable and canary backendRefs in
 // the app's weighted rule. Every other rule, and every other field of the
-// weighted rule, is the team's and is kept as it is. Rule order does not decide
-// precedence in Gateway API (a rule with more header matches wins on the same
-// path), but the header rules go just before the weighted rule for the reader.
+// weighted rule, is the team's and is kept as it is — except open pins
+// (`x-canary: always|never`, written by older versions), which anyone could send
+// and are removed. Rule order does not decide precedence in Gateway API (a rule
+// with more header matches wins on the same path), but the pin rule goes just
+// before the weighted rule for the reader.
 import { UsageError } from "../errors.ts";
+import { isOpenPinMatch, isPinMatch } from "./pin.ts";
 import type { Split } from "./route-object.ts";
 
 interface HeaderMatch {
@@ -40,7 +43,6 @@ export interface HttpRouteSpec {
 }
 
 type Track = "stable" | "canary";
-const PIN = { canary: "always", stable: "never" } as const;
 
 function trackOf(ref: BackendRef, split: Split): Track | undefined {
   if ((ref.group ?? "") !== "" || (ref.kind ?? "Service") !== "Service") return undefined;
@@ -48,24 +50,23 @@ function trackOf(ref: BackendRef, split: Split): Track | undefined {
   return ref.name === split.stable ? "stable" : ref.name === split.canary ? "canary" : undefined;
 }
 
-const isOurHeader = (h: HeaderMatch, header: string) =>
-  h.name.toLowerCase() === header.toLowerCase() && (h.type ?? "Exact") === "Exact";
+const isExact = (h: HeaderMatch) => (h.type ?? "Exact") === "Exact";
 
-/** A rule that pins by grayctl's header (ours, or an equivalent the team wrote): rebuilt, never kept twice. */
-function isHeaderRule(rule: RouteRule, header: string): boolean {
+/** Whether every match of a rule carries an exact header match for which `test` holds. */
+function everyMatchHas(rule: RouteRule, test: (name: string, value: string) => boolean): boolean {
   const matches = rule.matches ?? [];
-  return (
-    matches.length > 0 &&
-    matches.every((m) =>
-      (m.headers ?? []).some((h) => isOurHeader(h, header) && (h.value === PIN.canary || h.value === PIN.stable)),
-    )
-  );
+  return matches.length > 0 && matches.every((m) => (m.headers ?? []).some((h) => isExact(h) && test(h.name, h.value)));
+}
+
+/** A rule that pins (grayctl's, an open one of an older version, or an equivalent the team wrote): rebuilt, never kept twice. */
+function isPinRule(rule: RouteRule, split: Split): boolean {
+  return everyMatchHas(rule, (name, value) => isPinMatch(name, value, split.pin));
 }
 
 /** The app's weighted rule: the first rule, other than the header rules, to either track (-1: none). */
 function findWeightedRule(rules: RouteRule[], split: Split): number {
   return rules.findIndex(
-    (r) => !isHeaderRule(r, split.header) && (r.backendRefs ?? []).some((b) => trackOf(b, split) !== undefined),
+    (r) => !isPinRule(r, split) && (r.backendRefs ?? []).some((b) => trackOf(b, split) !== undefined),
   );
 }
 
@@ -122,22 +123,40 @@ export function withCanaryWeight(rules: RouteRule[], split: Split, weight?: numb
     { ...ref("stable"), weight: weight === undefined ? kept("stable") : 100 - weight },
     { ...ref("canary"), weight: weight === undefined ? kept("canary") : weight },
   ];
-  const pinned = (track: Track): RouteRule => ({
-    // The weighted rule's own conditions plus the header: the header pins only requests the app would get.
-    matches: (weighted.matches?.length ? weighted.matches : [{ path: { type: "PathPrefix", value: "/" } }]).map(
-      (m) => ({
-        ...m,
-        headers: [
-          ...(m.headers ?? []).filter((h) => !isOurHeader(h, split.header)),
-          { type: "Exact", name: split.header, value: PIN[track] },
-        ],
-      }),
-    ),
-    // weight 1 written out: the API server defaults it, and a defaulted field must not look like a change.
-    backendRefs: [{ ...ref(track), weight: 1 }],
-  });
-  const rest = rules.filter((r) => !isHeaderRule(r, split.header));
-  return rest.flatMap((r) => (r === weighted ? [pinned("canary"), pinned("stable"), { ...r, backendRefs }] : [r]));
+  const pins = pinRules(rules, split, weighted, ref("canary"));
+  const rest = rules.filter((r) => !isPinRule(r, split));
+  return rest.flatMap((r) => (r === weighted ? [...pins, { ...r, backendRefs }] : [r]));
+}
+
+/**
+ * The pin rule: the weighted rule's own conditions plus the secret header (it
+ * pins only requests the app would get). None without traffic.pin; without the
+ * secret at hand (its variable unset here), the pin rules there are kept as they
+ * are, open ones excepted.
+ */
+function pinRules(rules: RouteRule[], split: Split, weighted: RouteRule, canary: BackendRef): RouteRule[] {
+  const pin = split.pin;
+  if (!pin) return [];
+  if (pin.value === undefined)
+    return rules.filter(
+      (r) => isPinRule(r, split) && !everyMatchHas(r, (name, value) => isOpenPinMatch(name, value, pin)),
+    );
+  const value = pin.value;
+  return [
+    {
+      matches: (weighted.matches?.length ? weighted.matches : [{ path: { type: "PathPrefix", value: "/" } }]).map(
+        (m) => ({
+          ...m,
+          headers: [
+            ...(m.headers ?? []).filter((h) => h.name.toLowerCase() !== pin.header.toLowerCase()),
+            { type: "Exact", name: pin.header, value },
+          ],
+        }),
+      ),
+      // weight 1 written out: the API server defaults it, and a defaulted field must not look like a change.
+      backendRefs: [{ ...canary, weight: 1 }],
+    },
+  ];
 }
 
 /** The rules of an HTTPRoute grayctl creates: everything under traffic.path, all to stable. */

@@ -1,12 +1,14 @@
-// Gateway API: an HTTPRoute `<app>` sends requests carrying `<header>: always`
-// to the canary Service, `never` to stable, and splits the rest between the two
-// by backendRef weights (proportional; grayctl writes percentages). One that does
-// not exist is created and marked as ours; one that exists is adopted, and only
-// grayctl's parts of it change (src/routers/gateway-api-rules.ts).
+// Gateway API: an HTTPRoute `<app>` splits requests between the stable and
+// canary Services by backendRef weights (proportional; grayctl writes
+// percentages); with traffic.pin, a rule sends requests carrying the pin
+// header's secret value to the canary (pin.ts). One that does not exist is
+// created and marked as ours; one that exists is adopted, and only grayctl's
+// parts of it change (src/routers/gateway-api-rules.ts).
 import type { Config } from "../config/schema.ts";
 import type { Cluster } from "../kube/cluster.ts";
 import { MANAGED_BY, names } from "../kube/names.ts";
 import { canaryWeightOf, type HttpRouteSpec, initialRules, withCanaryWeight } from "./gateway-api-rules.ts";
+import { pinOf } from "./pin.ts";
 import { type RouteObject, RouteObjects, type Split, sameSpec } from "./route-object.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";
 
@@ -26,7 +28,7 @@ export class GatewayApiRouter implements TrafficRouter {
     this.objects = new RouteObjects(cluster, API_VERSION, "HTTPRoute", n.route);
     this.split = {
       namespace: cluster.namespace,
-      header: config.traffic.header,
+      pin: pinOf(config),
       stable: n.stableService,
       canary: n.canaryService,
     };
@@ -59,7 +61,7 @@ export class GatewayApiRouter implements TrafficRouter {
         this.warn(`${this.objects.label} (adopted) serves ${hostnames.join(", ")}, not traffic.host ${host}`);
       }
     }
-    // Adopted (or created by another run): add the header rules and the canary backend, keep the weights.
+    // Adopted (or created by another run): add the pin rule and the canary backend, keep the weights.
     await this.objects.mustUpdate("add grayctl's rules", (spec) => this.withWeight(spec, undefined));
   }
 

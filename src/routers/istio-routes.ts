@@ -1,10 +1,12 @@
 // The parts of a VirtualService's `http` routes that grayctl owns, as pure
-// functions of the current routes: two header routes (`<header>: always` to the
-// canary Service, `never` to stable) placed just before the app's weighted
-// route, and the weights of the stable and canary destinations in that route.
-// Every other route, and every other field of the weighted route, is the team's
-// and is kept as it is.
+// functions of the current routes: with traffic.pin, one route sending
+// `<header>: <secret>` to the canary Service, placed just before the app's
+// weighted route; and the weights of the stable and canary destinations in that
+// route. Every other route, and every other field of the weighted route, is the
+// team's and is kept as it is — except open pins (`x-canary: always|never`,
+// written by older versions), which anyone could send and are removed.
 import { UsageError } from "../errors.ts";
+import { isOpenPinMatch, isPinMatch } from "./pin.ts";
 import type { Split } from "./route-object.ts";
 
 interface StringMatch {
@@ -36,7 +38,9 @@ export interface VirtualServiceSpec {
 }
 
 type Track = "stable" | "canary";
-const PIN = { canary: "always", stable: "never" } as const;
+const PIN_ROUTE = "grayctl-canary-by-header";
+// Older versions also pinned to stable under this name.
+const OLD_STABLE_PIN_ROUTE = "grayctl-stable-by-header";
 
 /** `shop-stable`, `shop-stable.default` and `shop-stable.default.svc.cluster.local` all name the Service. */
 function trackOf(destination: Destination, split: Split): Track | undefined {
@@ -45,23 +49,24 @@ function trackOf(destination: Destination, split: Split): Track | undefined {
   return service === split.stable ? "stable" : service === split.canary ? "canary" : undefined;
 }
 
-/** A route that pins by grayctl's header (ours, or an equivalent the team wrote): rebuilt, never kept twice. */
-function isHeaderRoute(route: HttpRoute, header: string): boolean {
+/** Whether every match of a route carries a header for which `test` holds. */
+function everyMatchHas(route: HttpRoute, test: (name: string, value: string | undefined) => boolean): boolean {
   const matches = route.match ?? [];
   return (
     matches.length > 0 &&
-    matches.every((m) => {
-      const value = Object.entries(m.headers ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase());
-      return value?.[1].exact === PIN.canary || value?.[1].exact === PIN.stable;
-    })
+    matches.every((m) => Object.entries(m.headers ?? {}).some(([name, match]) => test(name, match?.exact)))
   );
+}
+
+/** A route that pins (grayctl's, an open one of an older version, or an equivalent the team wrote): rebuilt, never kept twice. */
+function isPinRoute(route: HttpRoute, split: Split): boolean {
+  if (route.name === PIN_ROUTE || route.name === OLD_STABLE_PIN_ROUTE) return true;
+  return everyMatchHas(route, (name, value) => isPinMatch(name, value, split.pin));
 }
 
 /** The app's weighted route: the first route, other than the header routes, to either track (-1: none). */
 function findWeightedRoute(http: HttpRoute[], split: Split): number {
-  return http.findIndex(
-    (r) => !isHeaderRoute(r, split.header) && (r.route ?? []).some((d) => trackOf(d, split) !== undefined),
-  );
+  return http.findIndex((r) => !isPinRoute(r, split) && (r.route ?? []).some((d) => trackOf(d, split) !== undefined));
 }
 
 /** The weighted route, or a usage error naming what grayctl cannot split in an adopted VirtualService. */
@@ -116,17 +121,43 @@ export function withCanaryWeight(http: HttpRoute[], split: Split, weight?: numbe
     { ...existing("stable"), destination: destination("stable"), weight: 100 - canaryWeight },
     { ...existing("canary"), destination: destination("canary"), weight: canaryWeight },
   ];
-  const pinned = (track: Track): HttpRoute => ({
-    name: `grayctl-${track}-by-header`,
-    // The weighted route's own conditions plus the header: the header pins only requests the app would get.
-    match: (weighted.match?.length ? weighted.match : [{}]).map((m) => ({
-      ...m,
-      headers: { ...m.headers, [split.header]: { exact: PIN[track] } },
-    })),
-    route: [{ destination: destination(track) }],
-  });
-  const rest = http.filter((r) => !isHeaderRoute(r, split.header));
-  return rest.flatMap((r) => (r === weighted ? [pinned("canary"), pinned("stable"), { ...r, route: split100 }] : [r]));
+  const pins = pinRoutes(http, split, weighted, destination("canary"));
+  const rest = http.filter((r) => !isPinRoute(r, split));
+  return rest.flatMap((r) => (r === weighted ? [...pins, { ...r, route: split100 }] : [r]));
+}
+
+/**
+ * The pin route: the weighted route's own conditions plus the secret header (it
+ * pins only requests the app would get). None without traffic.pin; without the
+ * secret at hand (its variable unset here), the pin routes there are kept as
+ * they are, open ones excepted.
+ */
+function pinRoutes(
+  http: HttpRoute[],
+  split: Split,
+  weighted: HttpRoute,
+  canary: Destination["destination"],
+): HttpRoute[] {
+  const pin = split.pin;
+  if (!pin) return [];
+  if (pin.value === undefined)
+    return http.filter(
+      (r) =>
+        isPinRoute(r, split) &&
+        r.name !== OLD_STABLE_PIN_ROUTE &&
+        !everyMatchHas(r, (name, value) => isOpenPinMatch(name, value, pin)),
+    );
+  const value = pin.value;
+  return [
+    {
+      name: PIN_ROUTE,
+      match: (weighted.match?.length ? weighted.match : [{}]).map((m) => ({
+        ...m,
+        headers: { ...m.headers, [pin.header]: { exact: value } },
+      })),
+      route: [{ destination: canary }],
+    },
+  ];
 }
 
 /** The routes of a VirtualService grayctl creates: everything under traffic.path, all to stable. */

@@ -1,12 +1,14 @@
-// Istio: a VirtualService `<app>` routes requests carrying `<header>: always` to
-// the canary Service, `never` to stable, and splits the rest between the two
-// by route weights that sum to 100. One that does not exist is created and
-// marked as ours; one that exists is adopted, and only grayctl's parts of it
-// change (src/routers/istio-routes.ts).
+// Istio: a VirtualService `<app>` splits requests between the stable and canary
+// Services by route weights that sum to 100; with traffic.pin, a route before
+// the weighted one sends requests carrying the pin header's secret value to the
+// canary (pin.ts). One that does not exist is created and marked as ours; one
+// that exists is adopted, and only grayctl's parts of it change
+// (src/routers/istio-routes.ts).
 import type { Config } from "../config/schema.ts";
 import type { Cluster } from "../kube/cluster.ts";
 import { MANAGED_BY, names } from "../kube/names.ts";
 import { canaryWeightOf, initialRoutes, type VirtualServiceSpec, withCanaryWeight } from "./istio-routes.ts";
+import { pinOf } from "./pin.ts";
 import { type RouteObject, RouteObjects, type Split, sameSpec } from "./route-object.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";
 
@@ -26,7 +28,7 @@ export class IstioRouter implements TrafficRouter {
     this.objects = new RouteObjects(cluster, API_VERSION, "VirtualService", n.route);
     this.split = {
       namespace: cluster.namespace,
-      header: config.traffic.header,
+      pin: pinOf(config),
       stable: n.stableService,
       canary: n.canaryService,
     };
@@ -58,7 +60,7 @@ export class IstioRouter implements TrafficRouter {
         this.warn(`${this.objects.label} (adopted) serves ${hosts.join(", ")}, not traffic.host ${host}`);
       }
     }
-    // Adopted (or created by another run): add the header routes and the canary destination, keep the weights.
+    // Adopted (or created by another run): add the pin route and the canary destination, keep the weights.
     await this.objects.mustUpdate("add grayctl's routes", (spec) => this.withWeight(spec, undefined));
   }
 

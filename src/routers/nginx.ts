@@ -1,8 +1,10 @@
 // ingress-nginx: the app's Ingress sends traffic to the stable Service; a second
-// Ingress with canary annotations sends `canary-weight` % (and requests with
-// the header set to "always") to the canary Service. A main Ingress that exists
-// is adopted untouched; one that does not is created and marked as ours. The
-// canary copies only the main Ingress's paths to stable, again on every write.
+// Ingress with canary annotations sends `canary-weight` % to the canary Service
+// and, with traffic.pin, the requests whose pin header carries the secret value
+// (`canary-by-header` + `canary-by-header-value`: with a value set, nginx ignores
+// every other value of the header, "always" included). A main Ingress that
+// exists is adopted untouched; one that does not is created and marked as ours.
+// The canary copies only the main Ingress's paths to stable, again on every write.
 import type { V1Ingress, V1IngressRule } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
@@ -18,21 +20,45 @@ import {
   hostsOf,
   otherCanary,
 } from "./nginx-canary.ts";
+import { type Pin, pinOf } from "./pin.ts";
 import { proportionalReplicas, type ReplicaPlan, type TrafficRouter } from "./types.ts";
 
 const PREFIX = "nginx.ingress.kubernetes.io";
 export const CANARY_WEIGHT = `${PREFIX}/canary-weight`;
+const BY_HEADER = `${PREFIX}/canary-by-header`;
+const BY_HEADER_VALUE = `${PREFIX}/canary-by-header-value`;
+const BY_HEADER_PATTERN = `${PREFIX}/canary-by-header-pattern`;
+
+/**
+ * The pinning annotations the canary Ingress should carry: the header and its
+ * secret value, or none at all (null removes them in a merge patch: an open
+ * `canary-by-header` of an older version goes). Undefined without the secret
+ * at hand (its variable unset here): they are left as they are.
+ */
+function pinAnnotations(pin: Pin | undefined): Record<string, string | null> | undefined {
+  if (!pin) return { [BY_HEADER]: null, [BY_HEADER_VALUE]: null, [BY_HEADER_PATTERN]: null };
+  if (pin.value === undefined) return undefined;
+  return { [BY_HEADER]: pin.header, [BY_HEADER_VALUE]: pin.value, [BY_HEADER_PATTERN]: null };
+}
+
+/** Whether the canary Ingress already carries these pinning annotations. */
+function hasPin(canary: V1Ingress, wanted: Record<string, string | null> | undefined): boolean {
+  const annotations = canary.metadata?.annotations ?? {};
+  return Object.entries(wanted ?? {}).every(([key, value]) => (annotations[key] ?? null) === value);
+}
 
 export class NginxRouter implements TrafficRouter {
   readonly name = "nginx";
   private readonly cluster: Cluster;
   private readonly config: Config;
   private readonly warn: (message: string) => void;
+  private readonly pin: Pin | undefined;
 
   constructor(cluster: Cluster, config: Config, warn: (message: string) => void) {
     this.cluster = cluster;
     this.config = config;
     this.warn = warn;
+    this.pin = pinOf(config);
   }
 
   private get api() {
@@ -78,7 +104,7 @@ export class NginxRouter implements TrafficRouter {
 
   /** The canary Ingress: the main one's paths to stable, pointed at the canary Service (nginx-canary.ts). */
   private canaryIngress(main: V1Ingress, weight: number): V1Ingress {
-    const { app, traffic } = this.config;
+    const { app } = this.config;
     const shape = this.shapeOf(main);
     return {
       apiVersion: "networking.k8s.io/v1",
@@ -90,7 +116,7 @@ export class NginxRouter implements TrafficRouter {
         annotations: {
           [CANARY_ANNOTATION]: "true",
           [CANARY_WEIGHT]: String(weight),
-          [`${PREFIX}/canary-by-header`]: traffic.header,
+          ...withoutNulls(pinAnnotations(this.pin)),
           ...(shape.classAnnotation === undefined ? {} : { [CLASS_ANNOTATION]: shape.classAnnotation }),
         },
       },
@@ -175,6 +201,7 @@ export class NginxRouter implements TrafficRouter {
     const n = names(this.config.app);
     const namespace = this.cluster.namespace;
     let shape: CanaryShape | undefined;
+    const pins = pinAnnotations(this.pin);
     await this.cluster.update(
       `set ${CANARY_WEIGHT}=${weight} on Ingress ${n.canaryIngress}`,
       async () => {
@@ -188,7 +215,9 @@ export class NginxRouter implements TrafficRouter {
         return canary;
       },
       (current) =>
-        current.metadata?.annotations?.[CANARY_WEIGHT] === String(weight) && (!shape || hasShape(current, shape))
+        current.metadata?.annotations?.[CANARY_WEIGHT] === String(weight) &&
+        (!shape || hasShape(current, shape)) &&
+        hasPin(current, pins)
           ? undefined
           : current,
       (current) =>
@@ -201,6 +230,7 @@ export class NginxRouter implements TrafficRouter {
                 resourceVersion: current.metadata?.resourceVersion,
                 annotations: {
                   [CANARY_WEIGHT]: String(weight),
+                  ...pins,
                   ...(shape ? { [CLASS_ANNOTATION]: shape.classAnnotation ?? null } : {}),
                 },
               },
@@ -222,4 +252,10 @@ export class NginxRouter implements TrafficRouter {
   replicas(weight: number, total: number): ReplicaPlan {
     return proportionalReplicas(weight, total);
   }
+}
+
+function withoutNulls(values: Record<string, string | null> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+  );
 }

@@ -8,11 +8,12 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { GrayctlError } from "../errors.ts";
 import type { Cluster } from "../kube/cluster.ts";
 import { isNotFound } from "../kube/errors.ts";
+import type { Pin } from "./pin.ts";
 
-/** Who splits with whom: the Services of the two tracks and the header that pins a request to one. */
+/** Who splits with whom: the Services of the two tracks, and the pin (pin.ts) when one is configured. */
 export interface Split {
   namespace: string;
-  header: string;
+  pin?: Pin;
   stable: string;
   canary: string;
 }

@@ -1,7 +1,6 @@
 // The acceptance every weight-and-header router (istio, gateway-api) meets
 // against the sandbox, run as the built binary: the ramp writes the plan's
-// weights, a bad canary ends at 0 %, the header pins requests through the front
-// door, a paused 25 % step measures as 25 % over 1,000 requests, invariant 1
+// weights, a bad canary ends at 0 %, a manual pause holds, a paused 25 % step measures as 25 % over 1,000 requests, invariant 1
 // holds throughout, and templates/rbac.yaml allows every request made. Router-specific checks (the object's shape, adoption) live
 // in each router's own test file.
 import assert from "node:assert/strict";
@@ -104,13 +103,12 @@ export function weightedRouterSuite(
     assert.equal(canaryReplicas(), 0);
   });
 
-  test(`${router}: during a paused step "always" reaches the canary and "never" stable through the front door`, async () => {
+  // Header pinning (closed by default, a secret when configured) has its own suite: router-pinning.test.ts.
+  test(`${router}: a manual pause holds the canary at 10 % until promote`, async () => {
     const manual = ["--set", "rollout.steps=[{weight: 10, pause: manual}, 100]"];
     const paused = await app.grayctl(["rollout", "--image", demoImage("v4"), ...manual]);
     assert.equal(paused.code, 4, paused.stderr);
     assert.equal(watcher.weights.at(-1), 10);
-    assert.deepEqual((await load(50, { "x-canary": "always" })).versions, { v4: 50 });
-    assert.deepEqual((await load(50, { "x-canary": "never" })).versions, { v2: 50 });
     const promoted = await app.grayctl(["promote"]);
     assert.equal(promoted.code, 0, promoted.stderr);
     assert.equal(stableImage(), demoImage("v4"));

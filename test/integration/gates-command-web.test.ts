@@ -1,9 +1,10 @@
 // Command and web gates (analysis.checks) inside real rollouts: the built
 // grayctl ramps demo-app canaries on the sandbox. The smoke test is a real
-// script that calls the canary through the front door (x-canary: always); the
-// web gate asks a local JSON server standing in for a metrics vendor's query
-// API (Datadog cannot exist here), which measures each track's error rate
-// through the front door when asked. Decision records are checked in the
+// script that calls the canary through the front door, pinned by the secret of
+// traffic.pin; the web gate asks a local JSON server standing in for a metrics
+// vendor's query API (Datadog cannot exist here), which measures each track's
+// error rate through the front door when asked (the canary pinned by the secret,
+// stable through a host of the team's that routes to stable alone). Decision records are checked in the
 // events, the state and `status --verbose`.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -11,11 +12,14 @@ import type { AddressInfo } from "node:net";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { R } from "../../sandbox/resources.ts";
+import { anIngress } from "../../sandbox/traffic/builders.ts";
 import { sendLoad } from "../../sandbox/traffic/load.ts";
 import { jsonEvents } from "../helpers/cli.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
 const TOKEN = "gate-token-5f1c2a9e77";
+const PIN_VALUE = "pin-value-8d2e6b1f4a7c9035";
 const BASE = `app: shop
 namespace: default
 deployment:
@@ -23,6 +27,7 @@ deployment:
 traffic:
   router: nginx
   host: shop.local
+  pin: { header: x-canary, valueFrom: { env: GRAYCTL_PIN_VALUE } }
 rollout:
   steps: [50, 100]
   interval: 1s
@@ -40,7 +45,7 @@ console.log("smoke: token", env.GATE_TOKEN);
 const http = await import("node:http");
 const get = () => new Promise((resolve, reject) => {
   const url = new URL(frontDoor);
-  const req = http.request({ host: url.hostname, port: url.port, path: "/", headers: { host: "shop.local", "x-canary": "always" } }, (res) => {
+  const req = http.request({ host: url.hostname, port: url.port, path: "/", headers: { host: "shop.local", "x-canary": env.GRAYCTL_PIN_VALUE } }, (res) => {
     res.resume();
     res.on("end", () => resolve(res.statusCode));
   });
@@ -65,7 +70,11 @@ const asked: { track: string | null; app: string | null; step: string | null; me
 
 before(async () => {
   app = await startSandboxApp(BASE);
-  const first = await app.grayctl(["rollout", "--image", demoImage("v1"), "-o", "json"]);
+  // The team's own way to reach stable alone (there is no pin to stable).
+  await app.create(R.ingresses, anIngress("shop-stable-direct", { host: "stable.shop.local", service: "shop-stable" }));
+  const first = await app.grayctl(["rollout", "--image", demoImage("v1"), "-o", "json"], {
+    env: { GRAYCTL_PIN_VALUE: PIN_VALUE },
+  });
   assert.equal(first.code, 0, first.stderr + first.stdout);
   await writeFile(join(app.dir, "smoke.mjs"), SMOKE);
   // The vendor stand-in: GET /query?metric=error-rate&track=T measures T's error rate through the front door.
@@ -89,12 +98,12 @@ before(async () => {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ series: [] }));
       return;
     }
-    const pinned = track === "canary" ? "always" : "never";
     const seen = await sendLoad({
       url: app.sandbox.frontDoorUrl!,
-      host: "shop.local",
+      ...(track === "canary"
+        ? { host: "shop.local", headers: { "x-canary": PIN_VALUE } }
+        : { host: "stable.shop.local" }),
       count: 20,
-      headers: { "x-canary": pinned },
     });
     const errors = Object.entries(seen.statuses).reduce((sum, [code, n]) => sum + (code === "200" ? 0 : n), 0);
     const body = { series: [{ metric: "error-rate", pointlist: [[Date.now(), errors / seen.total]] }] };
@@ -124,7 +133,10 @@ async function configure(checks: string, extra = "") {
 }
 
 const rollout = (tag: string) =>
-  app.grayctl(["rollout", "--image", demoImage(tag), "-o", "json"], { timeoutMs: 90_000, env: { GATE_TOKEN: TOKEN } });
+  app.grayctl(["rollout", "--image", demoImage(tag), "-o", "json"], {
+    timeoutMs: 90_000,
+    env: { GATE_TOKEN: TOKEN, GRAYCTL_PIN_VALUE: PIN_VALUE },
+  });
 
 const smokeCheck = () =>
   `    - name: smoke\n      command: ["${process.execPath}", "${join(app.dir, "smoke.mjs")}", "${app.sandbox.frontDoorUrl}"]\n      timeout: 20s\n`;

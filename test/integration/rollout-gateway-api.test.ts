@@ -1,5 +1,6 @@
 // The gateway-api router against the sandbox, run as the built binary: the
-// shared acceptance (ramp, rollback, header pinning, measured split, invariant 1)
+// shared acceptance (ramp, rollback, manual pause, measured split, invariant 1;
+// header pinning in router-pinning.test.ts)
 // and what is Gateway API's own: the HTTPRoute grayctl creates, and one it adopts.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -12,11 +13,6 @@ import { weightedRouterSuite } from "../helpers/weighted-router-suite.ts";
 const backend = (name: string, port: number, weight = 1) => ({ group: "", kind: "Service", name, port, weight });
 const gateway = (ref: Record<string, string>) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...ref });
 
-const pin = (value: string, service: string, path = "/") => ({
-  matches: [{ path: { type: "PathPrefix", value: path }, headers: [{ type: "Exact", name: "x-canary", value }] }],
-  backendRefs: [backend(service, 80)],
-});
-
 describe("gateway-api rollout", () => {
   weightedRouterSuite("gateway-api", (app) => {
     const route = app.sandbox.store.get(R.httproutes, app.namespace, "shop");
@@ -26,8 +22,6 @@ describe("gateway-api rollout", () => {
     assert.deepEqual(route.spec.hostnames, ["shop.local"]);
     assert.deepEqual(route.spec.parentRefs, [gateway({ name: "shop-gateway" })]);
     assert.deepEqual(route.spec.rules, [
-      pin("always", "shop-canary"),
-      pin("never", "shop-stable"),
       {
         matches: [{ path: { type: "PathPrefix", value: "/" } }],
         backendRefs: [backend("shop-stable", 80, 100), backend("shop-canary", 80, 0)],
@@ -99,8 +93,6 @@ test("gateway-api: an adopted HTTPRoute keeps the team's rules and fields throug
     assert.deepEqual(route.spec.rules, [
       defaulted(docs),
       defaulted(admin),
-      pin("always", "books-canary"),
-      pin("never", "books-stable"),
       {
         ...main,
         backendRefs: [backend("books-stable", 80, 100), backend("books-canary", 80, 0)],

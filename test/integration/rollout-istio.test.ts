@@ -1,16 +1,11 @@
 // The istio router against the sandbox, run as the built binary: the shared
-// acceptance (ramp, rollback, header pinning, measured split, invariant 1) and
+// acceptance (ramp, rollback, manual pause, measured split, invariant 1; header pinning in router-pinning.test.ts) and
 // what is Istio's own: the VirtualService grayctl creates, and one it adopts.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
 import { demoImage, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { weightedRouterSuite } from "../helpers/weighted-router-suite.ts";
-
-const pin = (value: string, host: string) => ({
-  match: [{ headers: { "x-canary": { exact: value } } }],
-  route: [{ destination: { host, port: { number: 80 } } }],
-});
 
 describe("istio rollout", () => {
   weightedRouterSuite("istio", (app) => {
@@ -21,8 +16,6 @@ describe("istio rollout", () => {
     assert.deepEqual(vs.spec.hosts, ["shop.local"]);
     assert.deepEqual(vs.spec.gateways, ["shop-gateway"]);
     assert.deepEqual(vs.spec.http, [
-      { name: "grayctl-canary-by-header", ...pin("always", "shop-canary") },
-      { name: "grayctl-stable-by-header", ...pin("never", "shop-stable") },
       {
         name: "grayctl-split",
         route: [
@@ -97,8 +90,6 @@ test("istio: an adopted VirtualService keeps the team's routes and fields throug
     assert.deepEqual(vs.spec.http, [
       admin,
       docs,
-      { name: "grayctl-canary-by-header", ...pin("always", fqdn("canary")) },
-      { name: "grayctl-stable-by-header", ...pin("never", fqdn("stable")) },
       {
         name: "main",
         timeout: "5s",
@@ -133,7 +124,11 @@ test("istio: an adopted VirtualService grayctl cannot split stops the first depl
     });
     const resumed = await app.grayctl(["resume"]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.equal(store.get(R.virtualservices, app.namespace, "books")!.spec.http.length, 3);
+    assert.equal(
+      store.get(R.virtualservices, app.namespace, "books")!.spec.http.length,
+      1,
+      "the weighted route alone: no pinning configured",
+    );
   } finally {
     await app.stop();
   }

@@ -6,27 +6,60 @@ import { UsageError } from "../../src/errors.ts";
 import { canaryWeightOf, initialRules, type RouteRule, withCanaryWeight } from "../../src/routers/gateway-api-rules.ts";
 import { sameSpec, type Split } from "../../src/routers/route-object.ts";
 
-const split: Split = { namespace: "shop", header: "x-canary", stable: "web-stable", canary: "web-canary" };
+const SECRET = "0123456789abcdef-pin";
+// With traffic.pin and its secret at hand; `open` is the default: no pinning at all.
+const split: Split = {
+  namespace: "shop",
+  pin: { header: "x-canary", value: SECRET },
+  stable: "web-stable",
+  canary: "web-canary",
+};
+const open: Split = { namespace: "shop", stable: "web-stable", canary: "web-canary" };
 const prefix = (value: string) => ({ path: { type: "PathPrefix", value } });
 const weightsOf = (rules: RouteRule[]) => rules.at(-1)!.backendRefs!.map((b) => [b.name, b.weight]);
 
-test("created: header rules (with the weighted rule's path) first, then stable 100 / canary 0", () => {
+test("created with traffic.pin: the secret's rule (with the weighted rule's path) first, then stable 100 / canary 0", () => {
   const rules = initialRules(split, "/api");
-  assert.deepEqual(rules.slice(0, 2), [
+  assert.deepEqual(rules.slice(0, 1), [
     {
-      matches: [{ ...prefix("/api"), headers: [{ type: "Exact", name: "x-canary", value: "always" }] }],
+      matches: [{ ...prefix("/api"), headers: [{ type: "Exact", name: "x-canary", value: SECRET }] }],
       backendRefs: [{ name: "web-canary", port: 80, weight: 1 }],
     },
-    {
-      matches: [{ ...prefix("/api"), headers: [{ type: "Exact", name: "x-canary", value: "never" }] }],
-      backendRefs: [{ name: "web-stable", port: 80, weight: 1 }],
-    },
   ]);
-  assert.deepEqual(rules[2].matches, [prefix("/api")]);
+  assert.deepEqual(rules[1].matches, [prefix("/api")]);
   assert.deepEqual(weightsOf(rules), [
     ["web-stable", 100],
     ["web-canary", 0],
   ]);
+});
+
+test("created without traffic.pin: the weighted rule alone, no header reaches the canary", () => {
+  const rules = withCanaryWeight(initialRules(open, "/"), open, 10);
+  assert.equal(rules.length, 1);
+  assert.doesNotMatch(JSON.stringify(rules), /headers|always/);
+});
+
+test("open pins of older versions (x-canary: always/never) are removed on every write, with or without traffic.pin", () => {
+  const openPin = (value: string, name: string): RouteRule => ({
+    matches: [{ ...prefix("/"), headers: [{ type: "Exact", name: "x-canary", value }] }],
+    backendRefs: [{ name, port: 80, weight: 1 }],
+  });
+  const weighted: RouteRule = {
+    matches: [prefix("/")],
+    backendRefs: [
+      { name: "web-stable", port: 80, weight: 90 },
+      { name: "web-canary", port: 80, weight: 10 },
+    ],
+  };
+  const old = [openPin("always", "web-canary"), openPin("never", "web-stable"), weighted];
+  assert.deepEqual(withCanaryWeight(old, open, 10), [weighted]);
+  const pinned = withCanaryWeight(old, split, 10);
+  assert.equal(pinned.length, 2);
+  assert.equal(pinned[0].matches?.[0].headers?.[0].value, SECRET);
+  // Without the secret at hand (a rollback from a laptop): the secret's rule stays, open ones still go.
+  const kept = withCanaryWeight([...old.slice(0, 2), ...pinned], { ...split, pin: { header: "x-canary" } }, 0);
+  assert.equal(kept.length, 2);
+  assert.equal(kept[0].matches?.[0].headers?.[0].value, SECRET);
 });
 
 test("weights are percentages at every step; re-applying a weight changes nothing", () => {
@@ -39,7 +72,7 @@ test("weights are percentages at every step; re-applying a weight changes nothin
     ]);
     assert.equal(canaryWeightOf(rules, split), weight);
     assert.ok(sameSpec(withCanaryWeight(rules, split, weight), rules), `idempotent at ${weight}`);
-    assert.equal(rules.length, 3, "the header rules are never duplicated");
+    assert.equal(rules.length, 2, "the pin rule is never duplicated");
   }
 });
 
@@ -67,8 +100,8 @@ test("adopted: the team's rules and fields stay; the canary backendRef is modell
   };
   const adopted = withCanaryWeight([admin, main], split);
   assert.deepEqual(adopted[0], admin);
-  assert.equal(adopted.length, 4);
-  assert.deepEqual(adopted[3], {
+  assert.equal(adopted.length, 3);
+  assert.deepEqual(adopted[2], {
     ...main,
     backendRefs: [
       { name: "web-stable", port: 8080, weight: 1 },

@@ -6,7 +6,15 @@ import { UsageError } from "../../src/errors.ts";
 import { canaryWeightOf, type HttpRoute, initialRoutes, withCanaryWeight } from "../../src/routers/istio-routes.ts";
 import { sameSpec, type Split } from "../../src/routers/route-object.ts";
 
-const split: Split = { namespace: "shop", header: "x-canary", stable: "web-stable", canary: "web-canary" };
+const SECRET = "0123456789abcdef-pin";
+// With traffic.pin and its secret at hand; `open` is the default: no pinning at all.
+const split: Split = {
+  namespace: "shop",
+  pin: { header: "x-canary", value: SECRET },
+  stable: "web-stable",
+  canary: "web-canary",
+};
+const open: Split = { namespace: "shop", stable: "web-stable", canary: "web-canary" };
 const to = (host: string, weight?: number) => ({
   destination: { host, port: { number: 80 } },
   ...(weight === undefined ? {} : { weight }),
@@ -14,20 +22,15 @@ const to = (host: string, weight?: number) => ({
 const weightsOf = (http: HttpRoute[]) =>
   http.at(-1)!.route!.map((d) => [d.destination.host, d.weight] as [string, number | undefined]);
 
-test("created: header routes first, then stable 100 / canary 0; a path other than / becomes a uri prefix on each", () => {
+test("created with traffic.pin: the secret's route first, then stable 100 / canary 0; a path other than / becomes a uri prefix on each", () => {
   const http = initialRoutes(split, "/api");
   assert.deepEqual(
     http.map((r) => [r.name, r.match, r.route?.map((d) => d.destination.host)]),
     [
       [
         "grayctl-canary-by-header",
-        [{ uri: { prefix: "/api" }, headers: { "x-canary": { exact: "always" } } }],
+        [{ uri: { prefix: "/api" }, headers: { "x-canary": { exact: SECRET } } }],
         ["web-canary"],
-      ],
-      [
-        "grayctl-stable-by-header",
-        [{ uri: { prefix: "/api" }, headers: { "x-canary": { exact: "never" } } }],
-        ["web-stable"],
       ],
       ["grayctl-split", [{ uri: { prefix: "/api" } }], ["web-stable", "web-canary"]],
     ],
@@ -36,7 +39,51 @@ test("created: header routes first, then stable 100 / canary 0; a path other tha
     ["web-stable", 100],
     ["web-canary", 0],
   ]);
-  assert.equal(initialRoutes(split, "/")[2].match, undefined, "path / is a catch-all route");
+  assert.equal(initialRoutes(split, "/")[1].match, undefined, "path / is a catch-all route");
+});
+
+test("created without traffic.pin: the weighted route alone, no header reaches the canary", () => {
+  const http = withCanaryWeight(initialRoutes(open, "/"), open, 10);
+  assert.deepEqual(
+    http.map((r) => r.name),
+    ["grayctl-split"],
+  );
+  assert.doesNotMatch(JSON.stringify(http), /headers|always/);
+});
+
+test("open pins of older versions (x-canary: always/never) are removed on every write, with or without traffic.pin", () => {
+  const old: HttpRoute[] = [
+    {
+      name: "grayctl-canary-by-header",
+      match: [{ headers: { "x-canary": { exact: "always" } } }],
+      route: [to("web-canary")],
+    },
+    {
+      name: "grayctl-stable-by-header",
+      match: [{ headers: { "x-canary": { exact: "never" } } }],
+      route: [to("web-stable")],
+    },
+    { name: "grayctl-split", route: [to("web-stable", 90), to("web-canary", 10)] },
+  ];
+  assert.deepEqual(
+    withCanaryWeight(old, open, 10).map((r) => r.name),
+    ["grayctl-split"],
+  );
+  const pinned = withCanaryWeight(old, split, 10);
+  assert.deepEqual(
+    pinned.map((r) => [r.name, JSON.stringify(r.match ?? [])]),
+    [
+      ["grayctl-canary-by-header", JSON.stringify([{ headers: { "x-canary": { exact: SECRET } } }])],
+      ["grayctl-split", "[]"],
+    ],
+  );
+  // Without the secret at hand (a rollback from a laptop): the secret's route stays, open ones still go.
+  const noSecret: Split = { ...split, pin: { header: "x-canary" } };
+  assert.deepEqual(
+    withCanaryWeight([...old.slice(0, 2), ...pinned], noSecret, 0).map((r) => r.name),
+    ["grayctl-canary-by-header", "grayctl-split"],
+  );
+  assert.match(JSON.stringify(withCanaryWeight([...old.slice(0, 2), ...pinned], noSecret, 0)), new RegExp(SECRET));
 });
 
 test("weights sum to 100 at every step; re-applying a weight changes nothing", () => {
@@ -49,7 +96,7 @@ test("weights sum to 100 at every step; re-applying a weight changes nothing", (
     ]);
     assert.equal(canaryWeightOf(http, split), weight);
     assert.ok(sameSpec(withCanaryWeight(http, split, weight), http), `idempotent at ${weight}`);
-    assert.equal(http.length, 3, "the header routes are never duplicated");
+    assert.equal(http.length, 2, "the pin route is never duplicated");
   }
 });
 
@@ -60,9 +107,9 @@ test("adopted: the team's routes and fields stay; the canary is modelled on stab
   assert.deepEqual(adopted[0], admin);
   assert.deepEqual(
     adopted.map((r) => r.name),
-    ["admin", "grayctl-canary-by-header", "grayctl-stable-by-header", "main"],
+    ["admin", "grayctl-canary-by-header", "main"],
   );
-  assert.deepEqual(adopted[3], {
+  assert.deepEqual(adopted[2], {
     name: "main",
     retries: { attempts: 3 },
     route: [to("web-stable.shop.svc.cluster.local", 100), to("web-canary.shop.svc.cluster.local", 0)],
@@ -76,10 +123,10 @@ test("without a weight, the weights the route has now are kept (a re-run of prep
   assert.ok(sameSpec(withCanaryWeight(http, split), http));
 });
 
-test("a header route the team wrote for the same header is replaced, not duplicated (header names are case-insensitive)", () => {
-  const theirs: HttpRoute = { match: [{ headers: { "X-Canary": { exact: "always" } } }], route: [to("web-canary")] };
+test("a pin route the team wrote for the same header is replaced, not duplicated (header names are case-insensitive)", () => {
+  const theirs: HttpRoute = { match: [{ headers: { "X-Canary": { exact: "let-me-in" } } }], route: [to("web-canary")] };
   const http = withCanaryWeight([theirs, { route: [to("web-stable")] }], split, 10);
-  assert.equal(http.length, 3);
+  assert.equal(http.length, 2);
   assert.deepEqual(weightsOf(http), [
     ["web-stable", 90],
     ["web-canary", 10],

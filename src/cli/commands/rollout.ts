@@ -1,5 +1,6 @@
 // `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
 // image for HEAD first; then takes the app's Lease and runs the engine.
+import { requirePinValue } from "../../config/load.ts";
 import { ExitCode } from "../../errors.ts";
 import type { Outcome } from "../../rollout/context.ts";
 import { checkRequest, runRollout } from "../../rollout/engine.ts";
@@ -29,6 +30,8 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     return planCommand(ctx, { image: options.image, supersede: options.supersede });
   }
   const { config } = await ctx.loadConfig();
+  // A rollout routes with the pin: without its secret it would have none (rollback and the rest do not need it).
+  requirePinValue(config);
   let image: string;
   let commit: string | undefined;
   if (options.image) {

@@ -1,8 +1,10 @@
+import { requirePinValue } from "../../config/load.ts";
 import { ExitCode } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
 
 export async function validateCommand(ctx: CommandContext): Promise<number> {
   const { config, file } = await ctx.loadConfig();
+  requirePinValue(config);
   const steps = config.rollout.steps.map((step) => (typeof step === "number" ? step : step.weight)).join(" → ");
   ctx.reporter.result(
     "valid",

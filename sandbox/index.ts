@@ -49,6 +49,8 @@ export interface Sandbox {
   frontDoorUrl?: string;
   /** The real nginx's URL, when traffic.nginx was asked for. */
   nginxUrl?: string;
+  /** Resolves once the real nginx serves the store as it is now (at once without nginx). */
+  trafficSettled?(timeoutMs?: number): Promise<void>;
   store: Store;
   faults: Faults;
   stop(): Promise<void>;
@@ -97,14 +99,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     let frontDoorUrl: string | undefined;
     let nginxUrl: string | undefined;
+    let trafficSettled: Sandbox["trafficSettled"];
     if (options.traffic !== false) {
       const { startTraffic } = await import("./traffic/index.ts");
       const traffic = await startTraffic(store, options.traffic ?? {});
       stops.push(() => traffic.stop());
       frontDoorUrl = traffic.url;
       nginxUrl = traffic.nginxUrl;
+      trafficSettled = (timeoutMs) => traffic.settled(timeoutMs);
     }
-    return { url: api.url, kubeconfigPath, token, frontDoorUrl, nginxUrl, store, faults, stop: stopAll };
+    return {
+      url: api.url,
+      kubeconfigPath,
+      token,
+      frontDoorUrl,
+      nginxUrl,
+      trafficSettled,
+      store,
+      faults,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -11,7 +11,11 @@ export interface PodReadiness {
   why: string[];
 }
 
-export function explainReadiness(pod: V1Pod, events: readonly CoreV1Event[]): PodReadiness {
+/**
+ * `probeAnswer`: what the container's readiness probe answered when asked just now
+ * (src/rollout/readiness.ts), used for a running container that is not ready.
+ */
+export function explainReadiness(pod: V1Pod, events: readonly CoreV1Event[], probeAnswer?: string): PodReadiness {
   const name = pod.metadata?.name ?? "?";
   const conditions = pod.status?.conditions ?? [];
   const ready = conditions.some((c) => c.type === "Ready" && c.status === "True") && !pod.metadata?.deletionTimestamp;
@@ -33,7 +37,7 @@ export function explainReadiness(pod: V1Pod, events: readonly CoreV1Event[]): Po
         `container ${status.name} ${status.state?.terminated ? "exited" : "last exited"} with code ${last.exitCode}${last.reason ? ` (${last.reason})` : ""}${status.restartCount ? `, restarted ${status.restartCount}×` : ""}`,
       );
     if (status.state?.running && !status.ready)
-      why.push(`container ${status.name} running, its readiness probe not passing`);
+      why.push(`container ${status.name} running, ${probeAnswer ?? "its readiness probe not passing"}`);
   }
   const probe = latestProbeFailure(name, events);
   if (probe) why.push(`kubelet: ${probe}`);

@@ -11,6 +11,7 @@ import type { RolloutContext } from "../rollout/context.ts";
 import { imageOf } from "../rollout/manifests.ts";
 import { names, trackSelector } from "../kube/names.ts";
 import { type Step, stepsOf } from "../rollout/plan.ts";
+import { whyNotReady } from "../rollout/readiness.ts";
 import { explainReadiness, type PodReadiness } from "./readiness.ts";
 import { IN_FLIGHT, type Phase, type RolloutState } from "../model/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
@@ -111,6 +112,9 @@ export async function readStatus(
   });
 }
 
+/** Pods explained per track at most (each may cost a probe through the pod proxy, 2 s at most). */
+const EXPLAINED_PER_TRACK = 3;
+
 /** Each track's pods that are not ready, explained; the kubelet's probe Events only where the role may list them. */
 async function readReadiness(ctx: RolloutContext): Promise<Record<"stable" | "canary", PodReadiness[]>> {
   const [stable, canary, events] = await Promise.all([
@@ -118,8 +122,24 @@ async function readReadiness(ctx: RolloutContext): Promise<Record<"stable" | "ca
     ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")),
     ctx.cluster.listEvents("involvedObject.kind=Pod,reason=Unhealthy").catch(() => []),
   ]);
-  const explain = (pods: V1Pod[]) => pods.map((pod) => explainReadiness(pod, events)).filter((pod) => !pod.ready);
-  return { stable: explain(stable), canary: explain(canary) };
+  const explain = (pods: V1Pod[]) =>
+    Promise.all(
+      pods
+        .filter((pod) => !explainReadiness(pod, []).ready)
+        .slice(0, EXPLAINED_PER_TRACK)
+        .map(async (pod) => explainReadiness(pod, events, await probeSays(ctx, pod))),
+    );
+  const [stableWhy, canaryWhy] = await Promise.all([explain(stable), explain(canary)]);
+  return { stable: stableWhy, canary: canaryWhy };
+}
+
+/** For a running container that is not ready: what its readiness probe answers now (as the rollout says it). */
+async function probeSays(ctx: RolloutContext, pod: V1Pod): Promise<string | undefined> {
+  const running = (pod.status?.containerStatuses ?? []).some((s) => s.state?.running && !s.ready);
+  if (!running) return undefined;
+  const said = await whyNotReady(ctx, pod).catch(() => undefined);
+  const prefix = `pod ${pod.metadata?.name} is not ready: `;
+  return said?.startsWith(prefix) && said.includes("readiness probe") ? said.slice(prefix.length) : undefined;
 }
 
 /** Pure: the view from what was read. */

@@ -114,6 +114,8 @@ test("--verbose: a pod not ready is explained — its probe's last failure from 
     /^ {4}pod cart-canary-abc not ready: container cart running, its readiness probe not passing; kubelet: Readiness probe failed: HTTP probe failed with statuscode: 503 \(3×\)$/m,
   );
   assert.doesNotMatch(renderStatus(view({ readiness })), /not ready:/, "only with --verbose");
+  const asked = explainReadiness(unready, [], "its readiness probe GET :8080/readyz answered HTTP 404");
+  assert.deepEqual(asked.why, ["container cart running, its readiness probe GET :8080/readyz answered HTTP 404"]);
 });
 
 test("--verbose: a waiting container says its reason and message; without Events, the Ready condition", () => {

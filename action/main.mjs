@@ -1,15 +1,17 @@
 // Entry of the grayctl GitHub Action (action.yml, runs.using: node24). Plain
 // JavaScript with Node's built-ins only: the runner executes it straight from
 // the action's checkout, with no npm install. It masks and writes the
-// kubeconfig, then runs bin/grayctl.js with the runner's Node; the CLI sees
-// GITHUB_ACTIONS=true and writes the summary, annotations and outputs itself.
-import { spawn, spawnSync } from "node:child_process";
+// kubeconfig, then runs bin/grayctl.js with the runner's Node on the bundle
+// committed in action/dist/ (decision 038): nothing is installed or built at run
+// time, so no install script ever runs with the kubeconfig or registry
+// credentials in its environment. The CLI sees GITHUB_ACTIONS=true and writes
+// the summary, annotations and outputs itself.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { grayctlArgv } from "./argv.mjs";
 import { maskCommands, writeKubeconfig } from "./kubeconfig.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const env = { ...process.env };
 
 function fail(message) {
@@ -17,17 +19,10 @@ function fail(message) {
   process.exitCode = 2;
 }
 
-/**
- * A release tag of the action carries the built bundle (dist/bundle). A branch
- * ref does not: build it once here, as `npm ci` does (its prepare script).
- */
-function ensureBuilt() {
-  const entry = env.GRAYCTL_UNBUNDLED === "1" ? "dist/cli/main.js" : "dist/bundle/grayctl.js";
-  if (existsSync(new URL(`../${entry}`, import.meta.url))) return true;
-  process.stdout.write("::group::building grayctl (this ref of the action carries no bundle)\n");
-  const built = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
-  process.stdout.write("::endgroup::\n");
-  return built.status === 0;
+/** The bundle committed at every ref of the action (`npm run build:action`; `npm run check:action` keeps it current). */
+function bundled() {
+  const entry = env.GRAYCTL_UNBUNDLED === "1" ? "../dist/cli/main.js" : "../action/dist/grayctl.js";
+  return existsSync(new URL(entry, import.meta.url));
 }
 
 async function run() {
@@ -47,8 +42,10 @@ async function run() {
   }
   // The CLI reads none of the action's inputs; the kubeconfig content least of all.
   for (const key of Object.keys(env)) if (key.startsWith("INPUT_")) delete env[key];
+  env.GRAYCTL_ACTION_BUNDLE = "1";
   try {
-    if (!ensureBuilt()) return fail("could not build grayctl from this ref; use a release tag of the action");
+    if (!bundled())
+      return fail("this ref of the action has no action/dist/grayctl.js; pin a release tag or its commit SHA");
     process.exitCode = await runCli(argv);
   } finally {
     kubeconfig?.remove();

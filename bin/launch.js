@@ -12,8 +12,14 @@ module.enableCompileCache?.();
 // The package runs the bundle (scripts/bundle.mjs: a few files instead of ~1,500
 // modules). The test suites run tsc's one-file-per-module build of the sources
 // instead, so that a test never runs a stale bundle: test/helpers/cli.ts sets
-// GRAYCTL_UNBUNDLED=1.
-const entry = process.env.GRAYCTL_UNBUNDLED === "1" ? "../dist/cli/main.js" : "../dist/bundle/grayctl.js";
+// GRAYCTL_UNBUNDLED=1. The GitHub Action runs the bundle committed in action/dist/
+// (GRAYCTL_ACTION_BUNDLE=1, set by action/main.mjs; decision 038).
+const entry =
+  process.env.GRAYCTL_UNBUNDLED === "1"
+    ? "../dist/cli/main.js"
+    : process.env.GRAYCTL_ACTION_BUNDLE === "1"
+      ? "../action/dist/grayctl.js"
+      : "../dist/bundle/grayctl.js";
 const { main } = await import(entry);
 
 const controller = new AbortController();

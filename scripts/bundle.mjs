@@ -6,6 +6,8 @@
 // Kubernetes client but not the engine, and only build/rollout load dockerode.
 // Plain JavaScript so that `npm run build` works on any Node the lifecycle picks.
 // Run: node scripts/bundle.mjs                  (the CLI, into dist/bundle/)
+//      node scripts/bundle.mjs --action [OUTDIR] (the CLI, into action/dist/: the copy committed for
+//                                                 the GitHub Action, decision 038; `npm run build:action`)
 //      node scripts/bundle.mjs ENTRY.ts OUTDIR  (another entry bundled alike: the bench's gate runner)
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -13,9 +15,15 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const [otherEntry, otherOutdir] = process.argv.slice(2);
+const action = process.argv[2] === "--action";
+const [otherEntry, otherOutdir] = action ? [] : process.argv.slice(2);
 const cli = otherEntry === undefined;
-const outdir = cli ? join(root, "dist/bundle") : resolve(otherOutdir);
+// action/dist/ sits two folders below the package root, as dist/bundle/ does: the paths below hold for both.
+const outdir = action
+  ? resolve(process.argv[3] ?? join(root, "action/dist"))
+  : cli
+    ? join(root, "dist/bundle")
+    : resolve(otherOutdir);
 
 /**
  * `import … from "node:http"` builds an ES module facade of http, and building
@@ -79,7 +87,7 @@ const result = await esbuild.build({
 if (cli) {
   writeFileSync(join(outdir, "THIRD-PARTY-NOTICES.txt"), notices(result.metafile));
   // What went where, for https://esbuild.github.io/analyze/ (beside the bundle, not shipped).
-  writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
+  if (!action) writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
   for (const line of summary(result.metafile)) console.log(line);
 }
 
@@ -113,7 +121,7 @@ function packageLicense(dir) {
 function summary(metafile) {
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith(".js"));
   const total = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
-  const lines = [`dist/bundle: ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB`];
+  const lines = [`${relative(root, outdir) || outdir}: ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB`];
   for (const [file, output] of outputs.sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)) {
     const origins = new Map();
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {

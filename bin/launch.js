@@ -1,8 +1,11 @@
 // The launcher (after grayctl.js checked the Node version): with grayctl.js, the
-// only code in grayctl that exits the process. It maps the
-// first SIGINT/SIGTERM to a cancellation the command handles at a safe point;
-// a second one exits at once — or, while a write that must not be cut short is
-// under way (a cancelled rollout's route to 100 % stable), right after it.
+// only code in grayctl that exits the process. A command that acts on a
+// cancellation at a safe point (rollout, promote, resume, build, status --watch)
+// says so, and the first SIGINT/SIGTERM becomes that cancellation. Any other
+// command — status, history, rollback, abort — is stopped by the first one at
+// once (130): nothing it would still do is worth waiting for. A signal that
+// exits waits only for a write that must not be cut short (a route to 100 %
+// stable) and exits right after it.
 import module from "node:module";
 
 // Reuse compiled bytecode across runs (Node >= 22.1): even bundled, the Kubernetes
@@ -24,9 +27,11 @@ const { main } = await import(entry);
 
 const controller = new AbortController();
 let signals = 0;
+/** Set by a command that handles the first signal itself (Io.handlesCancellation). */
+let cancellable = false;
 let uninterruptible = 0;
 let exitAfterwards;
-// Set by the command: reports how it ended (in CI: the summary and outputs) when a second signal cuts it short.
+// Set by the command: reports how it ended (in CI: the summary and outputs) when a signal cuts it short.
 let lastWords = () => {};
 const exitNow = (signal) => {
   try {
@@ -38,14 +43,14 @@ const exitNow = (signal) => {
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     signals += 1;
-    if (signals === 1) return controller.abort(new Error(`received ${signal}`));
+    if (signals === 1 && cancellable) return controller.abort(new Error(`received ${signal}`));
     if (uninterruptible === 0) return exitNow(signal);
     exitAfterwards = signal;
-    process.stderr.write(`grayctl: received ${signal} too; exiting once the write under way is done\n`);
+    process.stderr.write(`grayctl: received ${signal}; exiting once the write under way is done\n`);
   });
 }
 
-/** Runs `work` to its end even when a second signal arrives meanwhile; then that signal exits. */
+/** Runs `work` to its end even when a signal that exits arrives meanwhile; then that signal exits. */
 async function runUninterruptible(work) {
   uninterruptible += 1;
   try {
@@ -63,6 +68,9 @@ main(process.argv.slice(2), {
   cwd: process.cwd(),
   signal: controller.signal,
   uninterruptible: runUninterruptible,
+  handlesCancellation: () => {
+    cancellable = true;
+  },
   onForcedExit: (report) => {
     lastWords = report;
   },

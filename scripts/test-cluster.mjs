@@ -16,6 +16,7 @@ const SHARED_SUITES = [
   "rollout-gateway-api",
   "rollout-replicas",
   "operate-rollback",
+  "operate-rollback-takeover",
   "operate-status",
   "rollout-interrupts",
   "rollout-metrics-pods",

@@ -14,11 +14,11 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** What each code means, one line each: `--help` of every command prints this list. */
 export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
-  0: "done, or nothing to do",
+  0: "done (rollback and abort included), or nothing to do",
   1: "internal error: a bug in grayctl (rerun with --verbose and report it)",
   2: "usage: a bad flag or configuration, or a command that does not fit the state",
-  3: "rolled back",
-  4: "paused at a manual step, or interrupted (Ctrl-C)",
+  3: "a rollout rolled back (or superseded by another process)",
+  4: "paused at a manual step, or a rollout interrupted with onInterrupt: leave",
   5: "locked: another live process holds the rollout (--force for a dead or hung one)",
   6: "timeout: a wait ran past its deadline, or the cluster or registry did not answer",
 };

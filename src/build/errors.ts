@@ -32,12 +32,18 @@ export class BuildFailedError extends GrayctlError {
   }
 }
 
-/** The registry refused or failed a request (check, push). */
+/**
+ * The registry refused or failed a request (check, push). One that cannot be reached at all
+ * (`unreachable`: refused, reset, no such host) exits 6, as an API that does not answer does (003).
+ */
 export class RegistryError extends GrayctlError {
   readonly status?: number;
-  constructor(message: string, options: { status?: number; hint?: string; user?: boolean; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { status?: number; hint?: string; user?: boolean; unreachable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, {
-      exitCode: options.user ? ExitCode.usage : ExitCode.internal,
+      exitCode: options.user ? ExitCode.usage : options.unreachable ? ExitCode.timeout : ExitCode.internal,
       hint: options.hint,
       cause: options.cause,
     });

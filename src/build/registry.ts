@@ -146,6 +146,7 @@ async function request(url: string, init: RequestInit, options: RegistryOptions)
       `cannot reach the registry at ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
       {
         hint: "Check image.repository and that the registry is up; for a plain-HTTP registry add its host to GRAYCTL_INSECURE_REGISTRIES",
+        unreachable: true,
         cause: error,
       },
     );

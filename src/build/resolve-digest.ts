@@ -2,7 +2,7 @@
 // against the registry once and the cluster gets repo:tag@sha256:…
 import { homedir } from "node:os";
 import { referenceProblem } from "../config/image-reference.ts";
-import { UsageError } from "../errors.ts";
+import { ExitCode, GrayctlError, isGrayctlError, UsageError } from "../errors.ts";
 import type { Reporter } from "../output/types.ts";
 import { lookupCredentials } from "./credentials.ts";
 import { parseRepository } from "./image-ref.ts";
@@ -46,6 +46,13 @@ export async function resolveImageDigest(
     return `${image}@${found.digest}`;
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    // A registry that is down (or did not answer in time) is exit 6 with --image as without it.
+    if (isGrayctlError(error) && error.exitCode === ExitCode.timeout)
+      throw new GrayctlError(`--image ${image}: could not resolve its digest: ${error.message}`, {
+        exitCode: ExitCode.timeout,
+        hint: error.hint,
+        cause: error,
+      });
     throw new UsageError(
       `--image ${image}: could not resolve its digest from ${ref.registryHost} (${(error as Error).message})`,
       "grayctl deploys by digest: pass --image repo:tag@sha256:… or make the registry reachable.",

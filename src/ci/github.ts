@@ -3,7 +3,7 @@
 // rollback and every warning), the step summary (GITHUB_STEP_SUMMARY) and the
 // step's outputs (GITHUB_OUTPUT). https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 import { randomBytes } from "node:crypto";
-import { FAILED_OUTCOMES } from "../output/outcomes.ts";
+import { isFailure } from "../output/outcomes.ts";
 import type { Fields } from "../output/types.ts";
 import { resultOutputs } from "./outputs.ts";
 import { RunRecord } from "./run-record.ts";
@@ -68,7 +68,7 @@ export function githubIntegration(env: Record<string, string | undefined>, io: C
       if (openGroup) io.log("::endgroup::");
       openGroup = undefined;
       record.finish(outcome, fields, text, io.now());
-      if (FAILED_OUTCOMES.has(outcome)) io.log(annotation("error", text, `grayctl: ${outcome}`));
+      if (isFailure(outcome, fields)) io.log(annotation("error", text, `grayctl: ${outcome}`));
       if (env.GITHUB_STEP_SUMMARY) io.append(env.GITHUB_STEP_SUMMARY, rolloutSummary(record));
       if (env.GITHUB_OUTPUT) io.append(env.GITHUB_OUTPUT, outputLines({ ...resultOutputs(outcome, fields) }));
     },

@@ -3,7 +3,7 @@
 // and the chart; for other commands, the outcome and the result's fields.
 // Written to GITHUB_STEP_SUMMARY, and to a file GitLab keeps as an artifact.
 import { formatDuration } from "../config/duration.ts";
-import { FAILED_OUTCOMES } from "../output/outcomes.ts";
+import { isFailure } from "../output/outcomes.ts";
 import type { Fields } from "../output/types.ts";
 import { rolloutChart } from "./chart.ts";
 import type { GateVerdict, RunRecord, StepRecord } from "./run-record.ts";
@@ -47,7 +47,13 @@ function stepRow(step: StepRecord): string {
 }
 
 function headline(outcome: string, fields: Fields): string {
-  const mark = FAILED_OUTCOMES.has(outcome) ? "❌" : outcome === "paused" ? "⏸️" : SUCCEEDED.has(outcome) ? "✅" : "⚠️";
+  const mark = isFailure(outcome, fields)
+    ? "❌"
+    : outcome === "paused"
+      ? "⏸️"
+      : SUCCEEDED.has(outcome) || fields.exitCode === 0
+        ? "✅"
+        : "⚠️";
   const app = typeof fields.app === "string" ? ` ${fields.app}` : "";
   return `### ${mark} grayctl${app}: ${outcome}`;
 }

@@ -25,9 +25,14 @@ export interface Io {
   cwd: string;
   signal: AbortSignal;
   now?: () => Date;
-  /** From the launcher: runs `work` to its end even when a second signal arrives meanwhile, then exits. */
+  /**
+   * To the launcher: this command acts on the first SIGINT/SIGTERM (`signal`) at a safe point.
+   * A command that does not call it is stopped by the first signal at once (exit 130).
+   */
+  handlesCancellation?: () => void;
+  /** From the launcher: runs `work` to its end even when a signal that exits arrives meanwhile, then exits. */
   uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
-  /** From the launcher: `report` runs (synchronously) just before a second signal exits the process. */
+  /** From the launcher: `report` runs (synchronously) just before a signal exits the process. */
   onForcedExit?: (report: (signal: string) => void) => void;
 }
 
@@ -53,13 +58,13 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     quiet: globals.quiet,
     now: io.now,
   });
-  // A second signal exits at once; the command still says how it ended (in CI: summary, outputs, dotenv).
+  // A signal that exits: the command still says how it ended (in CI: summary, outputs, dotenv).
   io.onForcedExit?.((signal) => {
     if (reporter.hasResult) return;
     reporter.result(
       "interrupted",
-      { exitCode: 130, reason: `a second signal (${signal}) ended grayctl before the command did` },
-      `stopped by a second ${signal} before the command ended; \`grayctl status\` shows where it stands, \`grayctl rollback\` finishes a rollback`,
+      { exitCode: 130, reason: `${signal} ended grayctl before the command did` },
+      `stopped by ${signal} before the command ended; \`grayctl status\` shows where it stands, \`grayctl rollback\` finishes a rollback`,
     );
   });
   let loaded: Promise<LoadedConfig> | undefined;

@@ -54,11 +54,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       writeErr: (text) => io.stderr.write(text),
     });
 
-  /** Wraps a lazily imported command so every command shares context and error handling. */
+  /**
+   * Wraps a lazily imported command so every command shares context and error handling.
+   * `cancellable`: the command acts on the first Ctrl-C itself, at a safe point (the engine
+   * rolls back or leaves the canary, a build stops, `status --watch` stops watching). Any other
+   * command is stopped by the launcher at once (exit 130; after a route write under way).
+   */
   const run =
-    (load: () => Promise<Action>) =>
+    (load: () => Promise<Action>, cancellable: (options: Record<string, unknown>) => boolean = () => false) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
+      if (cancellable(command.opts())) io.handlesCancellation?.();
       // Loaded here, not at the top: --help and --version must not pay for yaml, zod, chalk and ora.
       const { createContext } = await import("./context.ts");
       ctx = createContext(command.optsWithGlobals() as GlobalOptions, io);
@@ -96,27 +102,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .command("build")
     .description("build and push the image for HEAD, or reuse it when the registry has it")
     .action(
-      run(async () => async (ctx: CommandContext) => {
-        const { config } = await ctx.loadConfig();
-        if (!config.image)
-          throw new UsageError(
-            "image: the configuration has no image section",
-            "Add image.repository to grayctl.yaml.",
-          );
-        const [{ buildCommand }, { imageSettings }] = await Promise.all([
-          import("./commands/build.ts"),
-          import("./shared/image-settings.ts"),
-        ]);
-        await buildCommand({
-          reporter: ctx.reporter,
-          cwd: ctx.cwd,
-          env: ctx.env,
-          settings: imageSettings(config.image, ctx.cwd),
-          signal: ctx.signal,
-          quiet: ctx.globals.quiet && ctx.globals.output === "text",
-        });
-        return ExitCode.ok;
-      }),
+      run(
+        async () => async (ctx: CommandContext) => {
+          const { config } = await ctx.loadConfig();
+          if (!config.image)
+            throw new UsageError(
+              "image: the configuration has no image section",
+              "Add image.repository to grayctl.yaml.",
+            );
+          const [{ buildCommand }, { imageSettings }] = await Promise.all([
+            import("./commands/build.ts"),
+            import("./shared/image-settings.ts"),
+          ]);
+          await buildCommand({
+            reporter: ctx.reporter,
+            cwd: ctx.cwd,
+            env: ctx.env,
+            settings: imageSettings(config.image, ctx.cwd),
+            signal: ctx.signal,
+            quiet: ctx.globals.quiet && ctx.globals.output === "text",
+          });
+          return ExitCode.ok;
+        },
+        () => true,
+      ),
     );
 
   program
@@ -129,7 +138,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--supersede", "replace a rollout of another image that is in flight", false)
     .option("--force", "take the rollout lock from another live process", false)
     .option("--dry-run", "write nothing: show what the rollout would do (as `grayctl plan`)", false)
-    .action(run(async () => (await import("./commands/rollout.ts")).rolloutCommand as Action));
+    .action(
+      run(
+        async () => (await import("./commands/rollout.ts")).rolloutCommand as Action,
+        () => true,
+      ),
+    );
 
   program
     .command("plan")
@@ -145,7 +159,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("undo the rollout in flight, or the last promotion: traffic to stable in one write, canary to 0")
     .option("--to-revision <n>", "after a promotion: go back to this revision (see `grayctl history`)")
     .option("--no-wait", "do not wait for stable to roll out the restored image")
-    .option("--force", "take the rollout lock from a live process (e.g. a hung CI job)", false)
+    .option(
+      "--force",
+      "route to stable before reading the Lease; after a promotion, take the lock from a live process (a rollout in flight is taken over without it)",
+      false,
+    )
     .option("--reason <text>", "why, for the history and the Kubernetes Event (default: $GRAYCTL_REASON)")
     .action(run(async () => (await import("./commands/rollback.ts")).rollbackCommand as Action));
 
@@ -162,7 +180,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-w, --watch", "re-render on every change until the rollout ends (or Ctrl-C)", false)
     .option("--interval <duration>", "how often --watch looks", "1s")
     .option("--timeout <duration>", "how long --watch runs at most", "1h")
-    .action(run(async () => (await import("./commands/status.ts")).statusCommand as Action));
+    .action(
+      run(
+        async () => (await import("./commands/status.ts")).statusCommand as Action,
+        (options) => options.watch === true,
+      ),
+    );
 
   program
     .command("history")
@@ -174,17 +197,29 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("continue a rollout paused at a manual step; --full skips the remaining steps")
     .option("--full", "promote now, skipping the remaining steps", false)
     .option("--force", "take the rollout lock from a live process", false)
-    .action(run(async () => (await import("./commands/promote.ts")).promoteCommand as Action));
+    .action(
+      run(
+        async () => (await import("./commands/promote.ts")).promoteCommand as Action,
+        () => true,
+      ),
+    );
 
   program
     .command("resume")
     .description("continue an interrupted or orphaned rollout from its recorded step")
     .option("--force", "take the rollout lock from a live process", false)
-    .action(run(async () => (await import("./commands/resume.ts")).resumeCommand as Action));
+    .action(
+      run(
+        async () => (await import("./commands/resume.ts")).resumeCommand as Action,
+        () => true,
+      ),
+    );
 
   const exitCodes = `\nExit codes:\n${Object.entries(EXIT_CODE_MEANINGS)
     .map(([code, meaning]) => `  ${code}  ${meaning}`)
-    .join("\n")}\nDetails per command: docs/commands.md#exit-codes`;
+    .join(
+      "\n",
+    )}\n  130  stopped by Ctrl-C (the first one for status, history, plan, rollback, abort)\nDetails per command: docs/commands.md#exit-codes`;
   for (const command of [program, ...program.commands]) command.addHelpText("after", exitCodes);
 
   try {

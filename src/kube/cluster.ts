@@ -85,6 +85,7 @@ export class Cluster {
     const sibling = new Cluster(this.clients, this.namespace, this.clock, signal, this.callBudgetMs);
     sibling.fence = this.fence;
     sibling.onRetry = this.onRetry;
+    sibling.duringWrites = this.duringWrites;
     return sibling;
   }
 
@@ -108,13 +109,22 @@ export class Cluster {
     });
   }
 
+  /**
+   * Runs each write to its end, retries included, even when a signal that exits the process
+   * arrives meanwhile (the launcher exits right after): set by rollback, whose first write is
+   * the route to 100 % stable. Reads are not covered: a Ctrl-C while reading stops at once.
+   */
+  duringWrites?: <T>(work: () => Promise<T>) => Promise<T>;
+
   /** A write for the rollout: ownership is checked before every attempt, retries included. */
   write<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return this.call(what, async () => {
-      await this.fence?.beforeWrite();
-      await this.beforeWrites?.();
-      return operation();
-    });
+    const send = () =>
+      this.call(what, async () => {
+        await this.fence?.beforeWrite();
+        await this.beforeWrites?.();
+        return operation();
+      });
+    return this.duringWrites ? this.duringWrites(send) : send();
   }
 
   /** Reads, or undefined on 404. */

@@ -8,6 +8,8 @@ import type { V1Lease } from "@kubernetes/client-node";
 /** Written by the holder so that a process on the same machine can tell whether it is still running. */
 export const HOLDER_MACHINE = "grayctl.dev/holder-machine";
 export const HOLDER_PID = "grayctl.dev/holder-pid";
+/** The CI job the holder runs in (its URL), when it runs in one: named to whoever takes the rollout over. */
+export const HOLDER_JOB = "grayctl.dev/holder-job";
 
 export interface LocalProcesses {
   /** This machine's identity (hostname, boot, PID namespace): processes with the same one see each other's PIDs. */
@@ -25,6 +27,7 @@ export interface HolderRecord {
   durationMs: number;
   machine?: string;
   pid?: number;
+  job?: string;
 }
 
 export function holderRecord(lease: V1Lease | undefined): HolderRecord | undefined {
@@ -38,7 +41,20 @@ export function holderRecord(lease: V1Lease | undefined): HolderRecord | undefin
     durationMs: (lease.spec?.leaseDurationSeconds ?? 30) * 1000,
     machine: lease.metadata?.annotations?.[HOLDER_MACHINE],
     pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
+    job: lease.metadata?.annotations?.[HOLDER_JOB] || undefined,
   };
+}
+
+/**
+ * "alice on ci-runner-7 (pid 4242, CI job https://…)": a holder for people. Its identity is
+ * `user@host/pid/nonce` (cli/shared/actor.ts ownerId); one in another shape is shown as it is.
+ */
+export function describeHolder(record: Pick<HolderRecord, "holder" | "job">): string {
+  const match = /^(?<user>[^@/\s]+)@(?<host>[^/\s]+)\/(?<pid>\d+)\//.exec(record.holder ?? "");
+  const job = record.job ? `CI job ${record.job}` : undefined;
+  if (!match?.groups) return [record.holder ?? "an unknown holder", job && `(${job})`].filter(Boolean).join(" ");
+  const { user, host, pid } = match.groups;
+  return `${user} on ${host} (${[`pid ${pid}`, job].filter(Boolean).join(", ")})`;
 }
 
 const recordKey = (r: HolderRecord | undefined) => JSON.stringify([r?.holder, r?.renewTime, r?.resourceVersion]);

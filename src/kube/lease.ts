@@ -11,6 +11,8 @@ import type { Cluster } from "./cluster.ts";
 import { isAlreadyExists, isConflict } from "./errors.ts";
 import { type Fence, LeaseLostError, leaseTiming, type OwnershipLostError } from "./fence.ts";
 import {
+  describeHolder,
+  HOLDER_JOB,
   HOLDER_MACHINE,
   HOLDER_PID,
   holderRecord,
@@ -33,7 +35,7 @@ export class LeaseHeldError extends GrayctlError {
       `another grayctl holds the rollout lock of ${app}: ${info.holder} (${[age, seen].filter(Boolean).join(", ")}; if it stops renewing, its Lease expires ${seconds(info.durationMs)} after its last renewal)`,
       {
         exitCode: ExitCode.locked,
-        hint: "Wait for it to finish. --force is for a holder whose process is dead or hung (e.g. `grayctl rollback --force` in an incident): a live holder then stops at its next write.",
+        hint: "Wait for it to finish, or stop it: `grayctl rollback` (or `abort`) takes a rollout in flight over. --force is for a holder whose process is dead or hung: a live holder then stops at its next write.",
       },
     );
   }
@@ -41,6 +43,8 @@ export class LeaseHeldError extends GrayctlError {
 
 export interface Acquired {
   tookOverFrom?: string;
+  /** Whom it was taken from, as people read it (user, host, pid, CI job when known). */
+  tookOverFromDescribed?: string;
   /** Why the Lease could be taken. */
   basis: "free" | "ours" | "process-gone" | "lapsed" | "forced";
 }
@@ -54,6 +58,8 @@ export class Lease {
   private readonly clock: Clock;
   readonly fence: Fence;
   private readonly processes: LocalProcesses;
+  /** The CI job this process runs in (its URL), written beside the holder. */
+  private readonly job?: string;
   /** What this process has seen of the Lease (status --watch keeps watching through it). */
   private readonly observer = new LeaseObserver();
   private timer: NodeJS.Timeout | undefined;
@@ -63,7 +69,7 @@ export class Lease {
   constructor(
     cluster: Cluster,
     app: string,
-    identity: { holder: string; processes: LocalProcesses },
+    identity: { holder: string; processes: LocalProcesses; job?: string },
     durationMs: number,
     fence: Fence,
   ) {
@@ -72,6 +78,7 @@ export class Lease {
     this.name = names(app).lease;
     this.holder = identity.holder;
     this.processes = identity.processes;
+    this.job = identity.job;
     this.timing = leaseTiming(durationMs);
     this.clock = cluster.clock;
     this.fence = fence;
@@ -101,9 +108,10 @@ export class Lease {
         namespace: this.cluster.namespace,
         labels: { app: this.app, ...MANAGED_BY },
         annotations: {
-          ...lease?.metadata?.annotations,
+          ...withoutJob(lease?.metadata?.annotations),
           [HOLDER_MACHINE]: this.processes.machine,
           [HOLDER_PID]: String(this.processes.pid),
+          ...(this.job ? { [HOLDER_JOB]: this.job } : {}),
         },
         // The write is conditional on the record that was judged: 409 if anyone wrote since.
         resourceVersion: lease?.metadata?.resourceVersion,
@@ -156,7 +164,13 @@ export class Lease {
       if (basis === "forced") this.fence.previousHolderLapsesAt(readAt + (info?.durationMs ?? 0));
       else if (basis === "lapsed" || basis === "process-gone") this.fence.previousHolderLapsesAt(readAt);
       const previous = info?.holder && info.holder !== this.holder ? info.holder : undefined;
-      return { tookOverFrom: previous, basis: basis ?? "free" };
+      return {
+        tookOverFrom: previous,
+        tookOverFromDescribed: previous
+          ? describeHolder({ holder: previous, job: holderRecord(current)?.job })
+          : undefined,
+        basis: basis ?? "free",
+      };
     }
     throw new GrayctlError(`the Lease ${this.name} kept changing while taking it; try again`, {
       exitCode: ExitCode.locked,
@@ -298,4 +312,10 @@ export class Lease {
       if (!isConflict(error)) throw error;
     }
   }
+}
+
+/** A previous holder's CI job is not ours: dropped unless this process writes its own. */
+function withoutJob(annotations: Record<string, string> | undefined): Record<string, string> {
+  const { [HOLDER_JOB]: _theirs, ...rest } = annotations ?? {};
+  return rest;
 }

@@ -2,7 +2,7 @@
 // and rollback. A process that loses the rollout (someone forced a takeover, or
 // its own renew deadline passed) is aborted and, once it stops, writes nothing
 // more — not even the Lease: the fence refuses its writes.
-import type { Lease } from "../kube/lease.ts";
+import type { Acquired, Lease } from "../kube/lease.ts";
 import type { LeaseInfo } from "../kube/lease-record.ts";
 import type { Reporter } from "../output/types.ts";
 
@@ -13,7 +13,11 @@ export interface LeaseHolder {
   reporter: Reporter;
 }
 
-export async function withLease<T>(holder: LeaseHolder, force: boolean, act: () => Promise<T>): Promise<T> {
+export async function withLease<T>(
+  holder: LeaseHolder,
+  force: boolean,
+  act: (acquired: Acquired) => Promise<T>,
+): Promise<T> {
   const { lease, abort, reporter } = holder;
   const acquired = await lease.acquire({
     force,
@@ -22,10 +26,12 @@ export async function withLease<T>(holder: LeaseHolder, force: boolean, act: () 
   });
   reporter.debug(`Lease taken at ${Math.round(performance.now())} ms (${acquired.basis})`);
   if (acquired.tookOverFrom)
-    reporter.warn(`took the rollout lock over from ${acquired.tookOverFrom} (${acquired.basis})`);
+    reporter.warn(
+      `took the rollout lock over from ${acquired.tookOverFromDescribed ?? acquired.tookOverFrom} (${acquired.basis}); it stops at its next write`,
+    );
   lease.keepAlive((error) => abort.abort(error));
   try {
-    return await act();
+    return await act(acquired);
   } finally {
     // A process that lost the rollout leaves the Lease to whoever has it (release() writes nothing then).
     await lease.release().catch(() => {});

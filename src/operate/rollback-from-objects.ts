@@ -56,7 +56,8 @@ export async function rollbackFromObjects(
     if (unreadable.hint) ctx.reporter.warn(`to repair the record:\n${unreadable.hint}`);
     return {
       outcome: "rolled-back",
-      exitCode: ExitCode.rolledBack,
+      // What was asked was done: traffic is on stable (decision 003).
+      exitCode: ExitCode.ok,
       message: `traffic is 100% on stable (${stableImage}; canary weight was ${weight ?? "unknown"}%), canary ${n.canary} scaled from ${canaryReplicas} to 0. Nothing was recorded: ConfigMap ${n.state} in namespace ${namespace} cannot be read; stable keeps the image it runs`,
       fields: {
         app,

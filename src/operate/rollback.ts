@@ -4,6 +4,7 @@
 import { ExitCode, GrayctlError, UsageError } from "../errors.ts";
 import { isOwnershipLost } from "../kube/fence.ts";
 import { isStateUnreadable } from "../kube/state-codec.ts";
+import type { Acquired } from "../kube/lease.ts";
 import type { LeaseInfo } from "../kube/lease-record.ts";
 import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { lostOutcome } from "../rollout/ownership.ts";
@@ -43,16 +44,27 @@ class Replan extends Error {}
 
 export async function rollbackRelease(session: OperateSession, request: RollbackRequest): Promise<Outcome> {
   const { ctx } = session;
+  // A Ctrl-C stops a rollback at once, but never in the middle of a write (the route to stable first).
+  ctx.cluster.duringWrites = ctx.uninterruptible;
   const reportStable = once(request.onStable);
   request = { ...request, onStable: reportStable };
-  // --force and abort take the rollout over whatever the Lease says; a plain
-  // rollback goes first only when nobody holds the Lease (a paused, interrupted
-  // or abandoned rollout): a live holder must be watched first (decision 007).
+  // --force and abort take the rollout over whatever the Lease says, and so does
+  // a plain rollback of a rollout in flight (issue 19: on-call's rollback must not
+  // wait for the process it is stopping). Otherwise a plain rollback goes first
+  // only when nobody holds the Lease: a live holder with nothing in flight is
+  // watched first (decision 007).
   const takingOver = request.force || request.mode === "abort";
   // When the early write landed; reported once the record shows there is something to undo,
   // so "nothing to roll back" is not preceded by a line about traffic that never moved.
   let landedAt: number | undefined;
-  const first = (takingOver ? Promise.resolve(true) : session.lease.read().then(nobodyActs, () => false))
+  const firstRead = ctx.store.read().catch((error) => error as Error);
+  const first = (
+    takingOver
+      ? Promise.resolve(true)
+      : Promise.all([session.lease.read().then(nobodyActs, () => false), firstRead]).then(
+          ([free, stored]) => free || undoesInFlight(stored),
+        )
+  )
     .then((go) => go && stableFirst(ctx))
     .then((done) => {
       if (done) landedAt = performance.now();
@@ -60,7 +72,7 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
   const reportEarly = () => landedAt !== undefined && reportStable(landedAt);
   for (let attempt = 0; attempt < 3; attempt++) {
     const [stored] = await Promise.all([
-      ctx.store.read().catch((error) => error as Error),
+      attempt === 0 ? firstRead : ctx.store.read().catch((error) => error as Error),
       attempt === 0 ? first : undefined,
     ]);
     if (isStateUnreadable(stored)) {
@@ -75,7 +87,10 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
         reportEarly();
         return await undoInFlight(session, stored.state, request);
       }
-      if (request.mode === "abort") return nothing(session, "no rollout is in flight; nothing to abort", stored);
+      if (request.mode === "abort") {
+        if (!stored.state && stored.history.length === 0) throw await nothingDeployed(session, "abort");
+        return nothing(session, "no rollout is in flight; nothing to abort", stored);
+      }
       return await undoPromotion(session, stored, request, reportEarly);
     } catch (error) {
       if (!(error instanceof Replan)) throw error;
@@ -96,13 +111,27 @@ async function undoInFlight(session: OperateSession, state: RolloutState, reques
   }
   const reason =
     request.reason ?? (state.phase === "rolling-back" && state.reason ? state.reason : `${request.mode} requested`);
-  return withLease(session, request.force || request.mode === "abort", async () => {
+  // A rollout in flight is taken over from whoever runs it, as abort does: stopping it is the point.
+  return withLease(session, true, async () => {
     const claimed = await claim(ctx, (current) => {
       if (!current || !IN_FLIGHT.has(current.phase)) throw new Replan();
       return { ...current, phase: "rolling-back", owner: ctx.owner, actor: ctx.actor, reason, targetWeight: 0 };
     });
     return finish(session, claimed, request, reason, request.mode === "abort" ? "Aborted" : "RolledBack");
   });
+}
+
+/** Nothing grayctl recorded for the app in this namespace: exit 2, naming where it looked. */
+async function nothingDeployed(session: OperateSession, mode: RollbackRequest["mode"]): Promise<UsageError> {
+  const { app, namespace } = session.ctx.config;
+  const stable = await session.ctx.cluster.getDeployment(app);
+  const what = mode === "abort" ? "nothing to abort" : "nothing to roll back";
+  return new UsageError(
+    stable
+      ? `${what}: Deployment ${app} in namespace ${namespace} has no release recorded by grayctl (ConfigMap ${app}-grayctl)`
+      : `${what}: ${app} was never deployed to namespace ${namespace} (no Deployment ${app}, no ConfigMap ${app}-grayctl)`,
+    "Check --namespace, --context and the app name in the configuration.",
+  );
 }
 
 async function undoPromotion(
@@ -112,16 +141,7 @@ async function undoPromotion(
   reportEarly: () => void,
 ): Promise<Outcome> {
   const { ctx } = session;
-  const { app, namespace } = ctx.config;
-  if (stored.history.length === 0) {
-    const stable = await ctx.cluster.getDeployment(app);
-    throw new UsageError(
-      stable
-        ? `Deployment ${app} in namespace ${namespace} has no release recorded by grayctl (ConfigMap ${app}-grayctl), so there is nothing to roll back to`
-        : `nothing to roll back: ${app} was never deployed to namespace ${namespace} (no Deployment ${app}, no ConfigMap ${app}-grayctl)`,
-      "Check --namespace, --context and the app name in the configuration.",
-    );
-  }
+  if (stored.history.length === 0) throw await nothingDeployed(session, "rollback");
   const plan = planRollback(stored.history, request.toRevision);
   if (plan.kind === "refuse") throw new UsageError(plan.message, plan.hint);
   if (plan.kind === "nothing") return nothing(session, plan.message, stored);
@@ -204,7 +224,8 @@ async function finish(
       : "";
   return {
     outcome: "rolled-back",
-    exitCode: ExitCode.rolledBack,
+    // What was asked was done; `rollout` keeps 3 for a release that was rolled back (decision 003).
+    exitCode: ExitCode.ok,
     message: `${action}: ${reason}; traffic is 100% on stable${waiting}`,
     fields,
   };
@@ -233,7 +254,27 @@ function nothing(session: OperateSession, message: string, stored: StoredState):
 /** Holds the Lease around `act`; a takeover or Ctrl-C ends it as an outcome, not an error. */
 function withLease(session: OperateSession, force: boolean, act: () => Promise<Outcome>): Promise<Outcome> {
   const { ctx, lease, abort } = session;
-  return holdLease({ lease, abort, reporter: ctx.reporter }, force, () => endedAsOutcome(session, act));
+  return holdLease({ lease, abort, reporter: ctx.reporter }, force, async (acquired) =>
+    namingPreviousOwner(await endedAsOutcome(session, act), acquired),
+  );
+}
+
+/** A rollback that took the rollout over says from whom (user, host, pid, CI job when known). */
+function namingPreviousOwner(outcome: Outcome, acquired: Acquired): Outcome {
+  if (!acquired.tookOverFrom || (outcome.outcome !== "rolled-back" && outcome.outcome !== "timeout")) return outcome;
+  const from = acquired.tookOverFromDescribed ?? acquired.tookOverFrom;
+  return {
+    ...outcome,
+    message: `${outcome.message}; took the rollout over from ${from}`,
+    fields: { ...outcome.fields, tookOverFrom: from, previousHolder: acquired.tookOverFrom },
+  };
+}
+
+/** A rollout in flight that a plain rollback takes over (a first deploy has nothing to go back to). */
+function undoesInFlight(stored: StoredState | Error): boolean {
+  if (stored instanceof Error) return false;
+  const phase = stored.state?.phase;
+  return phase !== undefined && phase !== "deploying" && IN_FLIGHT.has(phase);
 }
 
 async function endedAsOutcome(session: OperateSession, act: () => Promise<Outcome>): Promise<Outcome> {

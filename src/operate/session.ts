@@ -26,6 +26,8 @@ export interface OperateOptions {
   reporter: Reporter & { redact(secret: string): void };
   actor: string;
   owner: string;
+  /** The CI job this process runs in (a URL), recorded on the Lease for whoever takes the rollout over. */
+  job?: string;
   /** Sent with every API request (client.ts). */
   userAgent?: string;
   /** One API request's deadline, and one call's retry budget (defaults in client.ts and cluster.ts). */
@@ -104,7 +106,7 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
   const lease = new Lease(
     cluster.withSignal(undefined),
     config.app,
-    { holder: options.owner, processes: options.processes },
+    { holder: options.owner, processes: options.processes, job: options.job },
     leaseMs,
     cluster.fence,
   );

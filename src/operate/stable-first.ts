@@ -18,6 +18,7 @@ export async function stableFirst(ctx: RolloutContext): Promise<boolean> {
   const { cluster } = ctx;
   const unfenced = new Cluster(cluster.clients, cluster.namespace, cluster.clock, cluster.signal, cluster.callBudgetMs);
   unfenced.onRetry = cluster.onRetry;
+  unfenced.duringWrites = cluster.duringWrites;
   const router = createRouter(ctx.config, unfenced, (message) => ctx.reporter.warn(message));
   // Read beside the router's own read, so the write still goes out in the second round trip.
   const stable = unfenced.getDeployment(names(ctx.config.app).stable);

@@ -2,7 +2,7 @@
 // ANSI unless FORCE_COLOR asks for it; the result on stdout.
 import type { ChalkInstance } from "chalk";
 import { formatFields } from "./format.ts";
-import { BaseReporter, FAILED_OUTCOMES, type ReporterOptions } from "./reporter.ts";
+import { BaseReporter, isFailure, type ReporterOptions } from "./reporter.ts";
 import { throttledUpdates } from "./throttle.ts";
 import type { EventLevel, Fields, Progress } from "./types.ts";
 
@@ -46,9 +46,9 @@ export class PlainReporter extends BaseReporter {
     else if (text && !this.quiet) this.line("info ", text, fields);
   }
 
-  protected writeResult(outcome: string, _fields: Fields, text: string): void {
+  protected writeResult(outcome: string, fields: Fields, text: string): void {
     if (outcome === "error") this.line(this.chalk.red("error"), text);
-    else if (FAILED_OUTCOMES.has(outcome)) this.writeOut(`${this.chalk.red(text)}\n`);
+    else if (isFailure(outcome, fields)) this.writeOut(`${this.chalk.red(text)}\n`);
     else this.writeOut(`${text}\n`);
   }
 }

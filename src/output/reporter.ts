@@ -4,11 +4,11 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { type CiIntegration, type CiIo, ciIntegrations } from "../ci/index.ts";
-import { FAILED_OUTCOMES } from "./outcomes.ts";
+import { FAILED_OUTCOMES, isFailure } from "./outcomes.ts";
 import { Redactor } from "./redact.ts";
 import type { EventLevel, Fields, Progress, Reporter } from "./types.ts";
 
-export { FAILED_OUTCOMES };
+export { FAILED_OUTCOMES, isFailure };
 
 export interface Sink {
   write(text: string): unknown;

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import { formatFields } from "./format.ts";
-import { BaseReporter, FAILED_OUTCOMES, type ReporterOptions } from "./reporter.ts";
+import { BaseReporter, isFailure, type ReporterOptions } from "./reporter.ts";
 import type { EventLevel, Fields, Progress } from "./types.ts";
 
 // ora is loaded at the first spinner, not with the reporter: on import it builds
@@ -95,13 +95,15 @@ export class TtyReporter extends BaseReporter {
     else if (text && !this.quiet) this.print(text);
   }
 
-  protected writeResult(outcome: string, _fields: Fields, text: string): void {
+  protected writeResult(outcome: string, fields: Fields, text: string): void {
     this.stopSpinner();
     if (outcome === "error") this.writeErr(`${this.chalk.red("✖")} ${text}\n`);
     // stdout captured (`IMAGE=$(grayctl build -q)`) while stderr is the terminal: a script reads the
     // result, so it gets the text alone, without the mark meant for eyes.
     else if (!this.out.isTTY) this.writeOut(`${text}\n`);
-    else if (FAILED_OUTCOMES.has(outcome)) this.writeOut(`${this.chalk.red("✖")} ${text}\n`);
+    else if (isFailure(outcome, fields)) this.writeOut(`${this.chalk.red("✖")} ${text}\n`);
+    // Cut short by a signal: not a success, whatever it left behind.
+    else if (outcome === "interrupted") this.writeOut(`${this.chalk.yellow("⚠")} ${text}\n`);
     else this.writeOut(`${this.chalk.green("✔")} ${text}\n`);
   }
 }

@@ -249,7 +249,7 @@ test("a second signal during the rollback's route write: exit 130 once traffic i
     child.kill("SIGTERM");
     const result = await child.done;
     assert.equal(result.code, 130, result.stderr);
-    assert.match(result.stderr, /received SIGTERM too; exiting once the write under way is done/);
+    assert.match(result.stderr, /received SIGTERM; exiting once the write under way is done/);
   } finally {
     app.sandbox.faults.clear();
     child.kill("SIGKILL");
@@ -259,11 +259,11 @@ test("a second signal during the rollback's route write: exit 130 once traffic i
   assert.equal(outputs.outcome, "interrupted");
   const summary = await readFile(gh.summary, "utf8");
   assert.match(summary, /^### ⚠️ grayctl: interrupted$/m);
-  assert.match(summary, /stopped by a second SIGTERM before the command ended; `grayctl status` shows where it stands/);
+  assert.match(summary, /stopped by SIGTERM before the command ended; `grayctl status` shows where it stands/);
   assert.match(summary, /^\| 1\/3 \| 20% \|/m, "the steps it went through");
   // What a re-run or `grayctl rollback` finishes: here, the rest of the rollback.
   const rollback = await app.grayctl(["rollback"]);
-  assert.ok(rollback.code === 3 || rollback.code === 0, rollback.stderr);
+  assert.equal(rollback.code, 0, rollback.stderr);
   assert.equal(stableImage(), demoImage("v2"));
 });
 

@@ -91,7 +91,7 @@ test("rollback --force sends its router write after two round trips: the reads i
   try {
     const requests = await recorded(async () => {
       const result = await app.grayctl(["rollback", "--force"]);
-      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.code, 0, result.stderr);
     });
     const write = requests.findIndex(isRouterWrite);
     assert.ok(write >= 0, `no router write among\n${describe(requests)}`);
@@ -117,7 +117,7 @@ test("a plain rollback of a rollout whose process is gone writes the route first
   await rollout.done;
   const requests = await recorded(async () => {
     const result = await app.grayctl(["rollback"]);
-    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.code, 0, result.stderr);
   });
   const write = requests.findIndex(isRouterWrite);
   const upToWrite = requests.slice(0, write + 1);

@@ -63,10 +63,9 @@ for (const skew of [45_000, 60_000]) {
     assert.match(owner ?? "", /^test-runner@/);
 
     const ahead = { GRAYCTL_TEST_CLOCK_SKEW_MS: String(skew) };
-    for (const args of [
-      ["rollout", "--image", demoImage(tag)],
-      ["rollback", "--reason", "clock ahead"],
-    ]) {
+    // Only `rollout` here: `rollback` takes a rollout in flight over whatever the Lease says
+    // (issue 19; operate-rollback-takeover.test.ts), so no clock is judged there.
+    for (const args of [["rollout", "--image", demoImage(tag)]]) {
       const refused = await app.grayctl(args, { env: ahead });
       assert.equal(refused.code, 5, `${args[0]}: ${refused.stderr}${refused.stdout}`);
       assert.match(
@@ -86,7 +85,7 @@ for (const skew of [45_000, 60_000]) {
   });
 }
 
-test("a hung holder: `status` does not call it orphaned at a glance, `status --watch` does once it watched the Lease lapse; rollback then takes it without --force", async () => {
+test("a hung holder: `status` does not call it orphaned at a glance, `status --watch` does once it watched the Lease lapse; rollback then takes it over, naming it", async () => {
   const hung = app.spawn(["rollout", "--image", demoImage("v4"), "-o", "json"]);
   running.push(hung);
   await eventually("the rollout at its first step", () => app.state()?.weight === 10, 60_000);
@@ -124,8 +123,9 @@ test("a hung holder: `status` does not call it orphaned at a glance, `status --w
   assert.equal(views.at(-1).lease.basis, "lapsed");
 
   const rollback = await app.grayctl(["rollback", "-o", "json"]);
-  assert.equal(rollback.code, 3, rollback.stderr + rollback.stdout);
-  assert.match(rollback.stdout + rollback.stderr, new RegExp(`watching it for up to ${LEASE}s`));
+  assert.equal(rollback.code, 0, rollback.stderr + rollback.stdout);
+  // A rollout in flight is taken over at once, not watched first (issue 19), and its holder named.
+  assert.match(rollback.stdout, /took the rollout lock over from test-runner on \S+ \(pid \d+\)/);
   hung.kill("SIGCONT");
   const woken = await hung.done;
   assert.equal(woken.code, 3, woken.stderr);

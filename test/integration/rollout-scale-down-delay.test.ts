@@ -47,14 +47,15 @@ test("Ctrl-C during the delay: traffic already on stable, the rollback recorded 
   assert.equal(canaryWeight(), "0", "the route to stable came first, without waiting");
   rollback.kill("SIGINT");
   const interrupted = await rollback.done;
-  assert.equal(interrupted.code, 4, interrupted.stderr);
-  assert.match(interrupted.stdout + interrupted.stderr, /run `grayctl rollback` again/);
+  // The first Ctrl-C stops a rollback at once (issue 19): 130, saying how to finish it.
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  assert.match(interrupted.stdout + interrupted.stderr, /stopped by SIGINT.*`grayctl rollback` finishes a rollback/);
   await app.grayctl(["status"]); // lets the real cluster's mirror catch up
   assert.equal(app.state()?.phase, "rolling-back");
   assert.equal(canaryReplicas(), 1, "the interrupted wait scaled nothing down");
 
   const finished = await app.grayctl(["rollback", ...NO_DELAY]);
-  assert.equal(finished.code, 3, finished.stderr);
+  assert.equal(finished.code, 0, finished.stderr);
   assert.equal(app.state()?.phase, "rolled-back");
   assert.equal(canaryReplicas(), 0);
   assert.equal(stableImage(), demoImage("v1"));
@@ -69,7 +70,7 @@ test("a takeover during the promotion's delay: the first process stops without w
   );
   assert.equal(canaryWeight(), "100");
   const rollback = await app.grayctl(["rollback", "--force", ...NO_DELAY]);
-  assert.equal(rollback.code, 3, rollback.stderr);
+  assert.equal(rollback.code, 0, rollback.stderr);
   const first = await promoting.done;
   assert.equal(first.code, 3, first.stderr);
   assert.match(first.stdout + first.stderr, /superseded|took over|rollback \(test-runner\)/);

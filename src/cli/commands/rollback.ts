@@ -86,6 +86,11 @@ export async function runUndo(
     });
     await lifecycle.settle();
   }
-  ctx.reporter.result(outcome.outcome, { ...outcome.fields, stableAfterMs }, outcome.message);
+  // exitCode: a rolled-back result with exit 0 is shown and annotated as done, not as a failure.
+  ctx.reporter.result(
+    outcome.outcome,
+    { ...outcome.fields, stableAfterMs, exitCode: outcome.exitCode },
+    outcome.message,
+  );
   return outcome.exitCode;
 }

@@ -24,3 +24,13 @@ export function actorFrom(env: Record<string, string | undefined>, flag?: string
 export function ownerId(actor: string, pid: number): string {
   return `${actor.split(" ")[0]}@${hostname()}/${pid}/${randomBytes(3).toString("hex")}`;
 }
+
+/** The CI job this process runs in, as a link a person can open (GitHub Actions, GitLab CI); undefined elsewhere. */
+export function ciJob(env: Record<string, string | undefined>): string | undefined {
+  if (env.GITHUB_ACTIONS === "true" && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
+    const server = env.GITHUB_SERVER_URL || "https://github.com";
+    return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  if (env.GITLAB_CI === "true" && env.CI_JOB_URL) return env.CI_JOB_URL;
+  return undefined;
+}

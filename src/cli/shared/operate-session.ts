@@ -5,7 +5,7 @@ import type { HttpLibrary } from "@kubernetes/client-node";
 import type { Config } from "../../config/schema.ts";
 import { type OperateSession, openOperateSession } from "../../operate/session.ts";
 import type { CommandContext } from "../context.ts";
-import { actorFrom, ownerId } from "./actor.ts";
+import { actorFrom, ciJob, ownerId } from "./actor.ts";
 import { localProcesses } from "./local-processes.ts";
 import { clockFor, serviceAccountDirFor, timeoutsFor } from "./test-hooks.ts";
 
@@ -28,6 +28,7 @@ export function sessionFor(
     reporter: ctx.reporter,
     actor,
     owner,
+    job: ciJob(ctx.env),
     // The API side (its audit log, the test campaigns) tells grayctl processes apart by this.
     userAgent: `grayctl (${owner})`,
     ...timeoutsFor(ctx.env),

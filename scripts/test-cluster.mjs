@@ -35,6 +35,8 @@ const SHARED_SUITES = [
   "router-nginx-shared-ingress",
   "rollout-adoption",
   "rollout-template-release",
+  // Secrets: the markers searched in the real API server's Events and state ConfigMap too (decision 037).
+  "secrets-audit",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

@@ -62,6 +62,8 @@ process.exit(1);
 `;
 
 let app: SandboxApp;
+/** The configuration's start, in the app's namespace (a namespace of its own on the real control plane). */
+const base = () => BASE.replace("namespace: default", `namespace: ${app.namespace}`);
 let receiver: WebhookReceiver;
 let vendor: Server;
 let vendorUrl: string;
@@ -154,7 +156,7 @@ after(async () => {
 test("(a, g) an invalid configuration's notify URL from the environment and hook URL are masked in every report", async () => {
   await writeFile(
     app.configPath,
-    `${BASE}notify:\n  - url: \${NOTIFY_URL}\nhooks:\n  onRollback:\n    - name: ticket\n      url: "hooks example/${MARKERS.g}"\n`,
+    `${base()}notify:\n  - url: \${NOTIFY_URL}\nhooks:\n  onRollback:\n    - name: ticket\n      url: "hooks example/${MARKERS.g}"\n`,
   );
   const env = { NOTIFY_URL: `hooks.example.com/services/${MARKERS.a}` };
   const validate = await run("validate with a malformed notify URL", ["validate"], env);
@@ -168,7 +170,7 @@ test("(a, g) an invalid configuration's notify URL from the environment and hook
 test("(b) a registered URL with ?key=…&token=… is masked in ::error and both summaries, which escape % and &", async () => {
   await writeFile(
     app.configPath,
-    `${BASE}notify:\n  - url: \${NOTIFY_URL}\n    events: [failed]\nhooks:\n  preRollout:\n    - name: ticket\n      command: [sh, -c, 'echo "calling $NOTIFY_URL"; exit 1']\n`,
+    `${base()}notify:\n  - url: \${NOTIFY_URL}\n    events: [failed]\nhooks:\n  preRollout:\n    - name: ticket\n      command: [sh, -c, 'echo "calling $NOTIFY_URL"; exit 1']\n`,
   );
   const env = { NOTIFY_URL: `${receiver.url}/notify?key=${MARKERS.b1}%21&token=${MARKERS.b2}` };
   const codes = await run(
@@ -186,7 +188,7 @@ test("(c, d, e, f) gate arguments, cut output, a vendor header and a base64-enco
   await writeFile(join(app.dir, "gate.mjs"), GATE);
   await writeFile(
     app.configPath,
-    `${BASE}analysis:
+    `${base()}analysis:
   checks:
     - name: smoke
       command: [node, gate.mjs, "--token=\${SMOKE_TOKEN}"]

@@ -64,7 +64,12 @@ export class Redactor {
   value<T>(input: T): T {
     if (typeof input === "string") return this.text(input) as T;
     if (Array.isArray(input)) return input.map((item) => this.value(item)) as T;
-    if (input !== null && typeof input === "object") {
+    // Plain objects only: a Date (or another class's instance) is kept as it is, not flattened to {}.
+    if (
+      input !== null &&
+      typeof input === "object" &&
+      [Object.prototype, null].includes(Object.getPrototypeOf(input))
+    ) {
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(input)) out[key] = this.value(item);
       return out as T;

@@ -38,3 +38,12 @@ test("short values are not secrets worth masking", () => {
   redactor.add("abc");
   assert.equal(redactor.text("abc abcd"), "abc abcd");
 });
+
+test("value() masks inside plain objects and arrays and keeps other objects as they are", () => {
+  const redactor = new Redactor();
+  redactor.add(SECRET);
+  const at = new Date("2026-01-02T03:04:05Z");
+  const out = redactor.value({ reason: `x ${SECRET}`, list: [SECRET], at });
+  assert.deepEqual(out, { reason: "x ***", list: ["***"], at });
+  assert.ok(out.at instanceof Date);
+});

@@ -9,9 +9,10 @@
 // itself), so nobody who sees the annotation or the history can test guesses
 // of a short password against it.
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import type { V1PodTemplateSpec } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1PodTemplateSpec, V1Secret } from "@kubernetes/client-node";
 import { UsageError } from "../errors.ts";
 import type { Cluster } from "../kube/cluster.ts";
+import { describeApiError } from "../kube/errors.ts";
 import { type ObjectRef, refKey, referencedObjects } from "./config-refs.ts";
 
 /** The pod-template annotation carrying the digest of everything the template refers to. */
@@ -32,10 +33,11 @@ export async function digestReferences(
   cluster: Cluster,
   namespace: string,
   template: V1PodTemplateSpec | undefined,
+  onForbidden: (ref: ObjectRef) => void = () => {},
 ): Promise<ConfigDigest> {
   const refs = referencedObjects(template);
   if (refs.length === 0) return { objects: {} };
-  const digests = await Promise.all(refs.map((ref) => digestOne(cluster, namespace, ref)));
+  const digests = await Promise.all(refs.map((ref) => digestOne(cluster, namespace, ref, onForbidden)));
   const objects = Object.fromEntries(refs.map((ref, i) => [refKey(ref), digests[i]]));
   const hash = createHash("sha256")
     .update(
@@ -48,8 +50,25 @@ export async function digestReferences(
   return { hash, objects };
 }
 
-async function digestOne(cluster: Cluster, namespace: string, ref: ObjectRef): Promise<string> {
-  const object = ref.kind === "Secret" ? await cluster.getSecret(ref.name) : await cluster.getConfigMap(ref.name);
+/** Stands for an object the Role may not read: the same every time, so it alone never makes a release. */
+const UNREADABLE = "unreadable";
+
+async function digestOne(
+  cluster: Cluster,
+  namespace: string,
+  ref: ObjectRef,
+  onForbidden: (ref: ObjectRef) => void,
+): Promise<string> {
+  let object: V1ConfigMap | V1Secret | undefined;
+  try {
+    object = ref.kind === "Secret" ? await cluster.getSecret(ref.name) : await cluster.getConfigMap(ref.name);
+  } catch (error) {
+    // A Role from before grayctl read Secrets (403) is not a reason to fail a rollout (as for autoscalers):
+    // said, and that object's content is left out of the release, as it was before.
+    if (describeApiError(error).code !== 403) throw error;
+    onForbidden(ref);
+    return UNREADABLE;
+  }
   if (!object) {
     if (ref.optional) return ABSENT;
     throw new UsageError(

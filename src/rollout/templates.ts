@@ -38,12 +38,25 @@ export async function desiredRelease(
   const manifest = await loadTemplate(ctx);
   const draft = manifest || !stable ? stableDeployment(config, image, manifest) : structuredClone(stable);
   mainContainer(draft, config.app).image = image;
-  const digest = await digestReferences(ctx.cluster, config.namespace, draft.spec?.template);
+  const digest = await digestReferences(ctx.cluster, config.namespace, draft.spec?.template, (ref) =>
+    warnOnce(
+      ctx,
+      `cannot get ${ref.kind} ${ref.name} (forbidden): a change to its content is not a release until templates/rbac.yaml is applied again to grant it`,
+    ),
+  );
   const deployment =
     manifest || !stable
       ? stableDeployment(config, image, manifest, digest.hash)
       : { ...draft, spec: { ...draft.spec!, template: withConfigHash(draft.spec!.template, digest.hash) } };
   return { deployment, template: deployment.spec!.template, config: digest };
+}
+
+/** A command decides its release more than once (the check before the Lease, then the run): one warning each. */
+const warned = new Set<string>();
+function warnOnce(ctx: RolloutContext, message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  ctx.reporter.warn(message);
 }
 
 /** The template alone (grayctl plan shows it). */

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
+import { apiCall } from "../../cluster/api.ts";
 import { writeClusterKubeconfig } from "../../cluster/kubeconfig.ts";
 import { runCli } from "../helpers/cli.ts";
 import {
@@ -57,11 +58,21 @@ async function roleWithoutRule(resource: string): Promise<string> {
 }
 
 /** A first deploy of demo-app v1 as the ServiceAccount bound to the given Role (then `more` images, if any). */
-async function firstDeploy(rbacYaml: string | undefined, more: string[] = []) {
+async function firstDeploy(rbacYaml: string | undefined, more: string[] = [], manifest?: string) {
   const admin = await adminTarget(ADMIN!);
   const namespace = testNamespace("rbac");
   namespaces.push(namespace);
   const token = await namespaceWithRole(admin, ADMIN!, namespace, rbacYaml);
+  let deployment = "";
+  if (manifest) {
+    const path = join(dir, `${namespace}.deployment.yaml`);
+    await writeFile(path, manifest);
+    deployment = `deployment:\n  manifest: ${path}\n`;
+    // The Secret the manifest refers to, made by the team (admin), as grayctl finds it.
+    const secret = { metadata: { name: "shop-token" }, data: { token: Buffer.from("s3cret").toString("base64") } };
+    const made = await apiCall(admin, "POST", `/api/v1/namespaces/${namespace}/secrets`, secret);
+    assert.equal(made.status, 201, made.body);
+  }
   const kubeconfig = await writeClusterKubeconfig(join(dir, `${namespace}.kubeconfig`), {
     server: admin.server,
     caPem: admin.caPem,
@@ -72,7 +83,7 @@ async function firstDeploy(rbacYaml: string | undefined, more: string[] = []) {
   const config = join(dir, `${namespace}.yaml`);
   await writeFile(
     config,
-    `app: shop\nnamespace: ${namespace}\ntraffic:\n  router: nginx\n  host: shop.local\nrollout:\n  steps: [100]\n  interval: 1s\n  scaleDownDelay: 0s\n`,
+    `app: shop\nnamespace: ${namespace}\n${deployment}traffic:\n  router: nginx\n  host: shop.local\nrollout:\n  steps: [100]\n  interval: 1s\n  scaleDownDelay: 0s\n`,
   );
   const rollout = (image: string) =>
     runCli(["--kubeconfig", kubeconfig, "--config", config, "rollout", "--image", image], {
@@ -115,4 +126,29 @@ test("a Role from before grayctl read HorizontalPodAutoscalers: the rollout warn
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.match(result.stdout, /promoted sandbox\.local\/demo-app:v2/);
   assert.match(result.stderr, /cannot list HorizontalPodAutoscalers \(forbidden\).*templates\/rbac\.yaml/);
+});
+
+test("a Role from before grayctl read Secrets: the rollout warns, names the Secret, and goes on", async () => {
+  const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shop }
+spec:
+  selector: { matchLabels: { app: shop } }
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      containers:
+        - name: shop
+          image: placeholder
+          ports: [{ name: http, containerPort: 8080 }]
+          env:
+            - name: TOKEN
+              valueFrom: { secretKeyRef: { name: shop-token, key: token } }
+          readinessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1 }
+`;
+  const result = await firstDeploy(await roleWithoutRule("secrets"), ["v2"], manifest);
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  assert.match(result.stdout, /promoted sandbox\.local\/demo-app:v2/);
+  assert.match(result.stderr, /cannot get Secret shop-token \(forbidden\).*templates\/rbac\.yaml/);
+  assert.doesNotMatch(result.stderr + result.stdout, /s3cret|czNjcmV0/);
 });

@@ -37,6 +37,7 @@ const SHARED_SUITES = [
   "rollout-template-release",
   // Secrets: the markers searched in the real API server's Events and state ConfigMap too (decision 037).
   "secrets-audit",
+  "operate-recorded-plan",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

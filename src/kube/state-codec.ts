@@ -5,7 +5,9 @@
 // becomes NaN and no step is skipped because a field went missing.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
+import { configSchema } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { FROM_CONFIGURATION, plannedRollout } from "../model/plan.ts";
 import { type Release, type RolloutState, type StoredState, trimTemplates } from "../model/state.ts";
 import { MANAGED_BY } from "./names.ts";
 
@@ -49,6 +51,47 @@ const decisionRecord = z.looseObject({
   text: z.string(),
 });
 
+// The recorded plan (model/plan.ts) is checked by the configuration's own rules
+// (steps rising, durations, gates). Its rollout fields must all be there: the
+// configuration's defaults never stand in for a recorded step list.
+/** A URL the record masked (it held a secret) passes the URL rule as this, and reads back masked. */
+const MASKED_URL = "http://masked.invalid/";
+
+function swapped(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((item) => swapped(item, from, to));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swapped(v, from, to)]));
+  return value;
+}
+
+const configuredPlan = z.looseObject({
+  rollout: configSchema.shape.rollout,
+  analysis: configSchema.shape.analysis,
+});
+const durationField = z.union([z.string(), z.number()]);
+const planSchema = z
+  .looseObject({
+    rollout: z.looseObject({
+      steps: z.array(z.unknown()).min(1),
+      interval: durationField,
+      progressDeadline: durationField,
+      readyTimeout: durationField,
+      onInterrupt: z.string(),
+      scaleDownDelay: durationField,
+    }),
+    analysis: z.looseObject({}),
+  })
+  .transform((value, ctx) => {
+    const parsed = configuredPlan.safeParse(swapped(value, FROM_CONFIGURATION, MASKED_URL));
+    if (parsed.success) {
+      const analysis = swapped(parsed.data.analysis, MASKED_URL, FROM_CONFIGURATION) as typeof parsed.data.analysis;
+      return { rollout: plannedRollout(parsed.data.rollout), analysis };
+    }
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
+
 // Loose: fields a later release of this schema version adds (and restoreRevision
 // of a rollback in progress) pass through and are written back unchanged.
 const stateSchema = z.looseObject({
@@ -78,6 +121,7 @@ const stateSchema = z.looseObject({
   stableReplicas: z.number().int().min(0).optional(),
   template: z.looseObject({}).optional(),
   previousTemplate: z.looseObject({}).optional(),
+  plan: planSchema.optional(),
 });
 
 const releaseSchema = z.looseObject({

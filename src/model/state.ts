@@ -4,6 +4,7 @@
 import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { DecisionRecord } from "./decision-record.ts";
 import type { GateResult } from "./gate-result.ts";
+import type { RecordedPlan } from "./plan.ts";
 
 export type Phase =
   | "deploying" // first deploy straight to stable
@@ -57,6 +58,8 @@ export interface RolloutState {
   stableReplicas?: number;
   /** The pod template being rolled out (the current manifest with the new image); absent in older records. */
   template?: V1PodTemplateSpec;
+  /** What this rollout follows, resolved when it started (model/plan.ts); absent in records of an older grayctl. */
+  plan?: RecordedPlan;
   /** Stable's pod template when the rollout started, restored by a rollback of an interrupted promotion. */
   previousTemplate?: V1PodTemplateSpec;
   /** What this release changes against what stable ran (decision 031); absent in older records. */

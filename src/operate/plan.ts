@@ -16,6 +16,7 @@ import { ensureServices, retreat } from "../rollout/procedures.ts";
 import { stableRunsTemplate } from "../rollout/release-changes.ts";
 import { desiredRelease, desiredTemplate, loadTemplate } from "../rollout/templates.ts";
 import { planTracks, scaleCanary, stableAutoscaler } from "../rollout/track-sizes.ts";
+import { followRecordedPlan } from "../model/follow-plan.ts";
 import { IN_FLIGHT, nextRevision } from "../model/state.ts";
 import { type ObjectChange, objectChanges } from "./plan-diff.ts";
 
@@ -59,7 +60,12 @@ export async function planRollout(
   const current = stored.state;
   const stable = await ctx.cluster.getDeployment(n.stable);
   const stableImage = imageOf(stable, config.app);
-  const steps = await plannedSteps(ctx, stable?.spec?.replicas);
+  // `rollout` of the image in flight continues it: with its recorded steps (decision 025).
+  const follows =
+    current?.image === image
+      ? { ...ctx, config: followRecordedPlan(config, current, (text) => ctx.reporter.warn(text)) }
+      : ctx;
+  const steps = await plannedSteps(follows, stable?.spec?.replicas);
   const revision = nextRevision(stored.history, stored.state);
   const base = { stableImage, steps };
   if (current && IN_FLIGHT.has(current.phase)) {

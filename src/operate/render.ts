@@ -54,6 +54,10 @@ export function renderStatus(view: StatusView, options: { verbose?: boolean } = 
   return lines.join("\n");
 }
 
+/** The steps of a rollout in flight are those it recorded when it started (decision 025). */
+const planSource = (view: StatusView) =>
+  view.planRecorded ? "as recorded when the rollout started" : "from the configuration: the record holds no plan";
+
 const weightText = (weight: number | undefined) => (weight === undefined ? "n/a (no routing object)" : `${weight}%`);
 
 function trackLines(name: string, track: TrackStatus, options: { verbose?: boolean }): string[] {
@@ -78,7 +82,7 @@ function runningNow(view: StatusView): string {
 /** The whole step list with a marker on where the rollout is, as `kubectl argo rollouts get rollout` shows it. */
 function stepLines(view: StatusView): string[] {
   const at = view.step === undefined ? "before step 1" : `at step ${view.step}`;
-  const lines = [`  steps (${at} of ${view.steps}):`];
+  const lines = [`  steps (${at} of ${view.steps}, ${planSource(view)}):`];
   view.stepList.forEach((step, index) => {
     const number = index + 1;
     const marker =

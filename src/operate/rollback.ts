@@ -11,6 +11,7 @@ import { lostOutcome } from "../rollout/ownership.ts";
 import { durationsOf } from "../rollout/plan.ts";
 import { summarizeTrack } from "../model/pods.ts";
 import { trackSelector } from "../kube/names.ts";
+import { followRecordedPlan } from "../model/follow-plan.ts";
 import { freshState, IN_FLIGHT, type RolloutState, type StoredState } from "../model/state.ts";
 import { audit } from "./audit.ts";
 import { withLease as holdLease } from "./lease-hold.ts";
@@ -103,6 +104,8 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
 
 async function undoInFlight(session: OperateSession, state: RolloutState, request: RollbackRequest): Promise<Outcome> {
   const { ctx } = session;
+  // Its deadline and scale-down delay are the rollout's own, as recorded when it started (decision 025).
+  ctx.config = followRecordedPlan(ctx.config, state, (text) => ctx.reporter.warn(text));
   if (state.phase === "deploying") {
     throw new UsageError(
       `the first deploy of ${ctx.config.app} (${state.image}) is in flight or was interrupted; there is no earlier release to roll back to`,

@@ -13,6 +13,7 @@ import { names, trackSelector } from "../kube/names.ts";
 import { type Step, stepsOf } from "../rollout/plan.ts";
 import { whyNotReady } from "../rollout/readiness.ts";
 import { explainReadiness, type PodReadiness } from "./readiness.ts";
+import { followRecordedPlan } from "../model/follow-plan.ts";
 import { IN_FLIGHT, type Phase, type RolloutState } from "../model/state.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
 
@@ -43,6 +44,8 @@ export interface StatusView {
   steps: number;
   /** The rollout's steps, in order (the list `status` shows with a marker on the current one). */
   stepList: Step[];
+  /** The record carries the rollout's plan, which stepList shows (false: an older record, or nothing in flight). */
+  planRecorded: boolean;
   /** The weight the router routes by now (undefined without a routing object). */
   canaryWeight?: number;
   recordedWeight?: number;
@@ -96,10 +99,13 @@ export async function readStatus(
     ctx.router.currentCanaryWeight().catch(() => undefined),
     options.explainReadiness ? readReadiness(ctx) : undefined,
   ]);
+  // The steps of the rollout as it was started, not of the configuration as it is now (decision 025).
+  const plan = stepsOf(followRecordedPlan(ctx.config, stored.state, (text) => warnOnce(ctx, text)));
   return buildStatus({
     app: ctx.config.app,
     namespace: ctx.config.namespace,
-    steps: stepsOf(ctx.config),
+    steps: plan,
+    planRecorded: Boolean(stored.state?.plan),
     state: stored.state,
     currentRevision: stableLineage(stored.history).at(-1)?.revision,
     lastTime: stored.history.at(-1)?.time,
@@ -142,11 +148,23 @@ async function probeSays(ctx: RolloutContext, pod: V1Pod): Promise<string | unde
   return said?.startsWith(prefix) && said.includes("readiness probe") ? said.slice(prefix.length) : undefined;
 }
 
+const warned = new WeakMap<RolloutContext, Set<string>>();
+
+/** `status --watch` reads again and again: a warning about the plan is said once. */
+function warnOnce(ctx: RolloutContext, text: string): void {
+  const said = warned.get(ctx) ?? new Set<string>();
+  warned.set(ctx, said);
+  if (said.has(text)) return;
+  said.add(text);
+  ctx.reporter.warn(text);
+}
+
 /** Pure: the view from what was read. */
 export function buildStatus(input: {
   app: string;
   namespace: string;
   steps: readonly Step[];
+  planRecorded?: boolean;
   state?: RolloutState;
   currentRevision?: number;
   lastTime?: string;
@@ -174,6 +192,7 @@ export function buildStatus(input: {
     step: state && state.stepIndex >= 0 ? state.stepIndex + 1 : undefined,
     steps: input.steps.length,
     stepList: [...input.steps],
+    planRecorded: input.planRecorded ?? false,
     canaryWeight: input.canaryWeight,
     recordedWeight: state?.weight,
     targetWeight: state?.targetWeight,

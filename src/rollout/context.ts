@@ -31,6 +31,8 @@ export interface RolloutContext {
    * lapse ends the rollout for this process.
    */
   regainLease?(): Promise<void>;
+  /** The configuration's secrets: never written to the record (the recorded plan masks them, model/plan.ts). */
+  secrets?: readonly string[];
   /** hooks and notify (src/hooks); absent in `grayctl plan`, which runs neither. */
   lifecycle?: Lifecycle;
 }

@@ -12,6 +12,7 @@ import { endRun, Interrupted, notBegun, recordActiveTime, rolledBack, uncancelle
 import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
+import { planOf } from "../model/plan.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "../model/state.ts";
 import { canaryHeadline, firstDeployHeadline } from "./headline.ts";
 import { runSteps } from "./steps.ts";
@@ -193,7 +194,15 @@ async function start(
 ) {
   const now = new Date(ctx.clock.now()).toISOString();
   const state = freshState(
-    { ...init, image: request.image, commit: request.commit, actor: ctx.actor, owner: ctx.owner },
+    // The plan is recorded from the start: whoever continues this rollout follows it (decision 025).
+    {
+      ...init,
+      image: request.image,
+      commit: request.commit,
+      actor: ctx.actor,
+      owner: ctx.owner,
+      plan: planOf(ctx.config, ctx.secrets),
+    },
     now,
   );
   // Intent first: the record exists before anything in the cluster changes.

@@ -3,6 +3,7 @@
 import type { GateResult } from "../analysis/types.ts";
 import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
+import type { RolloutState } from "../model/state.ts";
 
 export interface Step {
   weight: number;
@@ -68,6 +69,16 @@ export function judge(results: GateResult[], previous: Record<string, number>, l
 /** Metric gates already start their texts with the gate's name; do not say it twice. */
 function named(gate: string, text: string): string {
   return text.startsWith(`${gate}:`) ? text : `${gate}: ${text}`;
+}
+
+/** The canary's share as recorded: the weight applied, or the one being applied when a process stopped mid-write. */
+export function canaryWeightOf(state: Pick<RolloutState, "weight" | "targetWeight">): number {
+  return Math.max(state.weight, state.targetWeight);
+}
+
+/** A step that would take traffic from the canary: only a rollback may (safety invariant 8). */
+export function isBackwards(stepWeight: number, state: Pick<RolloutState, "weight" | "targetWeight">): boolean {
+  return stepWeight < canaryWeightOf(state);
 }
 
 /** Milliseconds of the progress deadline left, counting time earlier processes spent. */

@@ -8,7 +8,7 @@ import type { Progress } from "../output/types.ts";
 import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
 import { type Track, trackSelector } from "../kube/names.ts";
-import { durationsOf, judge, type Step, stepsOf } from "./plan.ts";
+import { canaryWeightOf, durationsOf, isBackwards, judge, type Step, stepsOf } from "./plan.ts";
 import { failFastReason, summarizeTrack } from "../model/pods.ts";
 import type { RolloutState } from "../model/state.ts";
 import { planTracks, scaleCanary } from "./track-sizes.ts";
@@ -108,6 +108,14 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
   // A resumed rollout redoes its recorded step: every action below is idempotent.
   for (let index = Math.max(0, state.stepIndex); index < steps.length; index++) {
     const step = steps[index];
+    // Traffic never moves backwards outside a rollback: a step below the canary's
+    // weight (an older record continued with edited steps) is passed over.
+    if (isBackwards(step.weight, state)) {
+      ctx.reporter.warn(
+        `step ${index + 1}/${steps.length} (${step.weight}%) is below the canary's ${canaryWeightOf(state)}%: skipped, traffic never moves back outside a rollback`,
+      );
+      continue;
+    }
     // Sized from stable's actual replicas each step: its autoscaler may have moved it since the last.
     const plan = await planTracks(ctx, state, step.weight);
     state = (

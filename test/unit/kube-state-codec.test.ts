@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeState, encodeState, StateUnreadableError } from "../../src/kube/state-codec.ts";
+import { configSchema } from "../../src/config/schema.ts";
+import { planOf } from "../../src/model/plan.ts";
 import { freshState } from "../../src/model/state.ts";
 
 const where = { name: "shop-grayctl", namespace: "prod" };
@@ -111,4 +113,69 @@ test("decision records read back as written; a damaged list is dropped, never re
   );
   assert.equal(damaged.state?.decisions, undefined);
   assert.equal(damaged.state?.phase, "progressing");
+});
+
+// Issue 19, point 1 (decision 025): the rollout's plan is part of its record.
+const planned = {
+  ...state,
+  plan: planOf(
+    configSchema.parse({
+      app: "shop",
+      rollout: { steps: [20, { weight: 50, pause: "manual" }, 100], interval: "1s" },
+      analysis: {
+        metrics: {
+          prometheus: { url: "http://prom:9090", bearerToken: "s3cret-token" },
+          checks: [{ name: "error-rate", max: 0.02 }],
+        },
+        checks: [
+          {
+            name: "smoke",
+            url: "https://check.example/{{app}}",
+            headers: { Authorization: "Bearer s3cret-token" },
+            value: "$.v",
+            max: 1,
+          },
+        ],
+      },
+    }),
+  ),
+};
+
+test("the recorded plan reads back as written: steps, interval, gates and thresholds, no credentials", () => {
+  const written = encodeState("shop", where, { state: planned, history: [] }, undefined);
+  assert.doesNotMatch(written.data?.state ?? "", /s3cret/, "no credential in the record");
+  const read = decodeState(written, where);
+  assert.deepEqual(read.state?.plan, planned.plan);
+  assert.deepEqual(read.state?.plan?.rollout.steps, [20, { weight: 50, pause: "manual" }, 100]);
+  assert.equal(read.state?.plan?.analysis.metrics?.checks[0].max, 0.02);
+});
+
+test("a damaged plan is refused by the configuration's own rules, naming the field", () => {
+  const damaged = (change: (plan: Record<string, Record<string, unknown>>) => void) => {
+    const copy = structuredClone(planned) as unknown as { plan: Record<string, Record<string, unknown>> };
+    change(copy.plan);
+    return map({ state: JSON.stringify(copy), history: "[]" });
+  };
+  assert.throws(
+    () =>
+      decodeState(
+        damaged((plan) => (plan.rollout.steps = [50, 20])),
+        where,
+      ),
+    /data\.state\.plan\.rollout\.steps\[1\]: 20 is not above the previous step/,
+  );
+  assert.throws(
+    () =>
+      decodeState(
+        damaged((plan) => delete plan.rollout.steps),
+        where,
+      ),
+    /data\.state\.plan\.rollout\.steps: /,
+    "a missing step list is refused, never replaced by the default steps",
+  );
+});
+
+test("a record without a plan (an older grayctl) still reads", () => {
+  const read = decodeState(map({ state: JSON.stringify(state), history: "[]" }), where);
+  assert.equal(read.state?.plan, undefined);
 });

@@ -40,6 +40,7 @@ const view = (extra: Partial<Parameters<typeof buildStatus>[0]> = {}) =>
     app: "cart",
     namespace: "shop",
     steps: STEPS,
+    planRecorded: true,
     state: paused,
     currentRevision: 1,
     stable: deployment("img:v1@sha256:11", 3, 3),
@@ -62,12 +63,15 @@ test("the whole step list, done steps ticked, a marker on the current one", () =
   const steps = text.slice(text.indexOf("  steps"));
   assert.match(
     steps,
-    /^ {2}steps \(at step 2 of 4\):\n {4}✔ 1\. 20%\n {4}⏸ 2\. 50%, then pause until `grayctl promote` {3}← here\n {6}3\. 80%, then pause 30s\n {6}4\. 100%\n/,
+    /^ {2}steps \(at step 2 of 4, as recorded when the rollout started\):\n {4}✔ 1\. 20%\n {4}⏸ 2\. 50%, then pause until `grayctl promote` {3}← here\n {6}3\. 80%, then pause 30s\n {6}4\. 100%\n/,
   );
   const progressing = renderStatus(view({ state: { ...paused, phase: "progressing", stepIndex: 2 } }));
   assert.match(progressing, /✔ 2\. 50%.*\n {4}▶ 3\. 80%, then pause 30s {3}← here/);
   const before = renderStatus(view({ state: { ...paused, phase: "progressing", stepIndex: -1 } }));
-  assert.match(before, /steps \(before step 1 of 4\):\n {6}1\. 20%/);
+  assert.match(before, /steps \(before step 1 of 4, as recorded when the rollout started\):\n {6}1\. 20%/);
+  // A record from an older grayctl holds no plan: the list is the configuration's, and says so.
+  const older = renderStatus(view({ planRecorded: false }));
+  assert.match(older, /steps \(at step 2 of 4, from the configuration: the record holds no plan\):/);
 });
 
 test("every figure is labelled: pods ready per track, time in phase", () => {

@@ -49,7 +49,7 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     commit = built.revision.commit;
   }
   const { openSession } = await import("../shared/session.ts");
-  const session = await openSession(ctx, config);
+  const session = await openSession(ctx, config, { image });
   const [{ audit }, { withLease }] = await Promise.all([
     import("../../operate/audit.ts"),
     import("../../operate/lease-hold.ts"),

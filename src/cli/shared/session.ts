@@ -12,6 +12,7 @@ import type { CommandContext } from "../context.ts";
 import { checkGates } from "./check-gates.ts";
 import { metricGates } from "./metric-gates.ts";
 import { createLifecycle } from "../../hooks/lifecycle.ts";
+import { followRecordedPlan } from "../../model/follow-plan.ts";
 
 export interface Session {
   rollout: RolloutContext;
@@ -19,10 +20,27 @@ export interface Session {
   abort: AbortController;
 }
 
-export async function openSession(cmd: CommandContext, config: Config): Promise<Session> {
-  const { ctx, lease, abort } = sessionFor(cmd, config, {
+/**
+ * `continuing`: what the command continues — the recorded rollout whatever its
+ * image (promote, resume), or the recorded rollout only if it is of this image
+ * (rollout). That rollout's recorded plan replaces the configured one, gates
+ * included (decision 025); a new rollout follows the configuration.
+ */
+export async function openSession(
+  cmd: CommandContext,
+  loaded: Config,
+  continuing: { image?: string } = {},
+): Promise<Session> {
+  const { ctx, lease, abort } = sessionFor(cmd, loaded, {
     interrupt: (reason) => new Interrupted(String((reason as Error)?.message ?? "interrupted")),
   });
+  const { state } = await ctx.store.read();
+  const config =
+    continuing.image === undefined || state?.image === continuing.image
+      ? followRecordedPlan(loaded, state, (text) => ctx.reporter.warn(text))
+      : loaded;
+  ctx.config = config;
+  ctx.secrets = (await cmd.loadConfig()).secrets;
   ctx.gates = [
     new HealthGate(ctx.cluster, {
       path: config.analysis.healthz.path,

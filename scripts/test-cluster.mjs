@@ -38,6 +38,8 @@ const SHARED_SUITES = [
   // Secrets: the markers searched in the real API server's Events and state ConfigMap too (decision 037).
   "secrets-audit",
   "operate-recorded-plan",
+  // What a rollout says, with pods the real scheduler cannot place and the node cannot pull (issue 19.7).
+  "rollout-output",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

@@ -6,7 +6,7 @@
 // every change). A record from an older grayctl, which holds no plan, still
 // never takes traffic back.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
 import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
@@ -106,10 +106,12 @@ test("resume after grayctl.yaml was edited redoes the recorded step (50 %), not 
   const stopped = await running.done;
   assert.equal(app.state()?.phase, "interrupted", stopped.stderr);
   // Someone edits the file meanwhile: other steps, another gate window.
-  await writeFile(app.configPath, CONFIG.replace("interval: 1s", "interval: 20s\n  steps: [10, 30, 100]"));
+  // (The file as the suite wrote it: on the real control plane it names the app's own namespace.)
+  const original = await readFile(app.configPath, "utf8");
+  await writeFile(app.configPath, original.replace("interval: 1s", "interval: 20s\n  steps: [10, 30, 100]"));
   const from = watcher.weights.length;
   const resumed = await app.grayctl(["resume"]);
-  await writeFile(app.configPath, CONFIG);
+  await writeFile(app.configPath, original);
   assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
   neverBelow(watcher.weights.slice(from), 50);
   assert.equal(app.history().at(-1)?.outcome, "promoted");

@@ -33,11 +33,15 @@ export const REAL_CLUSTER_LATENCY =
 
 const RBAC = new URL("../../templates/rbac.yaml", import.meta.url);
 
-/** grayctl's Role, plus what the manual sequence's `kubectl scale` needs (grayctl merge-patches the Deployment). */
+/**
+ * grayctl's Role, plus what the manual sequence's `kubectl scale` needs (grayctl merge-patches the Deployment).
+ * The benchmarks run several apps in one namespace, so the per-app names (resourceNames) are dropped here.
+ */
 async function rbacWithScale(): Promise<string> {
   const documents = parseAllDocuments(await readFile(RBAC, "utf8")).map((document) => document.toJS());
   const role = documents.find((document) => document.kind === "Role");
   if (!role) throw new Error(`${RBAC.pathname} has no Role`);
+  for (const rule of role.rules) delete rule.resourceNames;
   role.rules.push({ apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "patch", "update"] });
   return documents.map((document) => stringify(document)).join("---\n");
 }

@@ -75,18 +75,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program
     .command("init")
     .description("write a commented grayctl.yaml to start from; with --ci, a CI pipeline")
-    .option("--app <name>", "app name (default: the directory's name)")
+    .option("--app <name>", "app name (default: the directory's name; with --ci, the configuration's app)")
     .option("--image <repository>", "image repository, e.g. registry.example.com/shop/checkout")
     .addOption(new Option("--router <router>", "traffic router").choices(["nginx", "istio", "gateway-api", "replicas"]))
     .option("--force", "overwrite an existing file", false)
     .addOption(
-      new Option("--ci <system>", "instead: write a CI pipeline and grayctl-rbac.yaml").choices(["github", "gitlab"]),
+      new Option("--ci <system>", "instead: write a CI pipeline and grayctl-rbac.yaml (a Role for this app)").choices([
+        "github",
+        "gitlab",
+      ]),
     )
     .option("--branch <name>", "with --ci github: the branch whose pushes roll out (default: main)")
     .action(
       run(
         async () =>
-          (async (ctx: CommandContext, options: { ci?: string; branch?: string; force: boolean }) => {
+          (async (ctx: CommandContext, options: { ci?: string; branch?: string; app?: string; force: boolean }) => {
             if (options.ci === undefined) return (await import("./commands/init.ts")).initCommand(ctx, options);
             return (await import("./commands/init-ci.ts")).initCiCommand(ctx, { ...options, ci: options.ci });
           }) as Action,

@@ -19,6 +19,7 @@ import { type ApiTarget, apiCall } from "../../cluster/api.ts";
 import { BIN, type CliResult, runCli, UNBUNDLED } from "../helpers/cli.ts";
 import {
   adminTarget,
+  appRbac,
   clusterKubeconfig,
   deleteNamespace,
   namespaceWithRole,
@@ -36,8 +37,8 @@ let dir: string;
 before(async () => {
   if (!ADMIN) throw new Error("GRAYCTL_TEST_CLUSTER is not set: run these through `npm run test:cluster`");
   admin = await adminTarget(ADMIN);
-  // The namespace, templates/rbac.yaml applied by kubectl, and a TokenRequest token for its ServiceAccount.
-  token = await namespaceWithRole(admin, ADMIN, NAMESPACE);
+  // The namespace, templates/rbac.yaml (app shop's Role) applied by kubectl, and a TokenRequest token for its ServiceAccount.
+  token = await namespaceWithRole(admin, ADMIN, NAMESPACE, await appRbac("shop"));
   dir = await mkdtemp(join(tmpdir(), "grayctl-incluster-"));
   const account = join(dir, "serviceaccount");
   await mkdir(account);

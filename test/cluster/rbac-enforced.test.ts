@@ -1,18 +1,24 @@
 // The real authorizer judges templates/rbac.yaml: with one verb removed from the
 // Role, grayctl (as the Role's ServiceAccount) fails with exit 2 and a message
 // naming the verb and the resource it lacks, never a stack trace; with the
-// whole Role, the same first deploy succeeds.
+// whole Role, the same first deploy succeeds. The Role is per app (issue 23):
+// a full rollout, promotion, status, plan and rollback work under it, and it is
+// refused writing another app's state ConfigMap and reading or writing its
+// Lease; the read-only Role reads only its app's Lease and lists no ConfigMap.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
-import { apiCall } from "../../cluster/api.ts";
+import { type ApiTarget, apiCall } from "../../cluster/api.ts";
 import { writeClusterKubeconfig } from "../../cluster/kubeconfig.ts";
+import { readRbacTemplate } from "../../src/cli/shared/rbac-template.ts";
 import { runCli } from "../helpers/cli.ts";
 import {
   adminTarget,
+  appRbac,
   clusterKubeconfig,
   deleteNamespace,
   namespaceWithRole,
@@ -21,7 +27,7 @@ import {
 import { demoImage } from "../helpers/sandbox-app.ts";
 
 const ADMIN = clusterKubeconfig();
-const RBAC = new URL("../../templates/rbac.yaml", import.meta.url);
+const READONLY = "rbac-readonly.yaml";
 let dir: string;
 const namespaces: string[] = [];
 
@@ -37,19 +43,23 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** templates/rbac.yaml with one verb taken off one resource's rule. */
+/** templates/rbac.yaml for app shop with one verb taken off one resource's rule. */
 async function roleWithout(resource: string, verb: string): Promise<string> {
-  const documents = parseAllDocuments(await readFile(RBAC, "utf8")).map((doc) => doc.toJS());
+  const documents = parseAllDocuments(await appRbac("shop")).map((doc) => doc.toJS());
   const role = documents.find((doc) => doc.kind === "Role");
-  const rule = role.rules.find((r: { resources: string[] }) => r.resources.includes(resource));
+  const rule = role.rules.find(
+    (r: { resources: string[]; verbs: string[] }) => r.resources.includes(resource) && r.verbs.includes(verb),
+  );
   assert.ok(rule?.verbs.includes(verb), `the Role grants ${verb} on ${resource}`);
   rule.verbs = rule.verbs.filter((v: string) => v !== verb);
+  // A rule left with no verb is invalid (the API refuses it): drop it, as an older Role would not have it.
+  if (rule.verbs.length === 0) role.rules = role.rules.filter((r: unknown) => r !== rule);
   return documents.map((doc) => stringify(doc)).join("---\n");
 }
 
 /** templates/rbac.yaml without the rule for `resource`: a Role applied before grayctl needed it. */
 async function roleWithoutRule(resource: string): Promise<string> {
-  const documents = parseAllDocuments(await readFile(RBAC, "utf8")).map((doc) => doc.toJS());
+  const documents = parseAllDocuments(await appRbac("shop")).map((doc) => doc.toJS());
   const role = documents.find((doc) => doc.kind === "Role");
   const before = role.rules.length;
   role.rules = role.rules.filter((r: { resources: string[] }) => !r.resources.includes(resource));
@@ -57,12 +67,12 @@ async function roleWithoutRule(resource: string): Promise<string> {
   return documents.map((doc) => stringify(doc)).join("---\n");
 }
 
-/** A first deploy of demo-app v1 as the ServiceAccount bound to the given Role (then `more` images, if any). */
-async function firstDeploy(rbacYaml: string | undefined, more: string[] = [], manifest?: string) {
+/** A fresh namespace with app shop's Role (or the given one); grayctl's kubeconfig and configuration for it. */
+async function shopNamespace(rbacYaml?: string, manifest?: string) {
   const admin = await adminTarget(ADMIN!);
   const namespace = testNamespace("rbac");
   namespaces.push(namespace);
-  const token = await namespaceWithRole(admin, ADMIN!, namespace, rbacYaml);
+  const token = await namespaceWithRole(admin, ADMIN!, namespace, rbacYaml ?? (await appRbac("shop")));
   let deployment = "";
   if (manifest) {
     const path = join(dir, `${namespace}.deployment.yaml`);
@@ -85,11 +95,18 @@ async function firstDeploy(rbacYaml: string | undefined, more: string[] = [], ma
     config,
     `app: shop\nnamespace: ${namespace}\n${deployment}traffic:\n  router: nginx\n  host: shop.local\nrollout:\n  steps: [100]\n  interval: 1s\n  scaleDownDelay: 0s\n`,
   );
-  const rollout = (image: string) =>
-    runCli(["--kubeconfig", kubeconfig, "--config", config, "rollout", "--image", image], {
+  const grayctl = (args: string[]) =>
+    runCli(["--kubeconfig", kubeconfig, "--config", config, ...args], {
       timeoutMs: 120_000,
       env: { GRAYCTL_ACTOR: "test-runner" },
     });
+  return { admin, namespace, token, kubeconfig, config, grayctl };
+}
+
+/** A first deploy of demo-app v1 as the ServiceAccount bound to the given Role (then `more` images, if any). */
+async function firstDeploy(rbacYaml: string | undefined, more: string[] = [], manifest?: string) {
+  const { grayctl } = await shopNamespace(rbacYaml, manifest);
+  const rollout = (image: string) => grayctl(["rollout", "--image", image]);
   let result = await rollout(demoImage("v1"));
   for (const tag of more) if (result.code === 0) result = await rollout(demoImage(tag));
   return result;
@@ -151,4 +168,104 @@ spec:
   assert.match(result.stdout, /promoted sandbox\.local\/demo-app:v2/);
   assert.match(result.stderr, /cannot get Secret shop-token \(forbidden\).*templates\/rbac\.yaml/);
   assert.doesNotMatch(result.stderr + result.stdout, /s3cret|czNjcmV0/);
+});
+
+/** What the real authorizer answers `as` for a request: the HTTP status. */
+async function statusOf(as: ApiTarget, method: string, path: string, body?: unknown): Promise<number> {
+  return (await apiCall(as, method, path, body)).status;
+}
+
+const configMap = (namespace: string, name: string) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace },
+  data: { state: "{}" },
+});
+const lease = (namespace: string, name: string) => ({
+  apiVersion: "coordination.k8s.io/v1",
+  kind: "Lease",
+  metadata: { name, namespace },
+  spec: { holderIdentity: "someone-else", leaseDurationSeconds: 30 },
+});
+
+test("the per-app Role: a full rollout, promotion, status, plan and rollback of its app work; another app's ConfigMap and Lease are refused", async () => {
+  const { admin, namespace, token, grayctl } = await shopNamespace();
+  // Another app of the same namespace, written by its own pipeline (here: admin).
+  const cm = `/api/v1/namespaces/${namespace}/configmaps`;
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  assert.equal(await statusOf(admin, "POST", cm, configMap(namespace, "other-grayctl")), 201);
+  assert.equal(await statusOf(admin, "POST", leases, lease(namespace, "other-grayctl")), 201);
+
+  const runs: [string[], number][] = [
+    [["rollout", "--image", demoImage("v1")], 0],
+    [["rollout", "--image", demoImage("v2")], 0],
+    [["status"], 0],
+    [["history"], 0],
+    [["plan", "--image", demoImage("v3")], 0],
+    [["rollback"], 3],
+  ];
+  for (const [args, code] of runs) {
+    const result = await grayctl(args);
+    assert.equal(result.code, code, `${args.join(" ")}: ${result.stderr}${result.stdout}`);
+    assert.doesNotMatch(result.stderr, /permission denied|forbidden/i, args.join(" "));
+  }
+
+  const shop: ApiTarget = { ...admin, token };
+  const ownLease = await apiCall(shop, "GET", `${leases}/shop-grayctl`);
+  assert.notEqual(ownLease.status, 403, "its own Lease is readable");
+  // get on ConfigMaps stays namespace-wide: the pod template's ConfigMaps are read by name (decision 031).
+  for (const [method, path, body] of [
+    ["PUT", `${cm}/other-grayctl`, configMap(namespace, "other-grayctl")],
+    ["DELETE", `${cm}/other-grayctl`],
+    ["GET", cm],
+    ["GET", `${leases}/other-grayctl`],
+    ["PUT", `${leases}/other-grayctl`, lease(namespace, "other-grayctl")],
+    ["DELETE", `${leases}/other-grayctl`],
+  ] as const) {
+    assert.equal(await statusOf(shop, method, path, body), 403, `${method} ${path} as shop's Role`);
+  }
+  // grayctl for the other app, with shop's Role: refused by name, exit 2, nothing changed.
+  const other = await grayctl(["--set", "app=other", "rollback", "--force"]);
+  assert.equal(other.code, 2, other.stderr + other.stdout);
+  assert.match(other.stderr, /permission denied: .* cannot \w+ leases\.coordination\.k8s\.io/);
+  assert.equal(await statusOf(admin, "GET", `${leases}/other-grayctl`), 200, "the other app's Lease is still there");
+});
+
+test("the per-app read-only Role: plan and status of its app work; another app's Lease and listing ConfigMaps are refused", async () => {
+  const { admin, namespace, config, grayctl } = await shopNamespace();
+  assert.equal((await grayctl(["rollout", "--image", demoImage("v1")])).code, 0);
+  const cm = `/api/v1/namespaces/${namespace}/configmaps`;
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  assert.equal(await statusOf(admin, "POST", leases, lease(namespace, "other-grayctl")), 201);
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("kubectl", ["--kubeconfig", ADMIN!, "-n", namespace, "apply", "-f", "-"], (error) =>
+      error ? reject(error) : resolve(),
+    );
+    readRbacTemplate(READONLY, "shop").then((text) => child.stdin?.end(text), reject);
+  });
+  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } };
+  const answer = await apiCall(
+    admin,
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/grayctl-readonly/token`,
+    request,
+  );
+  assert.equal(answer.status, 201, answer.body);
+  const token = JSON.parse(answer.body).status.token as string;
+  const readonly = await writeClusterKubeconfig(join(dir, `${namespace}-readonly.kubeconfig`), {
+    server: admin.server,
+    caPem: admin.caPem,
+    token,
+    user: "grayctl-readonly",
+    namespace,
+  });
+  for (const args of [["plan", "--image", demoImage("v2")], ["status"]]) {
+    const result = await runCli(["--kubeconfig", readonly, "--config", config, ...args], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}${result.stdout}`);
+  }
+  const reader: ApiTarget = { ...admin, token };
+  assert.equal(await statusOf(reader, "GET", `${cm}/shop-grayctl`), 200);
+  assert.equal(await statusOf(reader, "GET", cm), 403, "no list of the namespace's ConfigMaps");
+  assert.equal(await statusOf(reader, "GET", `${leases}/other-grayctl`), 403, "another app's Lease");
+  assert.equal(await statusOf(reader, "GET", leases), 403, "no list of the namespace's Leases");
 });

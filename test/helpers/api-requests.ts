@@ -1,7 +1,7 @@
 // What an API request asks the authorizer for: (group, resource, verb), as RBAC
 // rules name them. Shared by the suites that check requests against a Role.
 
-/** (group, resource[/subresource], verb) of a resource request; undefined for discovery. */
+/** (group, resource[/subresource], verb, name) of a resource request; undefined for discovery. */
 export function classify(method: string, url: string) {
   const [path, query = ""] = url.split("?");
   const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(
@@ -18,5 +18,5 @@ export function classify(method: string, url: string) {
     PATCH: "patch",
     DELETE: "delete",
   }[method];
-  return { group, resource: subresource, verb: verb ?? method.toLowerCase() };
+  return { group, resource: subresource, verb: verb ?? method.toLowerCase(), name };
 }

@@ -1,7 +1,7 @@
 // The real control plane (npm run cluster) in the shape of a sandbox, so the
 // integration suites run unchanged against it when GRAYCTL_TEST_CLUSTER names
 // its admin kubeconfig (npm run test:cluster sets it). Each app gets a fresh
-// namespace with templates/rbac.yaml applied, and grayctl authenticates as that
+// namespace with templates/rbac.yaml applied for it (its per-app Role), and grayctl authenticates as that
 // Role's ServiceAccount, never as admin, so the real authorizer judges the
 // Role. Requests go through a fault proxy (sandbox/api-proxy.ts) that injects
 // the failures a stressed API server produces and records each request; the
@@ -11,7 +11,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { promisify } from "node:util";
 import { parse } from "yaml";
 import { type ApiTarget, apiCall, waitFor } from "../../cluster/api.ts";
 import { writeClusterKubeconfig } from "../../cluster/kubeconfig.ts";
@@ -22,9 +21,7 @@ import { collectionPath } from "../../sandbox/mirror-http.ts";
 import { apiVersionOf, type ResourceType } from "../../sandbox/resources.ts";
 import type { KubeObject } from "../../sandbox/store.ts";
 import { startClusterTraffic } from "../../sandbox/traffic/cluster.ts";
-
-const RBAC = new URL("../../templates/rbac.yaml", import.meta.url);
-const run = promisify(execFile);
+import { readRbacTemplate } from "../../src/cli/shared/rbac-template.ts";
 
 /** The admin kubeconfig of a running `npm run cluster`, when the suites run against it. */
 export const clusterKubeconfig = (): string | undefined => process.env.GRAYCTL_TEST_CLUSTER || undefined;
@@ -45,12 +42,15 @@ async function ok(what: string, answer: Promise<{ status: number; body: string }
   return JSON.parse(body || "{}");
 }
 
+/** The Role of templates/rbac.yaml for `app`, as `grayctl init --ci` writes it. */
+export const appRbac = (app: string) => readRbacTemplate("rbac.yaml", app);
+
 /** A fresh namespace with the Role's ServiceAccount; returns a token for it. */
 export async function namespaceWithRole(
   admin: ApiTarget,
   adminKubeconfig: string,
   namespace: string,
-  rbacYaml?: string,
+  rbacYaml: string,
 ): Promise<string> {
   await ok(
     `creating namespace ${namespace}`,
@@ -60,14 +60,11 @@ export async function namespaceWithRole(
   );
   // kubectl applies the Role exactly as a user would.
   const args = ["--kubeconfig", adminKubeconfig, "-n", namespace, "apply", "-f"];
-  if (rbacYaml === undefined) await run("kubectl", [...args, RBAC.pathname]);
-  else {
-    const child = execFile("kubectl", [...args, "-"]);
-    child.stdin?.end(rbacYaml);
-    await new Promise<void>((resolve, reject) =>
-      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
-    );
-  }
+  const child = execFile("kubectl", [...args, "-"]);
+  child.stdin?.end(rbacYaml);
+  await new Promise<void>((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+  );
   const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 7200 } };
   // The ServiceAccount may take a moment to be visible to the token endpoint.
   return waitFor(`a token for ServiceAccount ${namespace}/grayctl`, 20_000, async () => {
@@ -114,6 +111,8 @@ export async function startClusterSandbox(
   namespace: string,
   kubeconfigPath: string,
   options: Omit<SandboxOptions, "kubeconfigPath">,
+  /** The app whose per-app Role (templates/rbac.yaml) grayctl runs with. */
+  app: string,
 ): Promise<ClusterSandbox> {
   const adminKubeconfig = clusterKubeconfig()!;
   const admin = await adminTarget(adminKubeconfig);
@@ -122,7 +121,7 @@ export async function startClusterSandbox(
     for (const step of stops.reverse()) await step().catch(() => {});
   };
   try {
-    const token = await namespaceWithRole(admin, adminKubeconfig, namespace);
+    const token = await namespaceWithRole(admin, adminKubeconfig, namespace, await appRbac(app));
     const faults = new Faults(options.faults ?? [], options.faultSeed);
     const proxy = await startApiProxy({
       upstream: admin.server,

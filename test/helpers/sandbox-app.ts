@@ -48,7 +48,7 @@ export async function startSandboxApp(
   // On the real cluster every app gets a namespace of its own, so suites can run side by side.
   const ns = onCluster ? testNamespace(appName(configYaml)) : namespace(configYaml);
   if (onCluster) configYaml = withNamespace(configYaml, ns);
-  const cluster = onCluster ? await startClusterSandbox(ns, kubeconfigPath, options) : undefined;
+  const cluster = onCluster ? await startClusterSandbox(ns, kubeconfigPath, options, appName(configYaml)) : undefined;
   const sandbox = cluster ?? (await startSandbox({ ...options, kubeconfigPath }));
   const configPath = join(dir, "grayctl.yaml");
   const stateData = () =>

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { runCli } from "../helpers/cli.ts";
 import { actionErrors, actionUses, gitlabLint, runScripts, workflowErrors } from "../helpers/ci-linters.ts";
 
@@ -134,9 +134,11 @@ test("init --ci github writes the workflow (branch and config filled in) and the
     "trunk",
     "-c",
     "deploy/grayctl.yaml",
+    "--app",
+    "shop",
   ]);
   assert.equal(code, 0, stderr + stdout);
-  assert.match(stdout, /wrote \.github\/workflows\/grayctl\.yml and grayctl-rbac\.yaml/);
+  assert.match(stdout, /wrote \.github\/workflows\/grayctl\.yml and grayctl-rbac\.yaml \(a Role for app shop\)/);
   const workflow = await readFile(join(cwd, ".github/workflows/grayctl.yml"), "utf8");
   assert.deepEqual(await workflowErrors("grayctl.yml", workflow), []);
   assertSecretsStayOutOfShells("generated", workflow, { noExpressionsInRun: true });
@@ -148,7 +150,39 @@ test("init --ci github writes the workflow (branch and config filled in) and the
     workflow.replaceAll("trunk", "main").replaceAll("deploy/grayctl.yaml", "grayctl.yaml"),
     read(GITHUB_TEMPLATE),
   );
-  assert.equal(await readFile(join(cwd, "grayctl-rbac.yaml"), "utf8"), read("templates/rbac.yaml"));
+  // The RBAC is the template for this app: its state ConfigMap and Lease by name, nothing else changed.
+  const rbac = await readFile(join(cwd, "grayctl-rbac.yaml"), "utf8");
+  assert.equal(rbac, read("templates/rbac.yaml").replaceAll("checkout", "shop"));
+  const role = parseAllDocuments(rbac)
+    .map((doc) => doc.toJS())
+    .find((doc) => doc.kind === "Role");
+  assert.equal(role.metadata.name, "grayctl-shop");
+  const named = role.rules.filter((rule: { resourceNames?: string[] }) => rule.resourceNames);
+  assert.deepEqual(
+    named.map((rule: { resources: string[]; verbs: string[]; resourceNames: string[] }) => [
+      rule.resources[0],
+      rule.verbs,
+      rule.resourceNames,
+    ]),
+    [
+      ["configmaps", ["update"], ["shop-grayctl"]],
+      ["leases", ["get", "update", "delete"], ["shop-grayctl"]],
+    ],
+  );
+});
+
+test("init --ci writes the Role for the configuration's app; --app must be an app name", async () => {
+  const cwd = await mkdtemp(join(dir, "with-config-"));
+  await writeFile(join(cwd, "grayctl.yaml"), "app: books\n");
+  const result = await runCli(["init", "--ci", "gitlab"], { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  const rbac = await readFile(join(cwd, "grayctl-rbac.yaml"), "utf8");
+  assert.match(rbac, /resourceNames: \["books-grayctl"\]/);
+  assert.doesNotMatch(rbac, /checkout/);
+  const bad = await initCi(["--ci", "gitlab", "--app", "Books_1"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--app: "Books_1" is not an app name/);
+  assert.deepEqual(readdirSync(bad.cwd), [], "nothing written");
 });
 
 test("init --ci gitlab writes a pipeline that passes GitLab's CI schema", async () => {

@@ -4,9 +4,10 @@
 // cluster grayctl runs as that Role's ServiceAccount, so its authorizer
 // judges); and the plan's objects are what the rollout then writes.
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { readRbacTemplate } from "../../src/cli/shared/rbac-template.ts";
 import { parseAllDocuments } from "yaml";
 import { R, type ResourceType } from "../../sandbox/resources.ts";
 import { classify } from "../helpers/api-requests.ts";
@@ -44,7 +45,8 @@ interface Plan {
   gates: { gate: string }[];
 }
 
-const READ_ONLY = new URL("../../templates/rbac-readonly.yaml", import.meta.url);
+/** templates/rbac-readonly.yaml for this suite's app, as a team fills it in. */
+const readOnlyYaml = () => readRbacTemplate("rbac-readonly.yaml", "planned");
 const requests: { method: string; url: string }[] = [];
 let app: SandboxApp;
 /** grayctl as the read-only ServiceAccount on the real cluster; the suite's own kubeconfig on the sandbox (no authorizer). */
@@ -55,7 +57,7 @@ before(async () => {
   readOnlyKubeconfig = app.onCluster
     ? await roleKubeconfig(join(app.dir, "kubeconfig-readonly"), {
         namespace: app.namespace,
-        rbacYaml: await readFile(READ_ONLY, "utf8"),
+        rbacYaml: await readOnlyYaml(),
         serviceAccount: "grayctl-readonly",
         server: app.sandbox.url,
       })
@@ -66,7 +68,7 @@ after(async () => {
 });
 
 async function readOnlyRules() {
-  const docs = parseAllDocuments(await readFile(READ_ONLY, "utf8")).map((d) => d.toJS());
+  const docs = parseAllDocuments(await readOnlyYaml()).map((d) => d.toJS());
   return docs.find((d) => d.kind === "Role").rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
 }
 

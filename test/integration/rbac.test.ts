@@ -1,10 +1,11 @@
-// templates/rbac.yaml is the Role users give grayctl. Every API request that
-// grayctl makes in a first deploy, a promoted canary, a rolled-back canary,
-// status, history and rollback is recorded on the sandbox and checked against it.
+// templates/rbac.yaml is the Role users give grayctl, written for their app.
+// Every API request that grayctl makes in a first deploy, a promoted canary, a
+// rolled-back canary, status, history and rollback is recorded on the sandbox
+// and checked against it, names included (resourceNames), as RBAC checks them.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { readRbacTemplate } from "../../src/cli/shared/rbac-template.ts";
 import { classify } from "../helpers/api-requests.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
@@ -12,6 +13,7 @@ interface Rule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
 }
 
 const CONFIG = `app: rbac
@@ -46,11 +48,18 @@ test("templates/rbac.yaml allows every request grayctl makes", async () => {
   await run(["rollback"], 0); // the last rollout was already rolled back: a no-op that says how to go further
   await run(["rollback", "--to-revision", "1"], 0);
 
-  const docs = parseAllDocuments(await readFile(new URL("../../templates/rbac.yaml", import.meta.url), "utf8"));
-  const role = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS()).find((d) => d?.kind === "Role");
+  const docs = parseAllDocuments(await readRbacTemplate("rbac.yaml", "rbac"));
+  const role = docs.map((d) => d.toJS()).find((d) => d?.kind === "Role");
   const rules = role.rules as Rule[];
-  const allowed = (group: string, resource: string, verb: string) =>
-    rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+  // A rule with resourceNames allows only requests that name one of them (a create names none).
+  const allowed = (group: string, resource: string, verb: string, name: string | undefined) =>
+    rules.some(
+      (r) =>
+        r.apiGroups.includes(group) &&
+        r.resources.includes(resource) &&
+        r.verbs.includes(verb) &&
+        (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
+    );
 
   const seen = new Set<string>();
   for (const { method, url } of requests) {
@@ -58,7 +67,7 @@ test("templates/rbac.yaml allows every request grayctl makes", async () => {
     if (!call) continue;
     seen.add(`${call.group}/${call.resource}:${call.verb}`);
     assert.ok(
-      allowed(call.group, call.resource, call.verb),
+      allowed(call.group, call.resource, call.verb, call.name),
       `the Role does not allow ${call.verb} ${call.group || "core"}/${call.resource} (${method} ${url})`,
     );
   }

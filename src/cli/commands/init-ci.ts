@@ -1,19 +1,25 @@
 // `grayctl init --ci github|gitlab`: writes a pipeline from templates/ci (the
 // files the package ships, checked by the test suite against GitHub's workflow
-// parser and GitLab's CI schema) and the namespace-scoped RBAC it needs. The
-// templates are complete files; only the branch and the configuration path are
-// filled in, so what is written is what was checked.
+// parser and GitLab's CI schema) and the namespace-scoped RBAC it needs, a Role
+// for this app alone (its state ConfigMap and Lease by name). The templates are
+// complete files; only the branch, the configuration path and the app's name
+// are filled in, so what is written is what was checked.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { APP_NAME } from "../../config/schema.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
 import { exists } from "../../util/exists.ts";
+import { rbacForApp } from "../shared/rbac-template.ts";
+import { defaultApp } from "./init.ts";
 
 export const CI_SYSTEMS = ["github", "gitlab"] as const;
 type CiSystem = (typeof CI_SYSTEMS)[number];
 
 export interface InitCiOptions {
   ci: string;
+  /** --app; default: the configuration's app when it can be read, else the directory's name. */
+  app?: string;
   branch?: string;
   force?: boolean;
 }
@@ -45,6 +51,7 @@ export async function initCiCommand(ctx: CommandContext, options: InitCiOptions)
     throw new UsageError("--branch: only for --ci github; the GitLab pipeline follows $CI_DEFAULT_BRANCH");
   if (!SAFE.test(branch)) throw new UsageError(`--branch: "${branch}" is not a branch name`);
   const config = configPath(ctx);
+  const app = await appName(ctx, options.app);
 
   const pipeline = PIPELINES[system];
   let text = await templateText(pipeline.template);
@@ -58,7 +65,7 @@ export async function initCiCommand(ctx: CommandContext, options: InitCiOptions)
   text = fill(text, "canary steps of grayctl.yaml", `canary steps of ${config}`);
   const files = [
     { path: resolve(ctx.cwd, pipeline.target), text },
-    { path: resolve(ctx.cwd, RBAC.target), text: await templateText(RBAC.template) },
+    { path: resolve(ctx.cwd, RBAC.target), text: rbacForApp(await templateText(RBAC.template), app) },
   ];
   // Refuse before writing anything: a refused run changes nothing.
   if (!options.force) {
@@ -78,8 +85,8 @@ export async function initCiCommand(ctx: CommandContext, options: InitCiOptions)
   const [written, rbac] = files.map((file) => relative(ctx.cwd, file.path));
   ctx.reporter.result(
     "written",
-    { ci: system, files: [written, rbac], branch: system === "github" ? branch : undefined, config },
-    `wrote ${written} and ${rbac}; the comments at the top of ${written} list the secrets and environments to set up`,
+    { ci: system, files: [written, rbac], branch: system === "github" ? branch : undefined, config, app },
+    `wrote ${written} and ${rbac} (a Role for app ${app}); the comments at the top of ${written} list the secrets and environments to set up`,
   );
   return ExitCode.ok;
 }
@@ -94,4 +101,18 @@ function configPath(ctx: CommandContext): string {
       "Run `grayctl init --ci` from the repository's root.",
     );
   return path;
+}
+
+/** The app the Role is for: --app, else the configuration's (when there is one), else the directory's name. */
+async function appName(ctx: CommandContext, given: string | undefined): Promise<string> {
+  if (given !== undefined) {
+    if (!APP_NAME.test(given) || given.length > 53)
+      throw new UsageError(
+        `--app: ${JSON.stringify(given)} is not an app name: a DNS-1035 label of at most 53 characters (lower-case letters, digits and '-', starting with a letter)`,
+      );
+    return given;
+  }
+  const file = resolve(ctx.cwd, ctx.globals.config ?? ctx.env.GRAYCTL_CONFIG ?? "grayctl.yaml");
+  if (await exists(file)) return (await ctx.loadConfig()).config.app;
+  return defaultApp(ctx.cwd);
 }

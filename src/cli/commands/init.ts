@@ -73,7 +73,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   return ExitCode.ok;
 }
 
-function defaultApp(cwd: string): string {
+export function defaultApp(cwd: string): string {
   const base = cwd.split("/").filter(Boolean).pop() ?? "app";
   const cleaned = base
     .toLowerCase()

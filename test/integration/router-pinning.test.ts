@@ -72,7 +72,7 @@ for (const router of ["nginx", "istio", "gateway-api"] as const) {
       `no request reached the canary at 10 %: ${JSON.stringify(spread.versions)}`,
     );
     const rollback = await app.grayctl(["rollback"]);
-    assert.equal(rollback.code, 3, rollback.stderr);
+    assert.equal(rollback.code, 0, rollback.stderr);
   });
 
   test(`${router}: with traffic.pin, only the secret from the environment pins, and it never reaches output, state or Events`, async () => {
@@ -92,7 +92,7 @@ for (const router of ["nginx", "istio", "gateway-api"] as const) {
     const plan = await app.grayctl(["plan", "--image", demoImage("v4"), ...PIN], { env: ENV });
     // A rollback from a laptop without the secret still works; the pin stays as it was meanwhile.
     const rollback = await app.grayctl(["rollback", ...PIN]);
-    assert.equal(rollback.code, 3, rollback.stderr);
+    assert.equal(rollback.code, 0, rollback.stderr);
     for (const [what, result] of Object.entries({ paused, status, plan, rollback })) {
       assert.ok(!(result.stdout + result.stderr).includes(SECRET), `${what} printed the pin secret`);
     }

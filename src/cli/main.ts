@@ -1,13 +1,15 @@
 // commander wiring. Commands are imported lazily inside their actions so that
 // `grayctl --help` and `--version` never load @kubernetes/client-node or dockerode.
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, ExitCode, isGrayctlError, UsageError } from "../errors.ts";
 import { permissionProblem } from "../kube/errors.ts";
 import type { CommandContext, GlobalOptions, Io } from "./context.ts";
+import { packageFileText } from "./package-files.ts";
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(packageFileText("package.json", () => new URL("../../package.json", import.meta.url))) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -4,11 +4,12 @@
 // for this app alone (its state ConfigMap and Lease by name). The templates are
 // complete files; only the branch, the configuration path and the app's name
 // are filled in, so what is written is what was checked.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { APP_NAME } from "../../config/schema.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { packageFileText } from "../package-files.ts";
 import { exists } from "../../util/exists.ts";
 import { rbacForApp } from "../shared/rbac-template.ts";
 import { defaultApp } from "./init.ts";
@@ -34,7 +35,7 @@ const SAFE = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
 const templateText = (name: string) =>
   // src/cli/commands and dist's chunks are both three levels below the package root.
-  readFile(new URL(`../../../templates/${name}`, import.meta.url), "utf8");
+  packageFileText(`templates/${name}`, () => new URL(`../../../templates/${name}`, import.meta.url));
 
 /** Replaces text the template must contain; a template that lost it is a bug here, not the user's. */
 function fill(text: string, from: string, to: string): string {

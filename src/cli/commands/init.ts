@@ -1,12 +1,13 @@
 // `grayctl init`: writes a commented grayctl.yaml from templates/ that
 // `grayctl validate` accepts as written.
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { repositoryProblem } from "../../config/image-reference.ts";
 import { parseConfig } from "../../config/load.ts";
 import { APP_NAME, NAMESPACE_NAME } from "../../config/schema.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { packageFileText } from "../package-files.ts";
 import { exists } from "../../util/exists.ts";
 
 export const ROUTERS = ["nginx", "istio", "gateway-api", "replicas"] as const;
@@ -55,7 +56,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   }
   const note = ROUTER_NOTES[router];
   const host = `${app}.example.com`;
-  const text = (await readFile(templateUrl(), "utf8"))
+  const text = packageFileText("templates/grayctl.yaml", templateUrl)
     .replaceAll("{{app}}", app)
     .replaceAll("{{namespace}}", namespace)
     .replaceAll("{{repository}}", options.image ?? `registry.example.com/${app}`)

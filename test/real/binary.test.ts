@@ -4,7 +4,9 @@
 // rollout's status and rolls a live rollout back, against the sandbox's API.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { R } from "../../sandbox/resources.ts";
@@ -86,4 +88,18 @@ test("rollback --force with no Node on PATH: takes a live rollout over, traffic 
   const canary = app.sandbox.store.get(R.ingresses, app.namespace, "cart-canary");
   assert.equal(canary?.metadata.annotations?.[WEIGHT], "0");
   assert.equal(app.history().at(-1)?.actor, "oncall-bob");
+});
+
+test("init --ci github with no package folder: the templates come from the binary's assets", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "grayctl-binary-init-"));
+  try {
+    const { stdout } = await promisify(execFile)(binary, ["init", "--ci", "github", "--app", "shop"], {
+      env: { PATH: "/nonexistent", HOME: dir },
+      cwd: dir,
+    });
+    assert.match(stdout, /wrote \.github\/workflows\/grayctl\.yml and grayctl-rbac\.yaml/);
+    assert.match(await readFile(join(dir, "grayctl-rbac.yaml"), "utf8"), /resourceNames: \["shop-grayctl"\]/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

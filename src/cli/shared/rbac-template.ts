@@ -2,7 +2,7 @@
 // `checkout` (so that they apply as they are, and read as a real example): the
 // state ConfigMap and the Lease are named after the app, and the Roles grant
 // get/update/delete on those names only. This fills in another app's name.
-import { readFile } from "node:fs/promises";
+import { packageFileText } from "../package-files.ts";
 
 export const SAMPLE_APP = "checkout";
 
@@ -16,6 +16,6 @@ export function rbacForApp(template: string, app: string): string {
 /** Reads templates/NAME (rbac.yaml or rbac-readonly.yaml) for `app`. */
 export async function readRbacTemplate(name: "rbac.yaml" | "rbac-readonly.yaml", app: string): Promise<string> {
   // src/cli/shared and dist's chunks are both three levels below the package root.
-  const text = await readFile(new URL(`../../../templates/${name}`, import.meta.url), "utf8");
+  const text = packageFileText(`templates/${name}`, () => new URL(`../../../templates/${name}`, import.meta.url));
   return rbacForApp(text, app);
 }

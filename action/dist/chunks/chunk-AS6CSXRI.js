@@ -1,2 +1,0 @@
-import { createRequire as __grayctlRequire } from "node:module"; import { dirname as __grayctlDirname } from "node:path"; import { fileURLToPath as __grayctlPath } from "node:url"; const require = __grayctlRequire(import.meta.url); const __filename = __grayctlPath(import.meta.url); const __dirname = __grayctlDirname(__filename);
-import{access}from"node:fs/promises";async function exists(file){try{return await access(file),!0}catch{return!1}}export{exists};

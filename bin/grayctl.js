@@ -27,7 +27,8 @@ if (olderThan(found, NEEDED)) {
       "); grayctl needs Node.js " +
       NEEDED +
       " or newer.\n" +
-      "Install a newer Node.js (e.g. 24 LTS), or use grayctl's single binary (grayctl-linux-x64), which carries its own Node.\n",
+      "Install a newer Node.js (e.g. 24 LTS), or use grayctl's single binary, which carries its own Node:\n" +
+      "dist/bin/grayctl-linux-x64, built from a clone with `npm run build:binary`.\n",
   );
   process.exitCode = 2;
 } else {

@@ -145,7 +145,10 @@ test("on Node 20 the launcher exits 2 naming the Node it found and the one neede
       result.stderr,
       /this is Node\.js 20\.\d+\.\d+ \(.*node-20\/bin\/node\); grayctl needs Node\.js 22\.19\.0 or newer/,
     );
-    assert.match(result.stderr, /single binary/);
+    assert.match(
+      result.stderr,
+      /single binary, which carries its own Node:\ndist\/bin\/grayctl-linux-x64, built from a clone with `npm run build:binary`/,
+    );
     assert.doesNotMatch(result.stderr, /internal error|bind/);
   }
 });

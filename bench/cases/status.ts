@@ -1,5 +1,5 @@
-// status: `grayctl status` against `kubectl get deploy APP -o json` on a
-// deployed app: wall time, peak RSS and API requests per run. On the real
+// status: `grayctl status` (the bundle, and the single binary) against
+// `kubectl get deploy APP -o json` on a deployed app: wall time, peak RSS and API requests per run. On the real
 // cluster the timed runs go straight to the API server and the requests are
 // counted in separate runs through its counting path.
 import type { BenchTarget } from "../lib/cluster.ts";
@@ -13,11 +13,21 @@ export async function status(target: BenchTarget, config: string, latencyMs: num
   const sides = (via: BenchTarget) => [
     () => via.counted(() => via.grayctl(config, ["status"])),
     () => via.counted(() => via.kubectl(["get", "deploy", "shop", "-o", "json"])),
+    () => via.counted(() => via.binary(config, ["status"])),
   ];
-  const [grayctl, kubectl] = await interleaved(runs, sides(target));
+  const [grayctl, kubectl, binary] = await interleaved(runs, sides(target));
   const counts = target.counter && (await interleaved(COUNT_RUNS, sides(target.counter)));
   const subject = countedSide("grayctl status", grayctl, counts?.[0]);
   const baseline = countedSide("kubectl get deploy -o json", kubectl, counts?.[1]);
+  const single = countedSide("grayctl-linux-x64 status", binary, counts?.[2]);
+  const common = {
+    case: "status",
+    target: target.name,
+    latencyMs,
+    ratioOf: "wall time",
+    note: counts && countNote(COUNT_RUNS),
+  } as const;
+  const binaryResult: CaseResult = { ...common, subject: single, baseline, ratio: ratio(single, baseline) };
   const result: CaseResult = {
     case: "status",
     target: target.name,
@@ -28,5 +38,5 @@ export async function status(target: BenchTarget, config: string, latencyMs: num
     ratioOf: "wall time",
     note: counts && countNote(COUNT_RUNS),
   };
-  return result;
+  return [result, binaryResult];
 }

@@ -14,6 +14,8 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The launcher as users run it: the bundle (GRAYCTL_UNBUNDLED unset). */
 export const GRAYCTL = join(ROOT, "bin/grayctl.js");
 export const KUBECTL = "/usr/bin/kubectl";
+/** The single binary (npm run build:binary; run.ts builds it before the startup and status cases). */
+export const BINARY = join(ROOT, "dist/bin/grayctl-linux-x64");
 
 export interface BenchTarget {
   name: "sandbox" | "real cluster";
@@ -29,6 +31,8 @@ export interface BenchTarget {
   writeConfig(name: string, yaml: string): Promise<string>;
   grayctl(config: string, args: string[]): Promise<Run>;
   kubectl(args: string[]): Promise<Run>;
+  /** grayctl's single binary, with the same arguments as grayctl(). */
+  binary(config: string, args: string[]): Promise<Run>;
   grayctlArgs(config: string, args: string[]): string[];
   /**
    * The same cluster through a path that counts API requests, for separate
@@ -64,6 +68,8 @@ export function commandRunners(kubeconfigPath: string, dir: string) {
     grayctlArgs,
     grayctl: (config: string, args: string[]) =>
       timed(process.execPath, grayctlArgs(config, args), { env: childEnv, cwd: dir }),
+    binary: (config: string, args: string[]) =>
+      timed(BINARY, grayctlArgs(config, args).slice(1), { env: childEnv, cwd: dir }),
     // kubectl's discovery cache lives in the run's directory, warmed by each case's warm-up run.
     kubectl: (args: string[]) =>
       timed(KUBECTL, ["--kubeconfig", kubeconfigPath, "--cache-dir", join(dir, "kube-cache"), ...args], {

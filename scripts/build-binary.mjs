@@ -6,15 +6,30 @@
 // then needs no Node, and grayctl's image no Node runtime.
 // Run: node scripts/build-binary.mjs   (npm run build:binary)
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const work = join(root, "dist/bin/sea");
 const output = join(root, "dist/bin/grayctl-linux-x64");
+mkdirSync(dirname(output), { recursive: true });
+// A folder of this build's own, and the binary renamed into place at the end:
+// two builds at once (two test files) never mix their files or leave half a binary.
+const work = mkdtempSync(join(dirname(output), "sea-"));
+const partial = join(work, "grayctl-linux-x64");
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const require = createRequire(import.meta.url);
 // The Node 24 the project pins (npm `node`), not whichever Node runs this script.
 const node = join(dirname(require.resolve("node/package.json")), "bin/node");
@@ -38,8 +53,6 @@ const launchInBinary = {
   },
 };
 
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
 const bundle = join(work, "grayctl.cjs");
 await esbuild.build({
   absWorkingDir: root,
@@ -74,15 +87,14 @@ writeFileSync(
 );
 execFileSync(node, ["--experimental-sea-config", config], { stdio: "inherit" });
 
-rmSync(output, { force: true });
-copyFileSync(node, output);
-chmodSync(output, 0o755);
+copyFileSync(node, partial);
+chmodSync(partial, 0o755);
 // postject prints "Can't find string offset" warnings for Node's own sections: harmless.
 execFileSync(
   process.execPath,
   [
     require.resolve("postject/dist/cli.js"),
-    output,
+    partial,
     "NODE_SEA_BLOB",
     blob,
     "--sentinel-fuse",
@@ -90,6 +102,7 @@ execFileSync(
   ],
   { stdio: ["ignore", "ignore", "inherit"] },
 );
+renameSync(partial, output);
 const mb = (statSync(output).size / 1024 / 1024).toFixed(0);
 const js = (statSync(bundle).size / 1024).toFixed(0);
 console.log(

@@ -220,6 +220,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       ),
     );
 
+  const guard = program
+    .command("guard")
+    .description(
+      "one pass over every grayctl app in the namespace: an orphaned rollout (its process gone) gets its onOrphan policy",
+    )
+    .option("--grace <duration>", "how long past its duration a Lease must be seen unchanged", "10s")
+    .option("--notify <url>", "a webhook told what the guard did (repeatable; also $GRAYCTL_GUARD_NOTIFY)", collect, [])
+    .option("-w, --watch", "pass again every --interval until stopped (the Deployment form)", false)
+    .option("--interval <duration>", "how often --watch passes", "30s")
+    .action(
+      run(
+        async () => (await import("./commands/guard.ts")).guardCommand as Action,
+        () => true,
+      ),
+    );
+  guard
+    .command("install")
+    .description("print (or --apply) the CronJob, ServiceAccount, Role and RoleBinding that run the guard")
+    .option("--schedule <cron>", "the CronJob's schedule", "*/1 * * * *")
+    .option("--image <ref>", "grayctl's image", "ghcr.io/grayctl/grayctl:latest")
+    .option("--apply", "create or replace the objects in the cluster", false)
+    .option("--dry-run", "print the objects, change nothing (the default without --apply)", false)
+    .action(run(async () => (await import("./commands/guard-install.ts")).guardInstallCommand as Action));
+
   const exitCodes = `\nExit codes:\n${Object.entries(EXIT_CODE_MEANINGS)
     .map(([code, meaning]) => `  ${code}  ${meaning}`)
     .join(

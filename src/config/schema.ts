@@ -129,6 +129,12 @@ const rollout = z
       .default("2m")
       .describe("How long a step waits for its canary pods to become ready before it fails."),
     onInterrupt: z.enum(["rollback", "leave"]).default("rollback"),
+    onOrphan: z
+      .enum(["rollback", "resume", "hold"])
+      .default("rollback")
+      .describe(
+        "What `grayctl guard` does with this rollout when its process is gone (its Lease expired): roll it back, resume it from the recorded step, or only report it.",
+      ),
     leaseDuration: duration("10m", "1s").default("30s"),
     scaleDownDelay: duration("1h")
       .default("30s")

@@ -36,7 +36,7 @@ export class Notifier {
   send(kind: Transition, run: RunInfo): void {
     const time = new Date(this.deps.clock.now()).toISOString();
     this.targets.forEach((target, index) => {
-      if (!target.events.includes(kind)) return;
+      if (!(target.events as readonly Transition[]).includes(kind)) return;
       const deadline = this.deps.clock.now() + (parseDuration(target.timeout) ?? 10_000);
       const body = JSON.stringify(this.deps.redact(payload(target.format, kind, run, this.deps.actor, time)));
       this.queues[index] = this.queues[index].then(() => this.deliver(target, index, kind, body, deadline));
@@ -79,6 +79,9 @@ const EMOJI: Record<Transition, string> = {
   promoted: ":white_check_mark:",
   "rolled-back": ":leftwards_arrow_with_hook:",
   failed: ":x:",
+  "orphan-rolled-back": ":leftwards_arrow_with_hook:",
+  "orphan-resumed": ":arrow_forward:",
+  "orphan-held": ":warning:",
 };
 
 export function payload(format: "json" | "slack", kind: Transition, run: RunInfo, actor: string, time: string) {

@@ -1,6 +1,15 @@
 // What the engine tells hooks and notifications: which run, and what happened.
 
-export type Transition = "started" | "paused" | "promoted" | "rolled-back" | "failed";
+export type Transition =
+  | "started"
+  | "paused"
+  | "promoted"
+  | "rolled-back"
+  | "failed"
+  // Sent by `grayctl guard` to its own targets (decision 041), never configured in grayctl.yaml.
+  | "orphan-rolled-back"
+  | "orphan-resumed"
+  | "orphan-held";
 
 export interface RunInfo {
   app: string;

@@ -284,6 +284,13 @@ export class Cluster {
     );
   }
 
+  async listConfigMaps(labelSelector: string): Promise<V1ConfigMap[]> {
+    const list = await this.call(`list ConfigMaps ${labelSelector}`, () =>
+      this.clients.core.listNamespacedConfigMap({ namespace: this.namespace, labelSelector }),
+    );
+    return list.items;
+  }
+
   createConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
     return this.write(`create ConfigMap ${body.metadata?.name}`, () =>
       this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }),

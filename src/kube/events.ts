@@ -16,7 +16,10 @@ export type AuditReason =
   | "PromotionContinued"
   | "RolledBack"
   | "Aborted"
-  | "Superseded";
+  | "Superseded"
+  | "OrphanRolledBack"
+  | "OrphanResumed"
+  | "OrphanHeld";
 
 export interface AuditEvent {
   app: string;

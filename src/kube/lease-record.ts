@@ -104,7 +104,7 @@ export interface LeaseInfo {
 export function judgeLease(
   record: HolderRecord | undefined,
   seen: { unchangedMs: number; seenChanging: boolean },
-  self: { owner: string; processes: LocalProcesses },
+  self: { owner: string; processes: LocalProcesses; graceMs?: number },
 ): LeaseInfo | undefined {
   if (!record) return undefined;
   const local = record.machine !== undefined && record.machine === self.processes.machine;
@@ -114,7 +114,7 @@ export function judgeLease(
       ? "ours"
       : local && record.pid !== undefined && !self.processes.alive(record.pid)
         ? "process-gone"
-        : seen.unchangedMs >= record.durationMs
+        : seen.unchangedMs >= record.durationMs + (self.graceMs ?? 0)
           ? "lapsed"
           : seen.seenChanging
             ? "live"

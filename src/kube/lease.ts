@@ -60,6 +60,8 @@ export class Lease {
   private readonly processes: LocalProcesses;
   /** The CI job this process runs in (its URL), written beside the holder. */
   private readonly job?: string;
+  /** How much longer than its duration a Lease must be seen unchanged before it counts as lapsed (the guard's grace). */
+  private readonly graceMs: number;
   /** What this process has seen of the Lease (status --watch keeps watching through it). */
   private readonly observer = new LeaseObserver();
   private timer: NodeJS.Timeout | undefined;
@@ -69,7 +71,7 @@ export class Lease {
   constructor(
     cluster: Cluster,
     app: string,
-    identity: { holder: string; processes: LocalProcesses; job?: string },
+    identity: { holder: string; processes: LocalProcesses; job?: string; graceMs?: number },
     durationMs: number,
     fence: Fence,
   ) {
@@ -79,6 +81,7 @@ export class Lease {
     this.holder = identity.holder;
     this.processes = identity.processes;
     this.job = identity.job;
+    this.graceMs = identity.graceMs ?? 0;
     this.timing = leaseTiming(durationMs);
     this.clock = cluster.clock;
     this.fence = fence;
@@ -93,7 +96,7 @@ export class Lease {
   private judge(lease: V1Lease | undefined): LeaseInfo | undefined {
     const record = holderRecord(lease);
     const seen = this.observer.observe(record, this.clock.monotonic());
-    return judgeLease(record, seen, { owner: this.holder, processes: this.processes });
+    return judgeLease(record, seen, { owner: this.holder, processes: this.processes, graceMs: this.graceMs });
   }
 
   private spec(lease?: V1Lease): V1Lease {
@@ -132,7 +135,13 @@ export class Lease {
    * until it renews (live) or its Lease lapses.
    */
   async acquire(
-    options: { force?: boolean; signal?: AbortSignal; onWatch?: (info: LeaseInfo) => void } = {},
+    options: {
+      force?: boolean;
+      signal?: AbortSignal;
+      onWatch?: (info: LeaseInfo) => void;
+      /** Judge (watching a held Lease as acquire does) but write nothing: the guard's `hold`. */
+      observeOnly?: boolean;
+    } = {},
   ): Promise<Acquired> {
     for (let attempt = 0; attempt < 5; attempt++) {
       let current = await this.cluster.getLease(this.name);
@@ -150,6 +159,7 @@ export class Lease {
         info = watched.info;
         basis = "lapsed";
       }
+      if (options.observeOnly) return { tookOverFrom: info?.holder, basis: basis ?? "free" };
       const sent = this.fence.stamp();
       try {
         if (current) await this.cluster.replaceLease(this.spec(current));

@@ -5,6 +5,7 @@ import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { DecisionRecord } from "./decision-record.ts";
 import type { GateResult } from "./gate-result.ts";
 import type { RecordedPlan } from "./plan.ts";
+import type { RecordedSetup } from "./setup.ts";
 
 export type Phase =
   | "deploying" // first deploy straight to stable
@@ -60,6 +61,8 @@ export interface RolloutState {
   template?: V1PodTemplateSpec;
   /** What this rollout follows, resolved when it started (model/plan.ts); absent in records of an older grayctl. */
   plan?: RecordedPlan;
+  /** What a guard needs to act without grayctl.yaml (model/setup.ts, decision 041); absent in older records. */
+  setup?: RecordedSetup;
   /** Stable's pod template when the rollout started, restored by a rollback of an interrupted promotion. */
   previousTemplate?: V1PodTemplateSpec;
   /** What this release changes against what stable ran (decision 031); absent in older records. */

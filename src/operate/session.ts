@@ -35,6 +35,8 @@ export interface OperateOptions {
   callBudgetMs?: number;
   /** This machine and process, so a Lease held by a process here that is gone can be taken at once. */
   processes: LocalProcesses;
+  /** The guard's grace: a held Lease counts as lapsed only after its duration plus this, watched from here. */
+  leaseGraceMs?: number;
   clock?: Clock;
   /** The user's cancellation (SIGINT/SIGTERM). */
   signal: AbortSignal;
@@ -106,7 +108,7 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
   const lease = new Lease(
     cluster.withSignal(undefined),
     config.app,
-    { holder: options.owner, processes: options.processes, job: options.job },
+    { holder: options.owner, processes: options.processes, job: options.job, graceMs: options.leaseGraceMs },
     leaseMs,
     cluster.fence,
   );

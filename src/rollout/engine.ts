@@ -12,6 +12,7 @@ import { endRun, Interrupted, notBegun, recordActiveTime, rolledBack, uncancelle
 import { actAsOwner } from "./ownership.ts";
 import { deadlineLeft, durationsOf, stepsOf } from "./plan.ts";
 import { ensureServices, firstDeploy, promote, rollbackInFlight } from "./procedures.ts";
+import { setupOf } from "../model/setup.ts";
 import { planOf } from "../model/plan.ts";
 import { freshState, IN_FLIGHT, nextRevision, type RolloutState, type StoredState } from "../model/state.ts";
 import { canaryHeadline, firstDeployHeadline } from "./headline.ts";
@@ -202,6 +203,7 @@ async function start(
       actor: ctx.actor,
       owner: ctx.owner,
       plan: planOf(ctx.config, ctx.secrets),
+      setup: setupOf(ctx.config),
     },
     now,
   );

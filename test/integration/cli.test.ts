@@ -50,6 +50,7 @@ const SUBCOMMANDS = [
   "history",
   "promote",
   "resume",
+  "guard",
 ];
 
 test("every subcommand's --help shows the global flags and the exit codes", async () => {

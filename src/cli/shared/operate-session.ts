@@ -17,6 +17,7 @@ export function sessionFor(
     interrupt: (reason: unknown) => unknown;
   },
   wrapHttp?: (http: HttpLibrary) => HttpLibrary,
+  lease: { graceMs?: number } = {},
 ): OperateSession {
   const actor = actorFrom(ctx.env, ctx.globals.actor);
   const owner = ownerId(actor, process.pid);
@@ -33,6 +34,7 @@ export function sessionFor(
     userAgent: `grayctl (${owner})`,
     ...timeoutsFor(ctx.env),
     processes: localProcesses(process.pid),
+    leaseGraceMs: lease.graceMs,
     clock: clockFor(ctx.env),
     signal: ctx.signal,
     // The engine's requests stop on the user's signal: its next one is the route to stable.

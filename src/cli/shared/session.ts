@@ -41,6 +41,12 @@ export async function openSession(
       : loaded;
   ctx.config = config;
   ctx.secrets = (await cmd.loadConfig()).secrets;
+  await equipForEngine(cmd, ctx, config);
+  return { rollout: ctx, lease, abort };
+}
+
+/** The gates and the lifecycle (hooks, notify) the engine runs with, from `config` and the command's environment. */
+export async function equipForEngine(cmd: CommandContext, ctx: RolloutContext, config: Config): Promise<void> {
   ctx.gates = [
     new HealthGate(ctx.cluster, {
       path: config.analysis.healthz.path,
@@ -65,5 +71,4 @@ export async function openSession(
     actor: ctx.actor,
     signal: ctx.signal,
   });
-  return { rollout: ctx, lease, abort };
 }

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
         bridge: options.bridge,
         docker: options.docker ? {} : false,
         logDir,
+        volumeDir: join(dir, "pod-volumes"),
       });
       cleanups.push(() => agent.stop());
       await waitFor(`node ${nodeName} to be Ready`, 60_000, async () => {

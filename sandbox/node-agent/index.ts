@@ -4,10 +4,13 @@
 // has a real pod IP (the API server's pod proxy refuses loopback ones), and
 // reports their status. Needs root for the namespaces, veths and the bridge.
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { BackoffMs } from "../runtime/container.ts";
 import { DockerDriver } from "../runtime/docker-driver.ts";
 import type { ContainerDriver } from "../runtime/driver.ts";
 import { isLocalImage, ProcessDriver } from "../runtime/process-driver.ts";
+import { ApiPath } from "./api-path.ts";
 import { run } from "./host-command.ts";
 import { IpPool } from "./ip-pool.ts";
 import { KubeApi } from "./kube-api.ts";
@@ -24,6 +27,8 @@ export interface NodeAgentOptions {
   bridge: string; // bridge device name, e.g. "grayctl0"
   docker?: false | { socketPath?: string }; // non-sandbox.local images run on Docker when set
   logDir: string; // container logs (same naming as sandbox/runtime podLogPath)
+  /** Pods' ServiceAccount volumes (token, ca.crt, namespace), one directory per pod UID; root-only. */
+  volumeDir?: string;
   /** CrashLoopBackOff delays; kubelet's (10 s doubling to 5 min) unless set. */
   crashBackoffMs?: BackoffMs;
   /** Where the agent reports trouble (one line each); stderr unless set. */
@@ -77,6 +82,11 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<{ stop(
     throw new NodeAgentError(`bridge ${JSON.stringify(options.bridge)} is not an interface name (1–15 characters)`);
   const api = await KubeApi.fromKubeconfig(options.kubeconfigPath);
   await mkdir(options.logDir, { recursive: true });
+  const volumeDir = options.volumeDir ?? join(tmpdir(), `grayctl-node-${options.nodeName}-volumes`);
+  await mkdir(volumeDir, { recursive: true, mode: 0o700 });
+  const caPem = api.caPem;
+  if (!caPem)
+    throw new NodeAgentError(`${options.kubeconfigPath} names no cluster CA: pods could not check the API server`);
   const docker = options.docker
     ? new DockerDriver({ ...options.docker, labels: { [NODE_LABEL]: options.nodeName } })
     : undefined;
@@ -98,6 +108,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<{ stop(
     backoff: options.crashBackoffMs ?? KUBELET_BACKOFF,
     logDir: options.logDir,
     nodeIP: ips.cidr.gateway,
+    apiPath: new ApiPath(api.serverUrl),
+    serviceAccounts: { root: volumeDir, caPem },
     log,
   });
   let heartbeat: NodeHeartbeat | undefined;

@@ -46,6 +46,18 @@ export class KubeApi {
     this.base = base;
   }
 
+  /** The API server's address, as the kubeconfig names it. */
+  get serverUrl(): URL {
+    return new URL(this.server);
+  }
+
+  /** The cluster CA the kubeconfig trusts (what pods get as ca.crt), if it names one. */
+  get caPem(): string | undefined {
+    const ca = this.base.ca;
+    if (!ca) return undefined;
+    return (Array.isArray(ca) ? ca : [ca]).map((c) => c.toString()).join("\n");
+  }
+
   static async fromKubeconfig(path: string): Promise<KubeApi> {
     const config = new KubeConfig();
     config.loadFromFile(path);

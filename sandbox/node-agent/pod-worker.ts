@@ -6,12 +6,15 @@ import { type BackoffMs, ContainerRunner, type RestartPolicy } from "../runtime/
 import type { ContainerDriver, PodNetwork } from "../runtime/driver.ts";
 import { podLogPath } from "../runtime/pod-runner.ts";
 import { buildPodStatus } from "../runtime/pod-status.ts";
+import { type ApiPath, serviceEnvironment } from "./api-path.ts";
 import type { IpPool } from "./ip-pool.ts";
 import { isConflict, isNotFound, type KubeApi, type KubeObject } from "./kube-api.ts";
 import type { NodeNetwork, PodNames } from "./network.ts";
 import { apiTime } from "./node-object.ts";
 import { PodStatusWriter } from "./pod-status-writer.ts";
 import { preStopSleepMs } from "../runtime/lifecycle.ts";
+import { SERVICE_ACCOUNT_MOUNT, ServiceAccountVolume, wantsServiceAccount } from "./service-account.ts";
+import type { Server } from "node:net";
 
 export interface PodWorkerDeps {
   api: KubeApi;
@@ -22,6 +25,10 @@ export interface PodWorkerDeps {
   backoff: BackoffMs;
   logDir: string;
   nodeIP: string;
+  /** Opens the pod's path to the API server (the `kubernetes` Service address in its namespace). */
+  apiPath: ApiPath;
+  /** Where ServiceAccount volumes are written, and the CA they carry. */
+  serviceAccounts: { root: string; caPem: string };
   log(line: string): void;
 }
 
@@ -64,6 +71,9 @@ export class PodWorker {
   private readonly starting: Promise<void>;
   /** The Docker container whose namespace is the pod's (see network()). */
   private dockerOwner: { name: string; id: string } | undefined;
+  private serviceAccount: ServiceAccountVolume | undefined;
+  /** The pod's end of its path to the API server, in its namespace. */
+  private apiServer: Server | undefined;
 
   constructor(deps: PodWorkerDeps, pod: KubeObject, onDone: () => void) {
     this.deps = deps;
@@ -97,10 +107,29 @@ export class PodWorker {
   private async start(): Promise<void> {
     const specs: KubeObject[] = this.pod.spec?.containers ?? [];
     const dockerPod = specs.some((c) => this.deps.driverFor(c.image).docker);
+    // As the kubelet: no container starts before its ServiceAccount token is there.
+    while (wantsServiceAccount(this.pod) && !this.serviceAccount && !this.stopping) {
+      const volume = new ServiceAccountVolume(
+        this.deps.api,
+        this.pod,
+        this.deps.serviceAccounts.caPem,
+        this.deps.serviceAccounts.root,
+        this.deps.log,
+      );
+      try {
+        await volume.create();
+        this.serviceAccount = volume;
+      } catch (error) {
+        await volume.remove();
+        this.deps.log(`pod ${this.key}: its ServiceAccount token: ${(error as Error).message}`);
+        await sleep(RETRY_NETWORK_MS);
+      }
+    }
     // Local processes need the namespace before they start; a Docker pod's is wired when its container runs.
     while (!dockerPod && !this.networkReady && !this.stopping) {
       try {
         await this.deps.network.addPod(this.names, this.ip);
+        this.apiServer = await this.deps.apiPath.open(this.names.netns);
         this.networkReady = true;
       } catch (error) {
         this.deps.log(`pod ${this.key}: setting up its network: ${(error as Error).message}`);
@@ -115,7 +144,12 @@ export class PodWorker {
   private runContainer(spec: KubeObject): ContainerRunner {
     const ports: ContainerPort[] = spec.ports ?? [];
     // The demo app listens on PORT at HOST; in its own namespace it must listen on every address.
-    const env: Record<string, string> = { PORT: String(ports[0]?.containerPort ?? DEFAULT_PORT), HOST: "0.0.0.0" };
+    // The `kubernetes` Service's variables first (the kubelet's service links), then the container's own.
+    const env: Record<string, string> = {
+      ...serviceEnvironment(),
+      PORT: String(ports[0]?.containerPort ?? DEFAULT_PORT),
+      HOST: "0.0.0.0",
+    };
     for (const variable of spec.env ?? [])
       if (variable.value !== undefined) env[variable.name] = String(variable.value);
     const { metadata } = this.pod;
@@ -132,6 +166,9 @@ export class PodWorker {
         args: spec.args,
         logFile: podLogPath(this.deps.logDir, metadata.namespace, metadata.name, spec.name),
         network: this.network(),
+        mounts: this.serviceAccount
+          ? [{ hostPath: this.serviceAccount.dir, containerPath: SERVICE_ACCOUNT_MOUNT }]
+          : [],
       },
       (port) =>
         typeof port === "number" || /^\d+$/.test(port)
@@ -163,6 +200,9 @@ export class PodWorker {
         // Pid 0: the container has exited already; its restart will be wired.
         if (pid === 0 || this.stopping) return;
         await this.deps.network.attachPod(this.names, this.ip, pid);
+        // A restarted container has a new namespace: its API path is opened again there.
+        this.apiServer?.close();
+        this.apiServer = await this.deps.apiPath.open(this.names.netns);
         this.dockerOwner = { name, id };
         this.networkReady = true;
         this.writer.request();
@@ -262,6 +302,8 @@ export class PodWorker {
   private async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.apiServer?.close();
+    await this.serviceAccount?.remove();
     await this.deps.network.removePod(this.names);
     this.deps.ips.release(this.ip);
     this.onDone();

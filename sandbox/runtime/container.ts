@@ -2,6 +2,7 @@
 // restarts with exponential back-off (as restartPolicy says), stop. Its state
 // is kept in the shape of a Kubernetes ContainerStatus; the pod runner turns
 // changes into status writes.
+import { open } from "node:fs/promises";
 import type { ContainerDriver, ContainerLaunch, RunningContainer } from "./driver.ts";
 import { ImagePullError } from "./driver.ts";
 import { Prober, type ProbeSpec, type ResolvePort } from "./probes.ts";
@@ -14,7 +15,16 @@ export interface BackoffMs {
 type State =
   | { waiting: { reason: string; message?: string } }
   | { running: { startedAt: string } }
-  | { terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt: string; containerID?: string } };
+  | {
+      terminated: {
+        exitCode: number;
+        reason: string;
+        message?: string;
+        startedAt?: string;
+        finishedAt: string;
+        containerID?: string;
+      };
+    };
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 
@@ -30,6 +40,25 @@ export interface ContainerSpec {
   image: string;
   readinessProbe?: ProbeSpec;
   livenessProbe?: ProbeSpec;
+  terminationMessagePolicy?: string;
+}
+
+/** The kubelet's fallback message: the end of the log, at most 80 lines and 2048 bytes. */
+async function logTail(file: string): Promise<string | undefined> {
+  try {
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 2048);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString("utf8").split("\n").slice(-80).join("\n") || undefined;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 export class ContainerRunner {
@@ -133,9 +162,15 @@ export class ContainerRunner {
       if (this.stopped) return;
       // Kubelet reports started=false once the container is no longer running.
       this.started = false;
+      // FallbackToLogsOnError: a failed container's message is the end of its log (no termination-log file here).
+      const message =
+        exitCode !== 0 && this.spec.terminationMessagePolicy === "FallbackToLogsOnError" && this.launch.logFile
+          ? await logTail(this.launch.logFile)
+          : undefined;
       const terminated = {
         exitCode,
         reason: exitCode === 0 ? "Completed" : "Error",
+        ...(message ? { message } : {}),
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         ...(this.containerID ? { containerID: this.containerID } : {}),

@@ -78,7 +78,10 @@ export class DockerDriver implements ContainerDriver {
         [POD_LABEL]: `${launch.namespace}/${launch.podName}`,
         "sandbox.grayctl.dev/container": launch.containerName,
       },
-      HostConfig: { NetworkMode: launch.network?.dockerNetworkMode(launch.containerName) ?? "host" },
+      HostConfig: {
+        NetworkMode: launch.network?.dockerNetworkMode(launch.containerName) ?? "host",
+        Binds: (launch.mounts ?? []).map((m) => `${m.hostPath}:${m.containerPath}:ro`),
+      },
     });
     this.running.add(container);
     try {

@@ -13,6 +13,8 @@ export interface ContainerLaunch {
   logFile?: string;
   /** The pod's own network namespace (the node agent); unset = the host's network, as in the sandbox. */
   network?: PodNetwork;
+  /** Host directories the container sees read-only at containerPath (the node agent's ServiceAccount volume). */
+  mounts?: { hostPath: string; containerPath: string }[];
 }
 
 /**

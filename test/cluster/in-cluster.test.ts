@@ -2,11 +2,11 @@
 // issue 19, point 3): no kubeconfig, only what a kubelet gives a pod — a token
 // from the real TokenRequest API for the ServiceAccount of templates/rbac.yaml,
 // the cluster CA and the namespace at /var/run/secrets/kubernetes.io/serviceaccount,
-// and KUBERNETES_SERVICE_HOST/PORT. The project's node agent mounts no
-// ServiceAccount into its pods (its pods are demo-app processes), so grayctl runs
-// as a process of its own with that layout at the real path, in a mount
-// namespace of the test's own (`unshare --mount`, a tmpfs over /run), so no
-// other process on the machine sees it. Also here: a wrong CA named as a TLS
+// and KUBERNETES_SERVICE_HOST/PORT. Here grayctl runs as a process of the
+// test's own with that layout at the real path, in a mount namespace of its own
+// (`unshare --mount`, a tmpfs over /run), so no other process on the machine
+// sees it; in-cluster-pod.test.ts runs it in a real Pod, with the node agent
+// projecting the ServiceAccount (decision 039). Also here: a wrong CA named as a TLS
 // failure, and the expiry warning for a real short-lived token.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -16,6 +16,7 @@ import { after, before, test } from "node:test";
 import { type ApiTarget, apiCall, waitFor } from "../../cluster/api.ts";
 import {
   adminTarget,
+  appRbac,
   clusterKubeconfig,
   deleteNamespace,
   namespaceWithRole,
@@ -31,7 +32,7 @@ let dir: string;
 before(async () => {
   if (!ADMIN) throw new Error("GRAYCTL_TEST_CLUSTER is not set: run these through `npm run test:cluster`");
   admin = await adminTarget(ADMIN);
-  await namespaceWithRole(admin, ADMIN, NAMESPACE);
+  await namespaceWithRole(admin, ADMIN, NAMESPACE, await appRbac("shop"));
   // Process pods see the node's files: the configuration is read from here (no namespace in it).
   dir = await mkdtemp(join(tmpdir(), "grayctl-inpod-"));
   await mkdir(join(dir, "home"));

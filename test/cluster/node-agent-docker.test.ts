@@ -179,3 +179,53 @@ test("a registry image runs as a Docker container at a pod IP, keeps it across a
   });
   assert.deepEqual(leftovers, []);
 });
+
+test("a Docker pod has its ServiceAccount mounted read-only and reaches the API server at KUBERNETES_SERVICE_HOST/PORT", async () => {
+  // The agent wires a Docker pod's network after its container started (decision 039): try for a while.
+  // busybox's TLS cannot talk to the API server (handshake failure), so plain HTTP
+  // at the TLS port shows who answers: Go's TLS server names itself. That the
+  // mounted token authenticates is shown with grayctl in in-cluster-pod.test.ts.
+  const script = [
+    "SA=/var/run/secrets/kubernetes.io/serviceaccount",
+    "for i in 1 2 3 4 5 6 7 8 9 10; do",
+    "  answer=$(/bin/busybox printf 'GET / HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 5 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT)",
+    '  case "$answer" in *HTTPS*) break ;; esac',
+    "  /bin/busybox sleep 1",
+    "done",
+    'echo "$answer"',
+    'echo "namespace=$(/bin/busybox cat $SA/namespace) service=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"',
+    "/bin/busybox test -s $SA/token && /bin/busybox grep -q 'BEGIN CERTIFICATE' $SA/ca.crt && echo token-and-ca",
+    "/bin/busybox touch $SA/written 2>/dev/null && echo writable",
+    // A failed container's log comes back as its termination message (FallbackToLogsOnError).
+    "exit 3",
+  ].join("\n");
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "whoami", namespace: NAMESPACE },
+    spec: {
+      restartPolicy: "Never",
+      containers: [
+        {
+          name: "whoami",
+          image,
+          command: ["/bin/busybox", "sh", "-c", script],
+          env: [{ name: "PATH", value: "/bin" }],
+          terminationMessagePolicy: "FallbackToLogsOnError",
+        },
+      ],
+    },
+  };
+  await kubectl(["apply", "-f", "-"], JSON.stringify(pod));
+  const terminated = await eventually(
+    "the whoami container to end",
+    async () =>
+      (await getJson(["get", "pod", "whoami", "-n", NAMESPACE])).status.containerStatuses?.[0]?.state?.terminated,
+    90_000,
+  );
+  assert.equal(terminated.exitCode, 3, terminated.message);
+  assert.match(terminated.message, /Client sent an HTTP request to an HTTPS server/);
+  assert.match(terminated.message, /token-and-ca/);
+  assert.match(terminated.message, new RegExp(`namespace=${NAMESPACE} service=10\\.96\\.0\\.1:443`));
+  assert.doesNotMatch(terminated.message, /writable/);
+});

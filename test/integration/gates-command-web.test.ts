@@ -289,7 +289,10 @@ test("status --verbose shows the latest release's decision records", async () =>
   assert.match(status.stdout, /health \[health\]: passed/);
   const quiet = await app.grayctl(["status"], { env });
   assert.doesNotMatch(quiet.stdout, /decisions/);
-  const json = JSON.parse((await app.grayctl(["status", "-o", "json"], { env })).stdout.split("\n")[0]);
+  // The status event, not the first line: on the real control plane a warning comes first (its
+  // test tokens live 2 h, and a kubeconfig token expiring within a week is warned about, decision 036).
+  const lines = (await app.grayctl(["status", "-o", "json"], { env })).stdout.trim().split("\n");
+  const json = lines.map((line) => JSON.parse(line)).find((event) => event.decisions !== undefined);
   assert.equal(json.decisions.length, 4);
   assert.ok(!JSON.stringify(app.state()).includes(TOKEN));
 });

@@ -42,6 +42,8 @@ const SHARED_SUITES = [
   "operate-recorded-plan",
   // What a rollout says, with pods the real scheduler cannot place and the node cannot pull (issue 19.7).
   "rollout-output",
+  // The guard (issue 20): every pass as the ServiceAccount of the Role `grayctl guard install` writes.
+  "guard",
 ]
   .map((name) => `test/integration/${name}.test.ts`)
   // A router that applies weights late, through the real nginx under load (issue 12).

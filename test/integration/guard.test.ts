@@ -5,12 +5,14 @@
 // guards at once exactly one acts. The guard runs in an empty directory, so
 // all it knows comes from what the rollout recorded in the cluster.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parse } from "yaml";
 import { R } from "../../sandbox/resources.ts";
 import { type CliResult, jsonEvents, type RunningCli, runCli } from "../helpers/cli.ts";
+import { roleKubeconfig } from "../helpers/cluster-sandbox.ts";
 import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { type TrafficWatcher, watchTraffic } from "../helpers/traffic-watcher.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.ts";
@@ -36,6 +38,8 @@ let app: SandboxApp;
 let watcher: TrafficWatcher;
 let receiver: WebhookReceiver;
 let emptyDir: string;
+/** The guard's kubeconfig: on the real control plane, the ServiceAccount of the Role `guard install` writes. */
+let guardKubeconfig: string;
 const running: RunningCli[] = [];
 before(async () => {
   app = await startSandboxApp(CONFIG);
@@ -44,6 +48,23 @@ before(async () => {
   emptyDir = await mkdtemp(join(tmpdir(), "grayctl-guard-"));
   const first = await app.grayctl(["rollout", "--image", demoImage("v1")]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
+  guardKubeconfig = app.sandbox.kubeconfigPath;
+  if (app.onCluster) {
+    // The real authorizer judges every guard pass below against exactly that Role (the CronJob left out: no pod runs here).
+    const printed = await runCli(["-n", app.namespace, "guard", "install"]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const rbacYaml = printed.stdout
+      .split(/^---$/m)
+      .filter((doc) => !/^kind: CronJob$/m.test(doc))
+      .join("---\n");
+    const server = parse(await readFile(app.sandbox.kubeconfigPath, "utf8")).clusters[0].cluster.server;
+    guardKubeconfig = await roleKubeconfig(join(emptyDir, "guard.kubeconfig"), {
+      namespace: app.namespace,
+      rbacYaml,
+      serviceAccount: "grayctl-guard",
+      server,
+    });
+  }
 });
 after(async () => {
   // A failed assertion must not leave a stopped or running process behind.
@@ -72,7 +93,7 @@ const leaseHolder = () => store().get(R.leases, app.namespace, "shop-grayctl")?.
 /** One guard pass as a CronJob runs it: no grayctl.yaml, the namespace from -n, JSON output. */
 async function guard(extra: string[] = []): Promise<CliResult> {
   const result = await runCli(
-    ["--kubeconfig", app.sandbox.kubeconfigPath, "-n", app.namespace, "-o", "json", "guard", "--grace", "1s", ...extra],
+    ["--kubeconfig", guardKubeconfig, "-n", app.namespace, "-o", "json", "guard", "--grace", "1s", ...extra],
     { cwd: emptyDir, timeoutMs: 120_000, env: { GRAYCTL_ACTOR: "guard", GRAYCTL_CONFIG: undefined } },
   );
   return result;

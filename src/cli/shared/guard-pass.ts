@@ -5,6 +5,7 @@
 import { type Config, configSchema } from "../../config/schema.ts";
 import { ExitCode } from "../../errors.ts";
 import { createLifecycle } from "../../hooks/lifecycle.ts";
+import { permissionProblem } from "../../kube/errors.ts";
 import { MANAGED_BY } from "../../kube/names.ts";
 import { decodeState } from "../../kube/state-codec.ts";
 import { withPlan } from "../../model/plan.ts";
@@ -42,6 +43,15 @@ export async function runGuardPass(
         if (!needsOwner(state)) return { app, verdict: "idle", message: `${app}: nothing in flight`, exitCode: 0 };
         return await guardOne(cmd, app, state, options);
       } catch (error) {
+        // A permission the guard's Role lacks is named, exit 2 (as every command does), not a bug.
+        const denied = permissionProblem(error);
+        if (denied) {
+          const hint = denied.hint.replace(
+            /templates\/rbac\.yaml holds .*$/,
+            "The guard's Role is `grayctl guard install`'s (templates/guard.yaml).",
+          );
+          return { app, verdict: "idle", message: `${app}: ${denied.message}. ${hint}`, exitCode: ExitCode.usage };
+        }
         const exitCode = (error as { exitCode?: number }).exitCode ?? ExitCode.internal;
         return { app, verdict: "idle", message: `${app}: ${(error as Error).message}`, exitCode };
       }

@@ -42,6 +42,7 @@ const DEFAULT_GRACE_S = 30;
 /** The port a container is told to listen on (PORT) when its spec declares none. */
 const DEFAULT_PORT = 8080;
 const RETRY_NETWORK_MS = 5000;
+const RETRY_TOKEN_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,7 +123,8 @@ export class PodWorker {
       } catch (error) {
         await volume.remove();
         this.deps.log(`pod ${this.key}: its ServiceAccount token: ${(error as Error).message}`);
-        await sleep(RETRY_NETWORK_MS);
+        // Soon: the usual cause is the Node authorizer not yet knowing the pod is bound here.
+        await sleep(RETRY_TOKEN_MS);
       }
     }
     // Local processes need the namespace before they start; a Docker pod's is wired when its container runs.

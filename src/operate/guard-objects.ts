@@ -3,6 +3,8 @@
 // one pass on a schedule. templates/guard.yaml is this, for GitOps users (a
 // test keeps the two equal).
 export const GUARD_NAME = "grayctl-guard";
+/** The ConfigMap each guard pass writes its time into, for `status` (never read by the guard itself). */
+export const GUARD_RECORD = "grayctl-guard";
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 

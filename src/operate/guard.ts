@@ -67,7 +67,10 @@ export async function guardApp(session: GuardSession, state: RolloutState): Prom
   const who = previousOwner ?? "its owner";
   if (policy === "hold") {
     const message = `${app}: the rollout of ${state.image} is orphaned (${who} stopped renewing its Lease) at ${state.weight}% to canary; onOrphan: hold, so it is left as it is`;
-    await audit(ctx, { reason: "OrphanHeld", action: message, warning: true });
+    // The Event is a report, not a write of the rollout: sent without the Lease (unfenced).
+    const reporting = ctx.cluster.withSignal(undefined);
+    reporting.fence = undefined;
+    await audit({ ...ctx, cluster: reporting }, { reason: "OrphanHeld", action: message, warning: true });
     session.notify.transition("orphan-held", runInfo(ctx.config, state, "held", message));
     return result("held", message, { previousOwner });
   }

@@ -37,6 +37,13 @@ export function renderStatus(view: StatusView, options: { verbose?: boolean } = 
   }
   if (options.verbose) lines.push(...decisionLines(view.decisions));
   lines.push(`  lock: ${leaseText(view)}`);
+  if (view.guard) {
+    lines.push(
+      `  guard: last pass ${view.guard.lastPass} (${view.guard.agoSeconds}s ago by its clock); an orphaned rollout is ${{ rollback: "rolled back", resume: "resumed", hold: "held" }[view.guard.onOrphan] ?? view.guard.onOrphan} (onOrphan: ${view.guard.onOrphan})`,
+    );
+  } else if (view.orphaned) {
+    lines.push(`  guard: none has passed in namespace ${view.namespace} (\`grayctl guard install\` sets one up)`);
+  }
   if (view.unwatchedCanary) {
     lines.push(
       `  WARNING: the canary has ${weightText(view.canaryWeight ?? view.recordedWeight)} of the traffic and NOBODY is watching it: \`grayctl rollback\` sends it all to stable`,

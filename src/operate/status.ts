@@ -15,6 +15,7 @@ import { whyNotReady } from "../rollout/readiness.ts";
 import { explainReadiness, type PodReadiness } from "./readiness.ts";
 import { followRecordedPlan } from "../model/follow-plan.ts";
 import { IN_FLIGHT, type Phase, type RolloutState } from "../model/state.ts";
+import { GUARD_RECORD } from "./guard-objects.ts";
 import { splitImage, stableLineage } from "./lineage.ts";
 
 export interface TrackStatus {
@@ -82,6 +83,8 @@ export interface StatusView {
   /** Orphaned with traffic on the canary: nobody watches what that traffic meets (said loudly). */
   unwatchedCanary: boolean;
   currentRevision?: number;
+  /** `grayctl guard` in this namespace (decision 041): its last pass, by its clock; absent when none has passed. */
+  guard?: { lastPass: string; agoSeconds: number; onOrphan: string };
 }
 
 /** Reads everything in one pass; `lease` remembers what it saw, so repeated reads (--watch) can tell a lapsed Lease. */
@@ -91,17 +94,20 @@ export async function readStatus(
   options: { explainReadiness?: boolean } = {},
 ): Promise<StatusView> {
   const n = names(ctx.config.app);
-  const [stored, leaseInfo, stable, canary, canaryWeight, readiness] = await Promise.all([
+  const [stored, leaseInfo, stable, canary, canaryWeight, readiness, guardRecord] = await Promise.all([
     ctx.store.read(),
     lease.read(),
     ctx.cluster.getDeployment(n.stable),
     ctx.cluster.getDeployment(n.canary),
     ctx.router.currentCanaryWeight().catch(() => undefined),
     options.explainReadiness ? readReadiness(ctx) : undefined,
+    // Best effort: a Role that cannot read it only loses the guard line.
+    ctx.cluster.getConfigMap(GUARD_RECORD).catch(() => undefined),
   ]);
   // The steps of the rollout as it was started, not of the configuration as it is now (decision 025).
   const plan = stepsOf(followRecordedPlan(ctx.config, stored.state, (text) => warnOnce(ctx, text)));
-  return buildStatus({
+  const lastPass = guardRecord?.data?.lastPass;
+  const view = buildStatus({
     app: ctx.config.app,
     namespace: ctx.config.namespace,
     steps: plan,
@@ -116,6 +122,15 @@ export async function readStatus(
     readiness,
     now: ctx.clock.now(),
   });
+  if (lastPass && !Number.isNaN(Date.parse(lastPass))) {
+    view.guard = {
+      lastPass,
+      // The guard's clock against ours: shown, never judged.
+      agoSeconds: Math.round((ctx.clock.now() - Date.parse(lastPass)) / 1000),
+      onOrphan: stored.state?.setup?.onOrphan ?? ctx.config.rollout.onOrphan,
+    };
+  }
+  return view;
 }
 
 /** Pods explained per track at most (each may cost a probe through the pod proxy, 2 s at most). */

@@ -171,6 +171,25 @@ test("onOrphan: resume of a bad canary ends rolled back by its recorded gates", 
   assert.equal(canaryWeight(), 0);
 });
 
+test("onOrphan: hold reports the orphan, writes no Lease, leaves traffic; status shows the guard's last pass", async () => {
+  const killed = await rolloutStoppedAt25(demoImage("v3b"), "SIGKILL", ["--set", "rollout.onOrphan=hold"]);
+  await killed.done;
+  const holder = leaseHolder();
+  const pass = await guard();
+  assert.equal(pass.code, 0, pass.stderr + pass.stdout);
+  assert.equal(resultOf(pass).held, 1, pass.stdout);
+  assert.equal(canaryWeight(), 25);
+  assert.equal(leaseHolder(), holder, "hold takes no Lease");
+  assert.ok(eventReasons().includes("OrphanHeld"));
+  const status = await app.grayctl(["status"]);
+  assert.match(
+    status.stdout,
+    /guard: last pass \S+ \(-?\d+s ago by its clock\); an orphaned rollout is held \(onOrphan: hold\)/,
+  );
+  const rolledBack = await app.grayctl(["rollback", "--reason", "end of the hold test"]);
+  assert.equal(rolledBack.code, 0, rolledBack.stderr);
+});
+
 test("a live rollout is never touched: many guard passes, a slow API among them, 0 takeovers", async () => {
   // A long interval keeps the live rollout at 25 % while the guards look at it.
   // A 300 ms API needs a Lease longer than 2 s to renew in time: 6 s, still watched by every pass.

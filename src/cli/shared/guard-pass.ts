@@ -5,7 +5,10 @@
 import { type Config, configSchema } from "../../config/schema.ts";
 import { ExitCode } from "../../errors.ts";
 import { createLifecycle } from "../../hooks/lifecycle.ts";
-import { permissionProblem } from "../../kube/errors.ts";
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { Cluster } from "../../kube/cluster.ts";
+import { isAlreadyExists, isConflict, permissionProblem } from "../../kube/errors.ts";
+import { GUARD_RECORD } from "../../operate/guard-objects.ts";
 import { MANAGED_BY } from "../../kube/names.ts";
 import { decodeState } from "../../kube/state-codec.ts";
 import { withPlan } from "../../model/plan.ts";
@@ -57,6 +60,7 @@ export async function runGuardPass(
       }
     }),
   );
+  await recordPass(lister.ctx.cluster, cmd, namespace, results);
   for (const result of results) {
     const text = result.verdict === "idle" && result.exitCode === 0 ? undefined : `  ${result.message}`;
     if (result.exitCode !== 0) cmd.reporter.warn(result.message);
@@ -116,5 +120,25 @@ async function guardOne(
     return await guardApp({ ...session, notify, prepareResume: () => equipForEngine(cmd, session.ctx, config) }, state);
   } finally {
     await Promise.all([notify.settle(), session.ctx.lifecycle?.settle()]);
+  }
+}
+
+/** Leaves the pass's time in ConfigMap grayctl-guard for `status`; best effort, and no rollout's write (unfenced). */
+async function recordPass(cluster: Cluster, cmd: CommandContext, namespace: string, results: GuardResult[]) {
+  cluster.fence = undefined;
+  const body = (resourceVersion?: string): V1ConfigMap => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: GUARD_RECORD, namespace, labels: { ...MANAGED_BY }, resourceVersion },
+    data: { lastPass: cmd.now().toISOString(), apps: String(results.length) },
+  });
+  try {
+    const current = await cluster.getConfigMap(GUARD_RECORD);
+    if (current) await cluster.replaceConfigMap(body(current.metadata?.resourceVersion));
+    else await cluster.createConfigMap(body());
+  } catch (error) {
+    // Another guard's pass wrote it meanwhile (409), or the Role cannot: the pass itself stands.
+    if (!isConflict(error) && !isAlreadyExists(error))
+      cmd.reporter.warn(`could not record the pass in ConfigMap ${GUARD_RECORD}: ${(error as Error).message}`);
   }
 }

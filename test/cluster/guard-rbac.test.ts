@@ -123,3 +123,42 @@ test("with the whole Role the pass rolls the orphan back", async () => {
   ];
   assert.equal(Number(weight ?? 0), 0);
 });
+
+test("guard install --apply creates the objects through the real API server, and replaces them on a second run", async () => {
+  // A schedule that does not come round while the suite runs: the CronJob controller starts no guard pod here.
+  const apply = (image: string) =>
+    runCli(
+      [
+        "--kubeconfig",
+        clusterKubeconfig()!,
+        "-n",
+        app.namespace,
+        "guard",
+        "install",
+        "--apply",
+        "--schedule",
+        "0 0 1 1 *",
+        "--image",
+        image,
+      ],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
+  const first = await apply("registry.example/grayctl:1");
+  assert.equal(first.code, 0, first.stderr + first.stdout);
+  assert.match(first.stderr + first.stdout, /CronJob grayctl-guard (created|replaced)/);
+  const second = await apply("registry.example/grayctl:2");
+  assert.equal(second.code, 0, second.stderr + second.stdout);
+  for (const kind of ["ServiceAccount", "Role", "RoleBinding", "CronJob"])
+    assert.match(second.stderr + second.stdout, new RegExp(`${kind} grayctl-guard replaced`));
+  const kubectl = await import("node:child_process").then(({ execFileSync }) =>
+    execFileSync(
+      "kubectl",
+      ["--kubeconfig", clusterKubeconfig()!, "-n", app.namespace, "get", "cronjob", "grayctl-guard", "-o", "json"],
+      { encoding: "utf8" },
+    ),
+  );
+  const cron = JSON.parse(kubectl);
+  assert.equal(cron.spec.schedule, "0 0 1 1 *");
+  assert.equal(cron.spec.jobTemplate.spec.template.spec.containers[0].image, "registry.example/grayctl:2");
+  assert.equal(cron.spec.jobTemplate.spec.template.spec.serviceAccountName, "grayctl-guard");
+});

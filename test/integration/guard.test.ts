@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
 import { R } from "../../sandbox/resources.ts";
-import { type CliResult, jsonEvents, type RunningCli, runCli } from "../helpers/cli.ts";
+import { type CliResult, jsonEvents, type RunningCli, runCli, spawnCli } from "../helpers/cli.ts";
 import { roleKubeconfig } from "../helpers/cluster-sandbox.ts";
 import { demoImage, eventually, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 import { type TrafficWatcher, watchTraffic } from "../helpers/traffic-watcher.ts";
@@ -264,4 +264,39 @@ test("two guard passes at once: exactly one acts", async () => {
   assert.deepEqual(acted.sort(), [0, 1], passes.map((p) => p.stdout).join("\n"));
   assert.equal(app.history().filter((h) => h.outcome === "rolled-back" && h.image === demoImage("v6")).length, 1);
   assert.equal(canaryWeight(), 0);
+});
+
+test("guard --watch passes again every --interval: an orphan appearing later is rolled back, SIGTERM ends it with exit 0", async () => {
+  const watching = spawnCli(
+    [
+      "--kubeconfig",
+      guardKubeconfig,
+      "-n",
+      app.namespace,
+      "-o",
+      "json",
+      "guard",
+      "--grace",
+      "1s",
+      "--watch",
+      "--interval",
+      "1s",
+    ],
+    { cwd: emptyDir, env: { GRAYCTL_ACTOR: "guard", GRAYCTL_CONFIG: undefined } },
+  );
+  running.push(watching);
+  const killed = await rolloutStoppedAt25(demoImage("v7"), "SIGKILL");
+  await killed.done;
+  await eventually(
+    "the watching guard's rollback",
+    () => app.history().at(-1)?.image === demoImage("v7") && app.history().at(-1)?.outcome === "rolled-back",
+    60_000,
+  );
+  assert.equal(canaryWeight(), 0);
+  watching.kill("SIGTERM");
+  const ended = await watching.done;
+  assert.equal(ended.code, 0, ended.stderr + ended.stdout);
+  const results = jsonEvents(ended.stdout).filter((event) => event.type === "result");
+  assert.ok(results.length >= 2, `one result per pass: ${results.length}`);
+  assert.equal(results.filter((result) => result.rolledBack === 1).length, 1);
 });

@@ -24,8 +24,11 @@ export async function guardCommand(ctx: CommandContext, options: GuardOptions): 
   const namespace = await namespaceOf(ctx);
   const { runGuardPass } = await import("../shared/guard-pass.ts");
   let exitCode: number = ExitCode.ok;
+  // A pass is never cut short by the first SIGTERM (a pod being replaced): a rollback it started
+  // finishes, then the guard exits; a second signal stops it at once (the launcher).
+  const passCtx: CommandContext = { ...ctx, signal: new AbortController().signal };
   for (;;) {
-    exitCode = await runGuardPass(ctx, { namespace, graceMs, targets });
+    exitCode = await runGuardPass(passCtx, { namespace, graceMs, targets });
     if (!options.watch || ctx.signal.aborted) return exitCode;
     const { systemClock } = await import("../../kube/clock.ts");
     try {

@@ -17,7 +17,7 @@ export type AuditReason =
   | "RolledBack"
   | "Aborted"
   | "Superseded"
-  | "OrphanRolledBack"
+  | "OrphanTakenOver"
   | "OrphanResumed"
   | "OrphanHeld";
 

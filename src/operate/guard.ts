@@ -99,6 +99,13 @@ export async function guardApp(session: GuardSession, state: RolloutState): Prom
         exitCode: outcome.outcome === "superseded" ? outcome.exitCode : ExitCode.ok,
       });
     }
+    // Said while the Lease is held: once the rollback releases it, this process writes nothing more.
+    await audit(ctx, {
+      reason: "OrphanTakenOver",
+      action: `the guard took over the orphaned rollout of ${current.image} at step ${current.stepIndex + 1} to roll it back`,
+      why: reason,
+      warning: true,
+    });
     const outcome = await rollbackRelease(session, {
       mode: "rollback",
       wait: false,
@@ -107,7 +114,6 @@ export async function guardApp(session: GuardSession, state: RolloutState): Prom
     });
     if (outcome.outcome !== "rolled-back")
       return result("lost", `${app}: ${outcome.message}`, { outcome: outcome.outcome, exitCode: outcome.exitCode });
-    await audit(ctx, { reason: "OrphanRolledBack", action: outcome.message, why: reason, warning: true });
     session.notify.transition("orphan-rolled-back", runInfo(ctx.config, current, "rolled-back", outcome.message));
     return result("rolled-back", `${app}: ${outcome.message}`, { previousOwner, outcome: outcome.outcome });
   } finally {

@@ -18,6 +18,7 @@ const CAMPAIGNS: Record<string, () => Promise<(options: CampaignOptions) => Prom
   concurrency: async () => (await import("./concurrency.ts")).concurrencyCampaign,
   metrics: async () => (await import("./metrics.ts")).metricsCampaign,
   secrets: async () => (await import("./secrets.ts")).secretsCampaign,
+  orphan: async () => (await import("./orphan.ts")).orphanCampaign,
 };
 
 const { values } = parseArgs({

@@ -65,7 +65,7 @@ test("status leads with what runs now (stable's revision and image) and shows ev
   );
   assert.match(
     status.stdout,
-    /steps \(at step 1 of 2\):\n {4}⏸ 1\. 25%, then pause until `grayctl promote` {3}← here\n {6}2\. 100%\n/,
+    /steps \(at step 1 of 2, as recorded when the rollout started\):\n {4}⏸ 1\. 25%, then pause until `grayctl promote` {3}← here\n {6}2\. 100%\n/,
   );
 });
 
@@ -84,12 +84,15 @@ test("rollback says traffic is 100 % on stable the moment the router write lands
 test("status --verbose explains why a canary pod is not ready; abort also says traffic is on stable first", async () => {
   const rollout = app.spawn(["rollout", "--image", demoImage("v3-unhealthy")]);
   try {
-    const explained = await eventually("status --verbose to explain a canary pod that is not ready", async () => {
+    // The pod's own probe, asked now (v3-unhealthy answers it with 500). Waited for by that line: the
+    // previous test's canary pod may still be listed, terminating, and is explained as such first.
+    const explained = await eventually("status --verbose to explain the v3 canary pod that is not ready", async () => {
       const status = await app.grayctl(["status", "--verbose"]);
-      return /^ {4}pod shop-canary-\S+ not ready: .+$/m.exec(status.stdout)?.[0];
+      return /^ {4}pod shop-canary-\S+ not ready: .*container \S+ running, its readiness probe GET :\d+\/healthz answered HTTP 500.*$/m.exec(
+        status.stdout,
+      )?.[0];
     });
-    // The pod's own probe, asked now (v3-unhealthy answers it with 500).
-    assert.match(explained, /container \S+ running, its readiness probe GET :\d+\/healthz answered HTTP 500/);
+    assert.ok(explained);
     const plain = await app.grayctl(["status"]);
     assert.doesNotMatch(plain.stdout, /not ready:/, "only with --verbose");
   } finally {

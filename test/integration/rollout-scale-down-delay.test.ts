@@ -19,10 +19,12 @@ rollout:
   interval: 1s
   readyTimeout: 30s
   leaseDuration: 3s
-  scaleDownDelay: 5m
+  scaleDownDelay: 30s
 `;
 const WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
-const NO_DELAY = ["--set", "rollout.scaleDownDelay=0s"];
+// 30 s: long enough to interrupt or take over a process in its wait, short enough to sit through —
+// a rollback follows the plan recorded when the rollout started (issue 19.1, decision 025), so a
+// `--set rollout.scaleDownDelay=0s` on the command line would not shorten it.
 
 let app: SandboxApp;
 before(async () => {
@@ -54,7 +56,7 @@ test("Ctrl-C during the delay: traffic already on stable, the rollback recorded 
   assert.equal(app.state()?.phase, "rolling-back");
   assert.equal(canaryReplicas(), 1, "the interrupted wait scaled nothing down");
 
-  const finished = await app.grayctl(["rollback", ...NO_DELAY]);
+  const finished = await app.grayctl(["rollback"]);
   assert.equal(finished.code, 0, finished.stderr);
   assert.equal(app.state()?.phase, "rolled-back");
   assert.equal(canaryReplicas(), 0);
@@ -69,7 +71,7 @@ test("a takeover during the promotion's delay: the first process stops without w
     60_000,
   );
   assert.equal(canaryWeight(), "100");
-  const rollback = await app.grayctl(["rollback", "--force", ...NO_DELAY]);
+  const rollback = await app.grayctl(["rollback", "--force"]);
   assert.equal(rollback.code, 0, rollback.stderr);
   const first = await promoting.done;
   assert.equal(first.code, 3, first.stderr);

@@ -5,7 +5,7 @@
 // rebuilt from the record routes as the original did and follows its plan.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { configFromRecord } from "../../src/cli/commands/guard.ts";
+import { configFromRecord } from "../../src/cli/shared/guard-record.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { decodeState, encodeState } from "../../src/kube/state-codec.ts";
 import { planOf, withPlan } from "../../src/model/plan.ts";

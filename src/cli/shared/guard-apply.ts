@@ -1,11 +1,11 @@
 // `grayctl guard install --apply`: creates the guard's objects in the namespace,
 // or replaces them (a new schedule or image) when they exist.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { configSchema, type Config } from "../../config/schema.ts";
+import { type Config, configSchema } from "../../config/schema.ts";
 import { isNotFound } from "../../kube/errors.ts";
 import { guardObjects } from "../../operate/guard-objects.ts";
-import { namespaceOf } from "../commands/guard.ts";
 import type { CommandContext } from "../context.ts";
+import { namespaceOf } from "./guard-record.ts";
 import { sessionFor } from "./operate-session.ts";
 
 export async function applyGuardObjects(

@@ -2,21 +2,22 @@
 // ConfigMap records a rollout that needs an owner is judged (in parallel: each
 // may watch its Lease for up to its duration plus the grace) and, when
 // orphaned, given its recorded onOrphan policy (operate/guard.ts).
+
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { type Config, configSchema } from "../../config/schema.ts";
 import { ExitCode } from "../../errors.ts";
 import { createLifecycle } from "../../hooks/lifecycle.ts";
-import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { Cluster } from "../../kube/cluster.ts";
 import { isAlreadyExists, isConflict, permissionProblem } from "../../kube/errors.ts";
-import { GUARD_RECORD } from "../../operate/guard-objects.ts";
 import { MANAGED_BY } from "../../kube/names.ts";
 import { decodeState } from "../../kube/state-codec.ts";
 import { withPlan } from "../../model/plan.ts";
 import type { RolloutState } from "../../model/state.ts";
 import { type GuardResult, guardApp, needsOwner } from "../../operate/guard.ts";
+import { GUARD_RECORD } from "../../operate/guard-objects.ts";
 import { Interrupted } from "../../rollout/engine.ts";
-import { configFromRecord } from "../commands/guard.ts";
 import type { CommandContext } from "../context.ts";
+import { configFromRecord } from "./guard-record.ts";
 import { sessionFor } from "./operate-session.ts";
 import { equipForEngine } from "./session.ts";
 

@@ -266,6 +266,13 @@ test("the per-app read-only Role: plan and status of its app work; another app's
   const reader: ApiTarget = { ...admin, token };
   assert.equal(await statusOf(reader, "GET", `${cm}/shop-grayctl`), 200);
   assert.equal(await statusOf(reader, "GET", cm), 403, "no list of the namespace's ConfigMaps");
+  // A job that only looks (a pull request's plan) reads no other ConfigMap and no Secret (issue 23).
+  const other = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "team-config" }, data: { key: "value" } };
+  assert.equal(await statusOf(admin, "POST", cm, other), 201);
+  assert.equal(await statusOf(reader, "GET", `${cm}/team-config`), 403, "another ConfigMap, by name");
+  const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "team-secret" }, stringData: { key: "value" } };
+  assert.equal(await statusOf(admin, "POST", `/api/v1/namespaces/${namespace}/secrets`, secret), 201);
+  assert.equal(await statusOf(reader, "GET", `/api/v1/namespaces/${namespace}/secrets/team-secret`), 403, "a Secret");
   assert.equal(await statusOf(reader, "GET", `${leases}/other-grayctl`), 403, "another app's Lease");
   assert.equal(await statusOf(reader, "GET", leases), 403, "no list of the namespace's Leases");
 });

@@ -6,6 +6,7 @@
 // grayctl.yaml, cannot move a canary's traffic back to an earlier step.
 // Credentials are not part of the plan: they stay in the configuration and its
 // environment and are joined to the recorded gates when the rollout continues.
+import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
 
 export type PlannedRollout = Pick<
@@ -154,12 +155,22 @@ function compare(recorded: unknown, configured: unknown, path: string[], found: 
     for (const key of [...keys].sort()) compare(recorded[key], configured[key], [...path, key], found);
     return;
   }
+  // "60s" and "1m" are one duration written two ways: not a difference worth a warning.
+  if (sameDuration(recorded, configured)) return;
   // Lists (steps, checks) are compared whole: a step moved is the list changed.
   if ((JSON.stringify(unmasked(recorded, configured)) ?? "none") === (JSON.stringify(configured) ?? "none")) return;
   const was = JSON.stringify(recorded) ?? "none";
   const now = JSON.stringify(remasked(configured, recorded)) ?? "none";
   const name = path.join(".");
   found.push(was.length + now.length <= 120 ? `${name} (recorded ${was}, configured ${now})` : name);
+}
+
+/** Both durations with a unit ("60s", "1m"), of the same length; a bare number or any other text is compared as written. */
+function sameDuration(recorded: unknown, configured: unknown): boolean {
+  const asDuration = (value: unknown) =>
+    typeof value === "string" && /^\s*\d.*[a-z]\s*$/.test(value) ? parseDuration(value) : undefined;
+  const was = asDuration(recorded);
+  return was !== undefined && was === asDuration(configured);
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -92,6 +92,16 @@ test("the same configuration: no warning; nothing in flight or a new rollout: th
   assert.equal(warnings.length, 0);
 });
 
+test("one duration written two ways (60s, 1m) is no difference; another duration or other text is", () => {
+  const sixtySeconds = config({ rollout: { interval: "60s", scaleDownDelay: "30s" } });
+  const oneMinute = config({ rollout: { interval: "1m", scaleDownDelay: "0.5m" } });
+  assert.deepEqual(planDifferences(planOf(sixtySeconds), planOf(oneMinute)), []);
+  const twoMinutes = config({ rollout: { interval: "2m", scaleDownDelay: "30s" } });
+  assert.deepEqual(planDifferences(planOf(sixtySeconds), planOf(twoMinutes)), [
+    'rollout.interval (recorded "60s", configured "2m")',
+  ]);
+});
+
 test("an older record without a plan continues with the configuration, said in a warning", () => {
   const warnings: string[] = [];
   const { plan: _plan, ...older } = paused;

@@ -212,6 +212,19 @@ export async function writeAdminKubeconfig(path: string, namespace: string): Pro
 }
 
 /**
+ * On the real cluster: grants the suite's ServiceAccount another app's per-app Role in
+ * its namespace (templates/rbac.yaml names each app's state ConfigMap and Lease), for
+ * suites that run grayctl for several apps in one namespace.
+ */
+export async function grantAppRole(namespace: string, app: string): Promise<void> {
+  const child = execFile("kubectl", ["--kubeconfig", clusterKubeconfig()!, "-n", namespace, "apply", "-f", "-"]);
+  child.stdin?.end(await appRbac(app));
+  await new Promise<void>((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+  );
+}
+
+/**
  * On the real cluster: applies `rbacYaml` in an existing namespace as admin and
  * writes a kubeconfig for its ServiceAccount `serviceAccount`, pointed at
  * `server` (the suite's recording proxy), so the real authorizer judges that Role.

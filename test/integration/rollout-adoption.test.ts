@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { R } from "../../sandbox/resources.ts";
+import { grantAppRole } from "../helpers/cluster-sandbox.ts";
 import { demoImage, type SandboxApp, startSandboxApp } from "../helpers/sandbox-app.ts";
 
 const config = (app: string, namespace: string) => `app: ${app}
@@ -34,8 +35,14 @@ after(() => app.stop());
 
 const store = () => app.sandbox.store;
 
-/** Runs grayctl for another app in the same namespace. */
+const granted = new Set<string>();
+
+/** Runs grayctl for another app in the same namespace (on the real cluster, with that app's per-app Role too). */
 async function grayctlFor(name: string, args: string[]) {
+  if (app.onCluster && !granted.has(name)) {
+    await grantAppRole(app.namespace, name);
+    granted.add(name);
+  }
   const path = join(app.dir, `${name}.yaml`);
   await writeFile(path, config(name, app.namespace));
   return app.grayctl(["--config", path, ...args]);

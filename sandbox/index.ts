@@ -56,6 +56,9 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** How long one part of the sandbox may take to stop (pods get killGraceMs, nginx 5 s). */
+const STOP_DEADLINE_MS = 30_000;
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const store = new Store();
   for (const name of ["default", ...(options.namespaces ?? [])]) {
@@ -69,15 +72,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const faults = new Faults(options.faults ?? [], options.faultSeed);
   const token = options.token ?? `sandbox-${randomBytes(12).toString("hex")}`;
-  const stops: (() => Promise<void>)[] = [];
+  const stops: { part: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    // Each part gets a deadline: a part that never finishes stopping must not hold a
+    // test file (and CI) forever; it is named so the hang can be found.
+    for (const { part, stop } of stops.reverse()) {
+      const finished = await Promise.race([
+        stop().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS, false).unref()),
+      ]);
+      if (!finished)
+        console.error(`sandbox: stopping the ${part} took longer than ${STOP_DEADLINE_MS / 1000} s; going on`);
+    }
     stops.length = 0;
   };
   try {
     // One temp dir for what the caller did not place: the kubeconfig and the pod logs.
     const dir = await mkdtemp(join(tmpdir(), "grayctl-sandbox-"));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    stops.push({ part: "temp dir", stop: () => rm(dir, { recursive: true, force: true }) });
     const workloadsOptions =
       options.workloads === false ? undefined : { logDir: join(dir, "logs"), ...options.workloads };
     if (workloadsOptions?.logDir) await mkdir(workloadsOptions.logDir, { recursive: true });
@@ -89,13 +104,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       logDir: workloadsOptions?.logDir,
       onRequest: options.onRequest,
     });
-    stops.push(api.stop);
+    stops.push({ part: "API server", stop: api.stop });
     const kubeconfigPath = options.kubeconfigPath ?? join(dir, "kubeconfig");
     await writeKubeconfig(kubeconfigPath, { server: api.url, token });
     if (workloadsOptions) {
       const { startWorkloads } = await import("./workloads.ts");
       const workloads = await startWorkloads(store, workloadsOptions);
-      stops.push(() => workloads.stop());
+      stops.push({ part: "pod runtime", stop: () => workloads.stop() });
     }
     let frontDoorUrl: string | undefined;
     let nginxUrl: string | undefined;
@@ -103,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.traffic !== false) {
       const { startTraffic } = await import("./traffic/index.ts");
       const traffic = await startTraffic(store, options.traffic ?? {});
-      stops.push(() => traffic.stop());
+      stops.push({ part: "traffic (front door, nginx)", stop: () => traffic.stop() });
       frontDoorUrl = traffic.url;
       nginxUrl = traffic.nginxUrl;
       trafficSettled = (timeoutMs) => traffic.settled(timeoutMs);

@@ -38,7 +38,15 @@ export async function startWorkloads(store: Store, options: WorkloadsOptions = {
   return {
     async stop() {
       controllers.stop();
-      await runtime.close();
+      // The runtime stops each pod with its grace; if one never reports back, the
+      // drivers' close below still kills every process it started, so no pod
+      // outlives the sandbox and the stop returns.
+      const graceMs = options.killGraceMs ?? 3000;
+      const closed = await Promise.race([
+        runtime.close().then(() => true),
+        new Promise<false>((resolve) => setTimeout(resolve, graceMs + 10_000, false).unref()),
+      ]);
+      if (!closed) console.error(`sandbox: pods still stopping after ${graceMs + 10_000} ms; killing their processes`);
       await processes.close();
       await docker?.close();
     },

@@ -4,7 +4,8 @@
 // or the real control plane when GRAYCTL_TEST_CLUSTER names its admin
 // kubeconfig; `--cluster` starts one (as test:cluster does: root, and
 // scripts/cluster-build.sh first) and stops it afterwards.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { runWithDeadline } from "./run-with-deadline.mjs";
 import { startCluster } from "./start-cluster.mjs";
 
 async function main() {
@@ -35,11 +36,7 @@ async function main() {
   }
   const env = { ...process.env, GRAYCTL_TEST: "1" };
   if (kubeconfig) env.GRAYCTL_TEST_CLUSTER = kubeconfig;
-  const campaigns = spawn(process.execPath, ["test/chaos/run.ts", ...forwarded], { stdio: "inherit", env });
-  const stop = () => campaigns.kill("SIGTERM");
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  const code = await new Promise((resolve) => campaigns.once("exit", (c) => resolve(c ?? 1)));
+  const code = await runWithDeadline("test:chaos", ["test/chaos/run.ts", ...forwarded], { env, deadlineMinutes: 25 });
   await cluster?.stop();
   return code;
 }

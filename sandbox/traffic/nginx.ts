@@ -120,7 +120,7 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
 
   await writeConfig();
   try {
-    await run(binary, ["-t", ...args]);
+    await run(binary, ["-t", ...args], { timeout: 10_000 });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") throw new Error(`${MISSING_NGINX_HINT} (looked for ${binary})`);
@@ -180,7 +180,7 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
   const apply = async (view?: RoutingView) => {
     if (exited || !(await writeConfig(view))) return;
     try {
-      await run(binary, ["-t", ...args]);
+      await run(binary, ["-t", ...args], { timeout: 10_000 });
     } catch (error) {
       throw new Error(`nginx rejected config version ${version}: ${(error as { stderr?: string }).stderr ?? error}`);
     }
@@ -220,6 +220,9 @@ export async function startNginx(state: TrafficState, options: NginxOptions & { 
     stop: async () => {
       unsubscribe();
       for (const later of lagging) clearTimeout(later);
+      clearTimeout(timer);
+      // A reload in flight must finish before its directory goes (else nginx -t fails on it).
+      await Promise.race([applying.catch(() => {}), timeLimit(5000)]);
       await stop();
     },
   };

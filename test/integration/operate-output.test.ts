@@ -1,6 +1,6 @@
 // What the operating commands say, and in what order, as a person (or a script)
 // reads it: NO_COLOR on a real terminal, status leading with what runs now and
-// the step list, rollback's "traffic is 100 % on stable" before its waits,
+// the step list, rollback's "traffic is 100% on stable" before its waits,
 // status --verbose on a canary that never gets ready, and history once per revision.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -72,11 +72,11 @@ test("status leads with what runs now (stable's revision and image) and shows ev
 /** The diagnostic lines (stderr) with their timestamps taken off. */
 const messages = (stderr: string) => stderr.split("\n").map((line) => line.replace(/^\S+Z \w+\s+/, ""));
 
-test("rollback says traffic is 100 % on stable the moment the router write lands, then the scale-down wait on a line of its own", async () => {
+test("rollback says traffic is 100% on stable the moment the router write lands, then the scale-down wait on a line of its own", async () => {
   const rollback = await app.grayctl(["rollback", "--reason", "test"]);
   assert.match(rollback.stdout, /rolled back revision 2/, rollback.stderr);
   const said = messages(rollback.stderr);
-  const stable = said.findIndex((line) => /^traffic is 100 % on stable \(\d+ ms after start\)$/.test(line));
+  const stable = said.findIndex((line) => /^traffic is 100% on stable \(\d+ ms after start\)$/.test(line));
   const waiting = said.findIndex((line) => /^waiting 1s \(rollout\.scaleDownDelay\)/.test(line));
   assert.ok(stable >= 0 && waiting > stable, rollback.stderr);
 });
@@ -97,7 +97,7 @@ test("status --verbose explains why a canary pod is not ready; abort also says t
     assert.doesNotMatch(plain.stdout, /not ready:/, "only with --verbose");
   } finally {
     const abort = await app.grayctl(["abort", "--reason", "never ready"]);
-    assert.match(messages(abort.stderr).join("\n"), /^traffic is 100 % on stable/m, abort.stderr);
+    assert.match(messages(abort.stderr).join("\n"), /^traffic is 100% on stable/m, abort.stderr);
     await rollout.done;
   }
 });
@@ -125,5 +125,5 @@ test("a rollback with nothing to undo says nothing about traffic: it never moved
   const again = await app.grayctl(["rollback"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /already rolled back/);
-  assert.doesNotMatch(again.stderr, /traffic is 100 %/);
+  assert.doesNotMatch(again.stderr, /traffic is 100%/);
 });

@@ -58,7 +58,7 @@ export async function runUndo(
       ctx.reporter.event(
         "traffic-on-stable",
         { app: config.app, namespace: config.namespace, afterMs: stableAfterMs },
-        `traffic is 100 % on stable (${stableAfterMs} ms after start)`,
+        `traffic is 100% on stable (${stableAfterMs} ms after start)`,
       );
     },
   });

@@ -102,10 +102,13 @@ export async function rollbackRelease(session: OperateSession, request: Rollback
   });
 }
 
+/** The recorded plan's fields a rollback acts on: a difference elsewhere is not its business. */
+const ROLLBACK_USES = ["rollout.progressDeadline", "rollout.scaleDownDelay"] as const;
+
 async function undoInFlight(session: OperateSession, state: RolloutState, request: RollbackRequest): Promise<Outcome> {
   const { ctx } = session;
   // Its deadline and scale-down delay are the rollout's own, as recorded when it started (decision 025).
-  ctx.config = followRecordedPlan(ctx.config, state, (text) => ctx.reporter.warn(text));
+  ctx.config = followRecordedPlan(ctx.config, state, (text) => ctx.reporter.warn(text), ROLLBACK_USES);
   if (state.phase === "deploying") {
     throw new UsageError(
       `the first deploy of ${ctx.config.app} (${state.image}) is in flight or was interrupted; there is no earlier release to roll back to`,

@@ -134,3 +134,27 @@ test("a record from an older grayctl (no plan) continues with the file's steps, 
   assert.match(promoted.stderr, /was recorded without its plan/);
   assert.match(promoted.stderr, /step 3\/5 \(25%\) is below the canary's 50%: skipped/);
 });
+
+test("rollback names only the recorded fields it acts on: edited steps are not its business, an edited progressDeadline is", async () => {
+  await pausedAt50(demoImage("v5"));
+  const quiet = await app.grayctl(["rollback"]);
+  assert.equal(quiet.code, 0, quiet.stderr + quiet.stdout);
+  assert.doesNotMatch(
+    quiet.stderr,
+    /differs from the plan recorded/,
+    "the --set steps are not the rollback's business",
+  );
+
+  await pausedAt50(demoImage("v6"));
+  const original = await readFile(app.configPath, "utf8");
+  await writeFile(app.configPath, original.replace("interval: 1s", "interval: 1s\n  progressDeadline: 7m"));
+  const named = await app.grayctl(["rollback"]);
+  await writeFile(app.configPath, original);
+  assert.equal(named.code, 0, named.stderr + named.stdout);
+  assert.match(
+    named.stderr,
+    /differs from the plan recorded .*: rollout\.progressDeadline \(recorded "[^"]+", configured "7m"\)\./,
+  );
+  assert.doesNotMatch(named.stderr, /rollout\.steps/);
+  assert.equal(app.history().at(-1)?.outcome, "rolled-back");
+});

@@ -136,12 +136,17 @@ test("a kubeconfig for the real API server with a CA that did not sign its certi
   assert.doesNotMatch(result.stderr, /fetch failed|internal error/);
 });
 
-test("a real TokenRequest token that expires within the week: status warns, naming the user, the context and the date", async () => {
-  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } };
+/** `grayctl status` as user ci-bot (context prod) with a real TokenRequest token of `seconds`. */
+async function statusWithTokenOf(seconds: number) {
+  const request = {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds: seconds },
+  };
   const answer = await apiCall(admin, "POST", `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/grayctl/token`, request);
   assert.equal(answer.status, 201, answer.body);
   const { token: shortLived, expirationTimestamp } = JSON.parse(answer.body).status;
-  const path = join(dir, "short.yaml");
+  const path = join(dir, `token-${seconds}.yaml`);
   await writeFile(
     path,
     stringify({
@@ -164,7 +169,19 @@ test("a real TokenRequest token that expires within the week: status warns, nami
     timeoutMs: 60_000,
   });
   assert.equal(result.code, 0, result.stderr);
-  const expiry = new Date(expirationTimestamp).toISOString().replace(/\.\d{3}Z$/, "Z");
-  assert.match(result.stderr, new RegExp(`the token of user "ci-bot" \\(context "prod"\\) expires on ${expiry}`));
   for (const part of shortLived.split(".")) assert.ok(!(result.stderr + result.stdout).includes(part));
+  return { result, expiry: new Date(expirationTimestamp).toISOString().replace(/\.\d{3}Z$/, "Z") };
+}
+
+test("real TokenRequest tokens minted for the job: 1 h is not warned about; 10 min left warns, naming the user, the context and the date", async () => {
+  // Short-lived by design (lifetime from iat to exp under a day): warned only with under 30 min left (decision 036).
+  const hour = await statusWithTokenOf(3600);
+  assert.doesNotMatch(hour.result.stderr, /the token of user/);
+  const tenMinutes = await statusWithTokenOf(600);
+  assert.match(
+    tenMinutes.result.stderr,
+    new RegExp(
+      `the token of user "ci-bot" \\(context "prod"\\) expires on ${tenMinutes.expiry} \\(in \\d+ minutes\\): a command running past it`,
+    ),
+  );
 });

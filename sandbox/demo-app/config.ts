@@ -1,7 +1,8 @@
 // What the demo app does, decided by its image reference and its environment.
 // The tag carries faults as suffixes (`v3-err20-slow800`) so that a test can
 // deploy "a bad version" just by naming it; env vars override the tag so that a
-// pod spec can tune one pod without a new image.
+// pod spec can tune one pod without a new image. `label.status` makes it count
+// requests by a `status` label as podinfo does, instead of `code`.
 import { createHash } from "node:crypto";
 
 /** A demo-app image by digest, as grayctl deploys it: sandbox.local/demo-app:TAG@sha256:… (the digest is made up from the tag). */
@@ -19,7 +20,11 @@ export interface DemoAppConfig {
   unhealthy: boolean;
   /** Exit non-zero after this many seconds; undefined = never. */
   crashAfterS?: number;
+  /** The label of http_requests_total holding the status code; undefined = `code`. */
+  statusLabel?: string;
 }
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Tag of an image reference, or the digest prefix when it is pinned by digest only. */
 export function versionOfImage(image: string): string {
@@ -38,9 +43,11 @@ export function configFromTag(tag: string): DemoAppConfig {
     const err = /^err(\d+(?:\.\d+)?)$/.exec(part);
     const slow = /^slow(\d+)$/.exec(part);
     const crash = /^crash(\d+(?:\.\d+)?)$/.exec(part);
+    const label = /^label\.(.+)$/.exec(part);
     if (err) config.errorRate = Math.min(1, Number(err[1]) / 100);
     else if (slow) config.latencyMs = Number(slow[1]);
     else if (crash) config.crashAfterS = Number(crash[1]);
+    else if (label && LABEL_NAME.test(label[1])) config.statusLabel = label[1];
     else if (part === "unhealthy") config.unhealthy = true;
   }
   return config;
@@ -69,5 +76,10 @@ export function demoAppConfig(env: Record<string, string | undefined>): DemoAppC
   if (env.HEALTHZ_FAIL !== undefined) config.unhealthy = env.HEALTHZ_FAIL === "1" || env.HEALTHZ_FAIL === "true";
   const crashAfterS = numberFrom(env, "CRASH_AFTER_S");
   if (crashAfterS !== undefined) config.crashAfterS = crashAfterS;
+  if (env.STATUS_LABEL) {
+    if (!LABEL_NAME.test(env.STATUS_LABEL))
+      throw new Error(`STATUS_LABEL=${JSON.stringify(env.STATUS_LABEL)} is not a Prometheus label name`);
+    config.statusLabel = env.STATUS_LABEL;
+  }
   return config;
 }

@@ -1,5 +1,6 @@
 // Prometheus text exposition of the two series grayctl's metric gates read:
 // a request counter by status code and a latency histogram, both for `GET /`.
+// The status code's label is `code` unless told otherwise (podinfo: `status`).
 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -11,6 +12,12 @@ export class RequestMetrics {
   private readonly bucketCounts = DURATION_BUCKETS.map(() => 0);
   private sum = 0;
   private count = 0;
+
+  private readonly statusLabel: string;
+
+  constructor(statusLabel = "code") {
+    this.statusLabel = statusLabel;
+  }
 
   observe(code: number, seconds: number): void {
     const key = String(code);
@@ -24,7 +31,7 @@ export class RequestMetrics {
 
   render(): string {
     const lines = ["# HELP http_requests_total Requests to / by status code.", "# TYPE http_requests_total counter"];
-    for (const [code, value] of this.byCode) lines.push(`http_requests_total{code="${code}"} ${value}`);
+    for (const [code, value] of this.byCode) lines.push(`http_requests_total{${this.statusLabel}="${code}"} ${value}`);
     lines.push(
       "# HELP http_request_duration_seconds Latency of requests to /.",
       "# TYPE http_request_duration_seconds histogram",

@@ -11,7 +11,7 @@ const config = demoAppConfig(process.env);
 const port = Number(process.env.PORT);
 const host = process.env.HOST || "127.0.0.1";
 if (!Number.isInteger(port) || port <= 0) throw new Error(`PORT=${JSON.stringify(process.env.PORT)} is not a port`);
-const metrics = new RequestMetrics();
+const metrics = new RequestMetrics(config.statusLabel);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Set by SIGTERM: answer what is in flight, on connections that then close. */
 let draining = false;

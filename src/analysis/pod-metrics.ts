@@ -11,6 +11,7 @@
 
 import { type Bucket, histogramQuantile } from "./histogram.ts";
 import { parseMetricsText, parseNumber, type Sample, seriesKey } from "./metrics-text.ts";
+import { emptyTally, type RequestTally, STATUS_LABELS, tallyRequests } from "./status-label.ts";
 import type { GateContext, PodRef } from "./types.ts";
 import { mapLimited } from "../util/map-limited.ts";
 
@@ -29,6 +30,8 @@ export interface Snapshot {
 export interface TrackWindow {
   requests: number;
   errors: number;
+  /** Which status labels told errors apart, and the requests no status label could classify. */
+  status: RequestTally;
   /** Latency observations and the summed bucket deltas. */
   observations: number;
   buckets: Bucket[];
@@ -40,13 +43,14 @@ export interface TrackWindow {
 export interface MetricNames {
   requests: string;
   duration: string;
-  codeLabel: string;
+  /** The labels that may hold the HTTP status, tried in order (status-label.ts). */
+  statusLabels: readonly string[];
 }
 
 export const defaultMetricNames: MetricNames = {
   requests: "http_requests_total",
   duration: "http_request_duration_seconds",
-  codeLabel: "code",
+  statusLabels: STATUS_LABELS,
 };
 
 const podKey = (pod: PodRef) => `${pod.namespace}/${pod.name}`;
@@ -100,6 +104,7 @@ export function trackWindow(
   const window: TrackWindow = {
     requests: 0,
     errors: 0,
+    status: emptyTally(),
     observations: 0,
     buckets: [],
     p99: Number.NaN,
@@ -115,8 +120,7 @@ export function trackWindow(
     if (restarted) window.restartedPods.push(pod.name);
     for (const sample of deltas) {
       if (sample.name === names.requests) {
-        window.requests += sample.value;
-        if (/^5\d\d$/.test(sample.labels[names.codeLabel] ?? "")) window.errors += sample.value;
+        tallyRequests(window.status, [sample], names.statusLabels);
       } else if (sample.name === `${names.duration}_count`) {
         window.observations += sample.value;
       } else if (sample.name === `${names.duration}_bucket`) {
@@ -125,6 +129,8 @@ export function trackWindow(
       }
     }
   }
+  window.requests = window.status.requests;
+  window.errors = window.status.errors;
   window.buckets = [...bucketTotals].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   window.p99 = histogramQuantile(0.99, window.buckets);
   return window;

@@ -9,13 +9,21 @@ import { inconclusive, kindOf, STATISTIC, stableMemory, windowMs } from "./gate-
 import type { PrometheusClient, PromSample } from "./prometheus.ts";
 import { builtinQueries, renderQuery } from "./promql.ts";
 import type { MetricCheck, MetricsSettings } from "./settings.ts";
+import {
+  emptyTally,
+  labelsUsed,
+  type RequestTally,
+  tallyRequests,
+  unlabelledReason,
+  withLabel,
+} from "./status-label.ts";
 import type { Gate, GateContext, GateResult, GateSource } from "./types.ts";
 
 type Track = "canary" | "stable";
 type Fetched<T> = { ok: true; value: T } | { ok: false; why: string };
 
 export function createPrometheusGates(settings: MetricsSettings, client: PrometheusClient): Gate[] {
-  const queries = builtinQueries(settings.prometheus?.labels);
+  const queries = builtinQueries(settings.prometheus?.labels, settings.statusLabel);
   const memory = stableMemory(settings);
 
   function render(template: string, ctx: GateContext, track: Track) {
@@ -35,7 +43,7 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
   function source(check: MetricCheck, ctx: GateContext): GateSource {
     const kind = kindOf(check);
     const template =
-      kind === "error-rate" ? queries.requestsByCode : kind === "latency-p99" ? queries.latencyP99 : check.query;
+      kind === "error-rate" ? queries.requestsByStatus : kind === "latency-p99" ? queries.latencyP99 : check.query;
     const rendered = template ? render(template, ctx, "canary") : undefined;
     const query = rendered?.ok ? rendered.query : template;
     return { kind: "prometheus", query, statistic: STATISTIC[kind] };
@@ -48,20 +56,12 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
     return result.ok ? { ok: true, value: result.samples } : result;
   }
 
-  async function counts(ctx: GateContext, track: Track): Promise<Fetched<TrackCounts | null>> {
-    const result = await run(queries.requestsByCode, ctx, track);
+  /** Requests and 5xx by status label; null when the track has no series at all. */
+  async function counts(ctx: GateContext, track: Track): Promise<Fetched<RequestTally | null>> {
+    const result = await run(queries.requestsByStatus, ctx, track);
     if (!result.ok) return result;
     if (result.value.length === 0) return { ok: true, value: null };
-    let requests = 0;
-    let errors = 0;
-    for (const sample of result.value) {
-      const code = sample.labels[queries.codeLabel];
-      // Without the code label every request would look like a success.
-      if (code === undefined) return { ok: false, why: `http_requests_total has no "${queries.codeLabel}" label` };
-      requests += sample.value;
-      if (/^5\d\d$/.test(code)) errors += sample.value;
-    }
-    return { ok: true, value: { requests, errors } };
+    return { ok: true, value: tallyRequests(emptyTally(), result.value, queries.statusLabels) };
   }
 
   async function latency(ctx: GateContext, track: Track): Promise<Fetched<LatencySample | null>> {
@@ -75,18 +75,30 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
     return { ok: true, value: { p99: p99.value[0]?.value ?? null, count: total.value[0].value } };
   }
 
-  async function evaluate(check: MetricCheck, ctx: GateContext): Promise<GateResult> {
+  async function errorRate(
+    check: MetricCheck,
+    ctx: GateContext,
+  ): Promise<{ result: GateResult; statusLabel?: string }> {
+    const gate = check.name;
+    const [canary, stable] = await Promise.all([counts(ctx, "canary"), counts(ctx, "stable")]);
+    if (!canary.ok) return { result: inconclusive(gate, `canary: ${canary.why}`) };
+    if (!stable.ok) return { result: inconclusive(gate, `stable: ${stable.why}`) };
+    const tallies = { canary: canary.value ?? emptyTally(), stable: stable.value ?? emptyTally() };
+    const unlabelled = unlabelledReason(tallies, "http_requests_total", settings.statusLabel);
+    if (unlabelled) return { result: inconclusive(gate, unlabelled) };
+    const statusLabel = labelsUsed(tallies.canary, tallies.stable);
+    const only = (tally: RequestTally | null): TrackCounts | null =>
+      tally && { requests: tally.requests, errors: tally.errors };
+    const stableBaseline = memory.recall(ctx);
+    memory.remember(ctx, only(stable.value));
+    const rule = { max: check.max, minRequests: settings.minRequests };
+    const input = { canary: only(canary.value), stable: only(stable.value), stableBaseline };
+    return { result: withLabel(decideErrorRate(gate, input, rule), statusLabel), statusLabel };
+  }
+
+  async function latencyOrCustom(check: MetricCheck, ctx: GateContext): Promise<GateResult> {
     const gate = check.name;
     const kind = kindOf(check);
-    if (kind === "error-rate") {
-      const [canary, stable] = await Promise.all([counts(ctx, "canary"), counts(ctx, "stable")]);
-      if (!canary.ok) return inconclusive(gate, `canary: ${canary.why}`);
-      if (!stable.ok) return inconclusive(gate, `stable: ${stable.why}`);
-      const stableBaseline = memory.recall(ctx);
-      memory.remember(ctx, stable.value);
-      const rule = { max: check.max, minRequests: settings.minRequests };
-      return decideErrorRate(gate, { canary: canary.value, stable: stable.value, stableBaseline }, rule);
-    }
     if (kind === "latency-p99") {
       const [canary, stable] = await Promise.all([latency(ctx, "canary"), latency(ctx, "stable")]);
       if (!canary.ok) return inconclusive(gate, `canary: ${canary.why}`);
@@ -104,6 +116,10 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
 
   return settings.checks.map((check) => ({
     name: check.name,
-    evaluate: async (ctx: GateContext) => ({ ...(await evaluate(check, ctx)), source: source(check, ctx) }),
+    evaluate: async (ctx: GateContext) => {
+      if (kindOf(check) !== "error-rate") return { ...(await latencyOrCustom(check, ctx)), source: source(check, ctx) };
+      const { result, statusLabel } = await errorRate(check, ctx);
+      return { ...result, source: statusLabel ? { ...source(check, ctx), statusLabel } : source(check, ctx) };
+    },
   }));
 }

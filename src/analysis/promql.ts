@@ -5,6 +5,7 @@
 // template writes `app="{{app}}"` or `pod=~"{{pods}}"`.
 
 import { defaultLabels, type SelectorLabels } from "./settings.ts";
+import { statusCandidates } from "./status-label.ts";
 import { fillTemplate, type Rendered } from "./template.ts";
 
 export interface TemplateVars {
@@ -47,14 +48,22 @@ function trackSelector(labels: SelectorLabels): string {
   return `${labels.namespace}="{{namespace}}",${labels.app}="{{app}}",${labels.track}="{{track}}"`;
 }
 
-/** Built-in templates. error-rate asks for counts by status code (increase, not rate) so the rule sees how much traffic there was. */
-export function builtinQueries(partial: Partial<SelectorLabels> = {}) {
+/**
+ * Built-in templates. error-rate asks for counts by status (increase, not
+ * rate) so the rule sees how much traffic there was. Without a configured
+ * status label it groups by every common name at once: a series keeps the ones
+ * it carries (absent labels are dropped from the result), so one query finds
+ * whichever the app uses, and a series with none comes back without any
+ * (decision 043).
+ */
+export function builtinQueries(partial: Partial<SelectorLabels> = {}, statusLabel?: string) {
   const labels = { ...defaultLabels, ...partial };
   const selector = trackSelector(labels);
+  const statusLabels = statusCandidates(statusLabel);
   return {
-    requestsByCode: `sum by (${labels.code}) (increase(http_requests_total{${selector}}[{{window}}]))`,
+    requestsByStatus: `sum by (${statusLabels.join(", ")}) (increase(http_requests_total{${selector}}[{{window}}]))`,
     latencyP99: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${selector}}[{{window}}])))`,
     latencyCount: `sum(increase(http_request_duration_seconds_count{${selector}}[{{window}}]))`,
-    codeLabel: labels.code,
+    statusLabels,
   };
 }

@@ -49,6 +49,7 @@ export function decisionRecord(result: GateResult, ctx: GateContext): DecisionRe
     gate: result.gate,
     source: source?.kind ?? "unknown",
     ...(source?.query ? { query: clip(source.query) } : {}),
+    ...(source?.statusLabel ? { statusLabel: source.statusLabel } : {}),
     step: ctx.step + 1,
     weight: ctx.weight,
     window: { start: ctx.windowStart.toISOString(), end: ctx.windowEnd.toISOString(), seconds },

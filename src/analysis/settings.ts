@@ -16,7 +16,7 @@ export interface PrometheusSettings {
   deadlineMs?: number;
   /** Optional: GET puts the query in the URL; POST (default) sends it as a form. */
   method?: "GET" | "POST";
-  /** Optional: label names that select a pod's series (defaults: namespace, app, track, pod, code). */
+  /** Optional: label names that select a track's series (defaults: namespace, app, track). */
   labels?: Partial<SelectorLabels>;
 }
 
@@ -24,16 +24,12 @@ export interface SelectorLabels {
   namespace: string;
   app: string;
   track: string;
-  pod: string;
-  code: string;
 }
 
 export const defaultLabels: SelectorLabels = {
   namespace: "namespace",
   app: "app",
   track: "track",
-  pod: "pod",
-  code: "code",
 };
 
 export interface MetricCheck {
@@ -47,6 +43,8 @@ export interface MetricCheck {
 export interface MetricsSettings {
   provider: "prometheus" | "pods";
   prometheus?: PrometheusSettings;
+  /** Optional: the request counter's label holding the HTTP status; unset → the common names in order (status-label.ts). */
+  statusLabel?: string;
   /** Requests a track must serve in a window before a verdict; fewer → inconclusive. */
   minRequests: number;
   checks: MetricCheck[];

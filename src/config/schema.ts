@@ -164,6 +164,11 @@ const check = z.strictObject({
   max: z.number().optional(),
 });
 
+// Label names go into PromQL unquoted: only what Prometheus accepts as a label name.
+const labelName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a Prometheus label name: letters, digits and '_', e.g. status_code");
+
 const metrics = z
   .strictObject({
     provider: z.enum(["prometheus", "pods"]).default("prometheus"),
@@ -175,8 +180,23 @@ const metrics = z
         password: z.string().optional(),
         headers: z.record(z.string(), z.string()).optional(),
         timeout: duration("5m").default("5s"),
+        labels: z
+          .strictObject({
+            namespace: labelName.optional(),
+            app: labelName.optional(),
+            track: labelName.optional(),
+          })
+          .optional()
+          .describe(
+            "Label names that select a track's series in the built-in queries (defaults: namespace, app, track). The status label is analysis.metrics.statusLabel.",
+          ),
       })
       .optional(),
+    statusLabel: labelName
+      .optional()
+      .describe(
+        "The request counter's label holding the HTTP status (both providers). Unset: the first of code, status, status_code, http_status, http_response_status_code that a series carries.",
+      ),
     minRequests: z.int().min(1).default(50),
     checks: z.array(check).default([{ name: "error-rate", max: 0.01 }]),
   })

@@ -38,6 +38,7 @@ const decisionRecord = z.looseObject({
   gate: z.string(),
   source: z.string(),
   query: z.string().optional(),
+  statusLabel: z.string().optional(),
   step: z.number(),
   weight: z.number(),
   window: z.looseObject({ start: z.string(), end: z.string(), seconds: z.number() }),

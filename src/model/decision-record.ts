@@ -8,6 +8,8 @@ export interface DecisionRecord {
   source: string;
   /** The rendered query, URL or command line (never headers or credentials). */
   query?: string;
+  /** error-rate: the request counter's label(s) that told 5xx apart, e.g. "status". */
+  statusLabel?: string;
   /** 1-based step and the canary's weight during the window. */
   step: number;
   weight: number;

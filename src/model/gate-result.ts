@@ -10,6 +10,8 @@ export interface GateSource {
   /** The rendered query, URL or command line: never headers or credentials. */
   query?: string;
   statistic: string;
+  /** error-rate: the label(s) of the request counter that told 5xx apart, e.g. "status". */
+  statusLabel?: string;
 }
 
 type Common = { gate: string; values?: GateValues; source?: GateSource };

@@ -30,19 +30,25 @@ export function plannedGates(config: Config, image: string, now: Date): PlannedG
   gates.push(...checkGates(config, image, now));
   const metrics = config.analysis.metrics;
   if (!metrics) return gates;
-  const builtin = builtinQueries();
+  const builtin = builtinQueries(metrics.prometheus?.labels, metrics.statusLabel);
   for (const check of metrics.checks) {
     const bounds = [check.min !== undefined && `min ${check.min}`, check.max !== undefined && `max ${check.max}`]
       .filter(Boolean)
       .join(", ");
-    const rule = `canary compared with stable over each ${formatDuration(intervalMs)} window, ${bounds}; fewer than ${metrics.minRequests} requests is inconclusive`;
+    const counted =
+      check.name === "error-rate" && !check.query
+        ? metrics.statusLabel
+          ? `; 5xx by the label ${metrics.statusLabel}`
+          : `; 5xx by the first of ${builtin.statusLabels.join(", ")} a series carries`
+        : "";
+    const rule = `canary compared with stable over each ${formatDuration(intervalMs)} window, ${bounds}; fewer than ${metrics.minRequests} requests is inconclusive${counted}`;
     if (metrics.provider === "pods") {
       gates.push({ gate: check.name, rule: `${rule} (from the pods' own /metrics through the pod proxy)` });
       continue;
     }
     const template =
       check.name === "error-rate"
-        ? builtin.requestsByCode
+        ? builtin.requestsByStatus
         : check.name === "latency-p99"
           ? builtin.latencyP99
           : (check.query ?? "");

@@ -126,6 +126,7 @@ function decisionLines(records: readonly DecisionRecord[]): string[] {
       `    step ${record.step} (${record.weight}%) ${time(record.window.start)}–${time(record.window.end)} (${record.window.seconds}s) ${record.gate} [${record.source}]: ${record.verdict}`,
     );
     if (record.query) lines.push(`      query: ${record.query.replace(/\s*\n\s*/g, " ")}`);
+    if (record.statusLabel) lines.push(`      5xx by status label: ${record.statusLabel}`);
     const seen = [
       Object.keys(record.canary).length ? `canary ${numbers(record.canary)}` : "",
       Object.keys(record.stable).length ? `stable ${numbers(record.stable)}` : "",

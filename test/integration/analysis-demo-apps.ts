@@ -22,7 +22,7 @@ export const realClock: AnalysisClock = {
 export async function startDemoApp(
   name: string,
   track: "canary" | "stable",
-  env: { ERROR_RATE?: string; LATENCY_MS?: string; VERSION?: string },
+  env: { ERROR_RATE?: string; LATENCY_MS?: string; VERSION?: string; STATUS_LABEL?: string },
   port?: number,
 ): Promise<DemoApp> {
   const listenPort = port ?? (await freePort());

@@ -2,6 +2,9 @@
 // demo-app processes through file_sd targets labelled namespace/app/track/pod,
 // exactly as the sandbox labels its pods. A missing Prometheus fails the test
 // with the install script's name (scripts/real-parts.sh); it is never skipped.
+// Two pairs count requests by other labels than `code` (issue 21): podinfo's
+// `status`, found without configuration, and `response_code`, which no common
+// name matches — inconclusive until analysis.metrics.statusLabel names it.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,17 +21,27 @@ const scenarios = {
   good: { ERROR_RATE: "0" },
   errors: { ERROR_RATE: "0.2" },
   slow: { ERROR_RATE: "0", LATENCY_MS: "800" },
+  podinfo: { ERROR_RATE: "0.2", STATUS_LABEL: "status" },
+  unlabelled: { ERROR_RATE: "0.2", STATUS_LABEL: "response_code" },
 } as const;
 type Scenario = keyof typeof scenarios;
+/** Stable counts by the same label as its canary. */
+const stableEnv = (scenario: Scenario) => {
+  const { STATUS_LABEL } = scenarios[scenario] as { STATUS_LABEL?: string };
+  return STATUS_LABEL ? { ERROR_RATE: "0", STATUS_LABEL } : { ERROR_RATE: "0" };
+};
 
 const apps: { stable: DemoApp; canary: DemoApp; scenario: Scenario }[] = [];
 let prometheus: RunningPrometheus | undefined;
 let dir: string;
 const results = new Map<Scenario, Record<string, GateResult>>();
+/** The `response_code` pair judged with analysis.metrics.statusLabel: response_code. */
+let configuredResult: GateResult;
 
-function settings(url: string): MetricsSettings {
+function settings(url: string, statusLabel?: string): MetricsSettings {
   return {
     provider: "prometheus",
+    statusLabel,
     prometheus: { url, timeoutMs: 2000, deadlineMs: 4000 },
     minRequests: 50,
     intervalMs: 60_000,
@@ -54,8 +67,8 @@ function context(scenario: Scenario, windowStart: Date, windowEnd: Date): GateCo
   };
 }
 
-async function evaluateAll(url: string, ctx: GateContext): Promise<Record<string, GateResult>> {
-  const gates = createMetricGates(settings(url), { clock: realClock, scrapePod: scrapeDirect });
+async function evaluateAll(url: string, ctx: GateContext, statusLabel?: string): Promise<Record<string, GateResult>> {
+  const gates = createMetricGates(settings(url, statusLabel), { clock: realClock, scrapePod: scrapeDirect });
   const evaluated = await Promise.all(gates.map((gate) => gate.evaluate(ctx)));
   return Object.fromEntries(evaluated.map((result) => [result.gate, result]));
 }
@@ -64,7 +77,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "grayctl-analysis-prom-"));
   for (const scenario of Object.keys(scenarios) as Scenario[]) {
     const [stable, canary] = await Promise.all([
-      startDemoApp(`checkout-${scenario}-stable-1`, "stable", { ERROR_RATE: "0" }),
+      startDemoApp(`checkout-${scenario}-stable-1`, "stable", stableEnv(scenario)),
       startDemoApp(`checkout-${scenario}-canary-1`, "canary", scenarios[scenario]),
     ]);
     apps.push({ stable, canary, scenario });
@@ -106,6 +119,8 @@ before(async () => {
   for (const scenario of Object.keys(scenarios) as Scenario[]) {
     results.set(scenario, await evaluateAll(prometheus.url, context(scenario, windowStart, windowEnd)));
   }
+  const configured = await evaluateAll(prometheus.url, context("unlabelled", windowStart, windowEnd), "response_code");
+  configuredResult = configured["error-rate"];
 });
 
 after(async () => {
@@ -135,6 +150,35 @@ test("ERROR_RATE=0.2 fails error-rate with counts in the reason", () => {
   assert.equal(result.result, "failed", JSON.stringify(result));
   if (result.result === "failed")
     assert.match(result.reason, /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\), p/);
+});
+
+test("requests counted by `status` (podinfo): found without configuration, 20 % errors fail error-rate, the label named", () => {
+  const result = results.get("podinfo")!["error-rate"];
+  assert.equal(result.result, "failed", JSON.stringify(result));
+  if (result.result === "failed") {
+    assert.match(result.reason, /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\), p/);
+    assert.match(result.reason, /\(5xx by status label "status"\)$/);
+  }
+  assert.equal(result.source?.statusLabel, "status");
+  assert.match(
+    result.source?.query ?? "",
+    /^sum by \(code, status, status_code, http_status, http_response_status_code\) /,
+  );
+});
+
+test("requests counted by an unknown label are inconclusive, never a pass; configured, the same counts fail", () => {
+  const result = results.get("unlabelled")!["error-rate"];
+  assert.equal(result.result, "inconclusive", JSON.stringify(result));
+  if (result.result === "inconclusive") {
+    assert.match(
+      result.why,
+      /^error-rate: canary: \d+ requests in http_requests_total series without any of the status labels "code", "status", "status_code", "http_status", "http_response_status_code"/,
+    );
+    assert.match(result.why, /set analysis\.metrics\.statusLabel/);
+  }
+  assert.equal(configuredResult.result, "failed", JSON.stringify(configuredResult));
+  assert.equal(configuredResult.source?.statusLabel, "response_code");
+  assert.match(configuredResult.source?.query ?? "", /^sum by \(response_code\) /);
 });
 
 test("LATENCY_MS=800 fails latency-p99", () => {

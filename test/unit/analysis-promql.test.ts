@@ -38,20 +38,25 @@ test("no pods renders a regex that matches nothing rather than everything", () =
   assert.equal(promDuration(200), "1s");
 });
 
-test("built-ins: counts by code over the window; p99 per track; label names configurable", () => {
+test("built-ins: counts by every common status label at once; p99 per track", () => {
   const q = builtinQueries();
-  const rendered = renderQuery(q.requestsByCode, vars);
+  const rendered = renderQuery(q.requestsByStatus, vars);
   assert.ok(rendered.ok);
   if (rendered.ok) {
     assert.equal(
       rendered.query,
-      'sum by (code) (increase(http_requests_total{namespace="shop",app="checkout",track="canary"}[46s]))',
+      'sum by (code, status, status_code, http_status, http_response_status_code) (increase(http_requests_total{namespace="shop",app="checkout",track="canary"}[46s]))',
     );
   }
+  assert.deepEqual(q.statusLabels, ["code", "status", "status_code", "http_status", "http_response_status_code"]);
   assert.match(
     q.latencyP99,
     /^histogram_quantile\(0\.99, sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/,
   );
-  const custom = builtinQueries({ app: "app_kubernetes_io_name", code: "status" });
-  assert.match(custom.requestsByCode, /^sum by \(status\) .*app_kubernetes_io_name="\{\{app\}\}"/);
+});
+
+test("built-ins: a configured status label is the only one grouped by and looked at", () => {
+  const custom = builtinQueries({ app: "app_kubernetes_io_name" }, "response_code");
+  assert.match(custom.requestsByStatus, /^sum by \(response_code\) .*app_kubernetes_io_name="\{\{app\}\}"/);
+  assert.deepEqual(custom.statusLabels, ["response_code"]);
 });

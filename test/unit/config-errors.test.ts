@@ -91,3 +91,23 @@ rollout:
   assert.equal(config.rollout.interval, "1h");
   assert.equal(config.namespace, "2048-team");
 });
+
+test("analysis.metrics.statusLabel and prometheus.labels (docs/analysis.md) are accepted and reach the gates' settings", async () => {
+  const { metricsSettings } = await import("../../src/cli/shared/metric-gates.ts");
+  const yaml = `app: checkout
+analysis:
+  metrics:
+    statusLabel: http_response_status_code
+    prometheus:
+      url: http://prometheus:9090
+      labels: { app: service_name, namespace: k8s_namespace_name }
+`;
+  const settings = metricsSettings(parseConfig(yaml, options()).config);
+  assert.equal(settings?.statusLabel, "http_response_status_code");
+  assert.deepEqual(settings?.prometheus?.labels, { app: "service_name", namespace: "k8s_namespace_name" });
+  assert.equal(
+    metricsSettings(parseConfig("app: checkout\nanalysis:\n  metrics: { provider: pods }\n", options()).config)
+      ?.statusLabel,
+    undefined,
+  );
+});

@@ -39,3 +39,11 @@ test("env overrides the tag", () => {
   assert.throws(() => demoAppConfig({ ERROR_RATE: "2" }), /between 0 and 1/);
   assert.throws(() => demoAppConfig({ LATENCY_MS: "soon" }), /LATENCY_MS/);
 });
+
+test("label.NAME counts requests by that label, as podinfo counts by status; STATUS_LABEL overrides", () => {
+  assert.equal(configFromTag("v2-err20-label.status").statusLabel, "status");
+  assert.equal(configFromTag("v2-err20-label.status").errorRate, 0.2);
+  assert.equal(configFromTag("v2").statusLabel, undefined, "code by default");
+  assert.equal(demoAppConfig({ VERSION: "v1-label.status", STATUS_LABEL: "http_status" }).statusLabel, "http_status");
+  assert.throws(() => demoAppConfig({ STATUS_LABEL: "a-b" }), /STATUS_LABEL/);
+});

@@ -68,6 +68,15 @@ test("err20 answers about 20 % of 500 requests with 500", async () => {
   assert.equal(metric(metrics, 'http_requests_total{code="200"}'), 500 - errors);
 });
 
+test("label.status counts requests by `status`, as podinfo does", async () => {
+  const { url } = await startApp({ IMAGE: "sandbox.local/demo-app:v2-label.status" });
+  await (await fetch(url)).text();
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.equal(metric(metrics, 'http_requests_total{status="200"}'), 1);
+  assert.equal(metric(metrics, 'http_requests_total{status="500"}'), 0);
+  assert.doesNotMatch(metrics, /code=/);
+});
+
 test("slow800 adds latency, and LATENCY_MS overrides it", async () => {
   const { url } = await startApp({ IMAGE: "sandbox.local/demo-app:v3-slow300" });
   let begin = performance.now();

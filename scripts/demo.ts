@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "../sandbox/index.ts";
 import { R } from "../sandbox/resources.ts";
-import { type LoadTally, startLoad } from "../sandbox/traffic/paced-load.ts";
+import { startLoad } from "../sandbox/traffic/paced-load.ts";
 import { demoImageRef } from "../sandbox/demo-app/config.ts";
 import { type DemoOutput, demoOutput } from "./demo/output.ts";
 import { runGrayctl } from "./demo/run-grayctl.ts";
@@ -60,16 +60,7 @@ const ROLLOUTS = [
   { version: "v3", tag: "v3-err20", expect: "rolled-back", about: "answers 20 % of requests with 500" },
 ] as const;
 
-export interface RolloutResult {
-  version: string;
-  image: string;
-  expected: string;
-  outcome: string;
-  reason?: string;
-  exitCode: number | null;
-  revision?: number;
-  users: Pick<LoadTally, "sent" | "versions" | "appErrors" | "routingErrors" | "failed">;
-}
+import type { RolloutResult } from "./demo/output.ts";
 
 function parse(argv: string[]): "text" | "json" {
   const { values } = parseArgs({

@@ -2,7 +2,19 @@
 // closing table; with --output json, one JSON object per line (grayctl's events
 // passed through as they come), the last line the result of every rollout.
 import { colorLevel, makeChalk } from "../../src/output/colors.ts";
-import type { RolloutResult } from "../demo.ts";
+import type { LoadTally } from "../../sandbox/traffic/paced-load.ts";
+
+/** One demo rollout as it ended, with what its users saw. */
+export interface RolloutResult {
+  version: string;
+  image: string;
+  expected: string;
+  outcome: string;
+  reason?: string;
+  exitCode: number | null;
+  revision?: number;
+  users: Pick<LoadTally, "sent" | "versions" | "appErrors" | "routingErrors" | "failed">;
+}
 
 export interface DemoOutput {
   json: boolean;

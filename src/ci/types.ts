@@ -1,24 +1,7 @@
-// What a CI integration sees of a command (the reporter's calls, in order) and
-// what it may do (write to the job log and to files, every byte redacted).
-import type { Fields } from "../output/types.ts";
+// The CI integrations plug into the reporter through the interfaces output/
+// defines (output/ci-plug.ts), so output/ never imports ci/.
 
-export interface CiIo {
-  /** A line in the job log (stderr, where the runners parse workflow commands too). */
-  log(line: string): void;
-  /** Appends to a file; a file that cannot be written is a warning, never a failed command. */
-  append(path: string, text: string): void;
-  /** Writes a file whole, replacing what was there (its directory created if need be). */
-  write(path: string, text: string): void;
-  now(): Date;
-}
-
-export interface CiIntegration {
-  progressStarted(kind: string, text: string): void;
-  progressEnded(kind: string, ok: boolean): void;
-  event(type: string, fields: Fields): void;
-  warning(message: string): void;
-  result(outcome: string, fields: Fields, text: string): void;
-}
+export type { CiIntegration, CiIo } from "../output/ci-plug.ts";
 
 /** Progress kinds whose output is the build's: folded away in the job log. */
 export const BUILD_KINDS = new Set(["build", "push"]);

@@ -1,6 +1,7 @@
 // What every command receives: parsed global flags, the reporter, the
 // environment and a cancellation signal. Commands never read process.* directly.
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
+import { ciIntegrations } from "../ci/index.ts";
 import { createReporter, type OutputFormat } from "../output/index.ts";
 import { serviceAccountDirFor } from "./shared/test-hooks.ts";
 import type { BaseReporter, Sink } from "../output/reporter.ts";
@@ -53,7 +54,7 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
-    cwd: io.cwd,
+    ci: (ciIo) => ciIntegrations(io.env, io.cwd, ciIo),
     verbose: globals.verbose,
     quiet: globals.quiet,
     now: io.now,

@@ -3,6 +3,9 @@
 import type { z } from "zod";
 import { knownKeysAt } from "./json-schema.ts";
 
+/** A field's place in the configuration: keys and list indexes, outermost first. */
+export type Path = (string | number)[];
+
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {

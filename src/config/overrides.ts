@@ -2,10 +2,10 @@
 // raw document before validation so their results are validated like the file.
 import { parse as parseYaml } from "yaml";
 import type { ConfigIssue } from "../errors.ts";
-import { formatPath } from "./issues.ts";
+import { formatPath, type Path } from "./issues.ts";
 import type { FromEnvironment } from "./secrets.ts";
 
-export type Path = (string | number)[];
+export type { Path } from "./issues.ts";
 
 export function parseSetPath(text: string): Path | undefined {
   if (!/^[A-Za-z_$][\w-]*(\.[A-Za-z_$][\w-]*|\[\d+\])*$/.test(text)) return undefined;

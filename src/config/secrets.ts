@@ -4,7 +4,7 @@
 // secrets must be known by then (docs/decisions/037-secrets-everywhere.md).
 // The values go to the reporter's Redactor (src/output/redact.ts), which also
 // masks their encodings.
-import type { Path } from "./overrides.ts";
+import type { Path } from "./issues.ts";
 
 /** A value that `${VAR}` put into the configuration, and where. */
 export interface FromEnvironment {

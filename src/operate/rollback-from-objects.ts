@@ -11,7 +11,7 @@ import { imageOf } from "../rollout/manifests.ts";
 import { durationsOf } from "../rollout/plan.ts";
 import { ensureStableCarries, stableCannotCarry } from "../rollout/stable-health.ts";
 import { audit } from "./audit.ts";
-import type { Outcome, RollbackRequest } from "./rollback.ts";
+import type { Outcome, RollbackRequest } from "./rollback-request.ts";
 import type { OperateSession } from "./session.ts";
 
 export async function rollbackFromObjects(

@@ -6,7 +6,6 @@ import { isOwnershipLost } from "../kube/fence.ts";
 import { isStateUnreadable } from "../kube/state-codec.ts";
 import type { Acquired } from "../kube/lease.ts";
 import type { LeaseInfo } from "../kube/lease-record.ts";
-import type { Outcome as RolloutOutcome } from "../rollout/context.ts";
 import { lostOutcome } from "../rollout/ownership.ts";
 import { durationsOf } from "../rollout/plan.ts";
 import { summarizeTrack } from "../model/pods.ts";
@@ -17,28 +16,12 @@ import { audit } from "./audit.ts";
 import { withLease as holdLease } from "./lease-hold.ts";
 import { planRollback } from "./lineage.ts";
 import { rollbackFromObjects } from "./rollback-from-objects.ts";
+import type { Outcome, RollbackRequest } from "./rollback-request.ts";
 import type { OperateSession } from "./session.ts";
 import { stableFirst } from "./stable-first.ts";
 import { claim, reassert, type UndoState, undo } from "./undo.ts";
 
-/** A rollout outcome, or a rollback that put traffic on stable but ran out of time waiting for it. */
-export type Outcome = Omit<RolloutOutcome, "outcome"> & { outcome: RolloutOutcome["outcome"] | "timeout" };
-
-export interface RollbackRequest {
-  mode: "rollback" | "abort";
-  reason?: string;
-  toRevision?: number;
-  /** Wait for stable to roll out after a promotion is undone. */
-  wait: boolean;
-  /** Take a live holder's Lease. abort implies it: stopping a live rollout is its purpose. */
-  force: boolean;
-  /**
-   * Called once the router sends 100 % to stable (the rollback's latency figure), with when that
-   * write landed (performance.now()) when it went out before the state read; never when there
-   * turns out to be nothing to undo.
-   */
-  onStable?: (landedAtMs?: number) => void;
-}
+export type { Outcome, RollbackRequest } from "./rollback-request.ts";
 
 /** The rollout changed between our read and our claim; plan again from the new record. */
 class Replan extends Error {}

@@ -3,7 +3,7 @@
 // Subclasses decide how things look.
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { type CiIntegration, type CiIo, ciIntegrations } from "../ci/index.ts";
+import type { CiIntegration, CiIntegrations, CiIo } from "./ci-plug.ts";
 import { FAILED_OUTCOMES, isFailure } from "./outcomes.ts";
 import { Redactor } from "./redact.ts";
 import type { EventLevel, Fields, Progress, Reporter } from "./types.ts";
@@ -19,8 +19,8 @@ export interface ReporterOptions {
   stdout: Sink;
   stderr: Sink;
   env: Record<string, string | undefined>;
-  /** Where relative CI report paths (GitLab's dotenv, the summary file) land. */
-  cwd?: string;
+  /** The CI integrations this run reports to (ci/ciIntegrations, plugged in by cli/); none by default. */
+  ci?: CiIntegrations;
   verbose?: boolean;
   quiet?: boolean;
   now?: () => Date;
@@ -44,7 +44,7 @@ export abstract class BaseReporter implements Reporter {
     this.quiet = options.quiet ?? false;
     this.now = options.now ?? (() => new Date());
     this.redactor = options.redactor ?? new Redactor();
-    this.ci = ciIntegrations(options.env, options.cwd ?? process.cwd(), this.ciIo());
+    this.ci = options.ci?.(this.ciIo()) ?? [];
   }
 
   redact(secret: string): void {

@@ -56,3 +56,14 @@ export interface Outcome {
   /** Nothing changed (unchanged, still paused, stopped before the claim): no transition to notify. */
   quiet?: boolean;
 }
+
+/** What a rollout command asks of the engine. */
+export interface RolloutRequest {
+  image: string;
+  commit?: string;
+  supersede?: boolean;
+  /** Continue a paused rollout (grayctl promote / resume): skip the paused step. */
+  continueFromPause?: boolean;
+  /** `grayctl promote --full`: skip the remaining steps, straight to promotion. */
+  skipSteps?: boolean;
+}

@@ -3,7 +3,7 @@
 // other than done (failed gate, deadline, interrupt, outage, takeover) is
 // mapped to an outcome in endings.ts.
 import { ExitCode, UsageError } from "../errors.ts";
-import type { Outcome, RolloutContext } from "./context.ts";
+import type { Outcome, RolloutContext, RolloutRequest } from "./context.ts";
 import { checkAdoption } from "./adoption.ts";
 import { ensureCanary } from "./deployments.ts";
 import { imageOf } from "./manifests.ts";
@@ -25,15 +25,7 @@ import { DeadlineError } from "./wait.ts";
 
 export { Interrupted };
 
-export interface RolloutRequest {
-  image: string;
-  commit?: string;
-  supersede?: boolean;
-  /** Continue a paused rollout (grayctl promote / resume): skip the paused step. */
-  continueFromPause?: boolean;
-  /** `grayctl promote --full`: skip the remaining steps, straight to promotion. */
-  skipSteps?: boolean;
-}
+export type { RolloutRequest } from "./context.ts";
 
 /** Refuses a request that conflicts with the rollout in flight: before the Lease is taken, and again under it. */
 export function refuseConflicting(current: RolloutState | undefined, request: RolloutRequest): void {

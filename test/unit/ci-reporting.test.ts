@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { rolloutChart } from "../../src/ci/chart.ts";
+import { ciIntegrations } from "../../src/ci/index.ts";
 import { RunRecord } from "../../src/ci/run-record.ts";
 import { rolloutSummary } from "../../src/ci/summary.ts";
 import { createReporter } from "../../src/output/index.ts";
@@ -21,7 +22,7 @@ async function reporterIn(env: Record<string, string>, format: "text" | "json" =
   const dir = await mkdtemp(join(tmpdir(), "grayctl-ci-unit-"));
   const stdout = new MemorySink(false);
   const stderr = new MemorySink(false);
-  const reporter = createReporter({ format, stdout, stderr, env, now, cwd: dir });
+  const reporter = createReporter({ format, stdout, stderr, env, now, ci: (io) => ciIntegrations(env, dir, io) });
   return { dir, stdout, stderr, reporter };
 }
 

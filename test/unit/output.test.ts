@@ -3,6 +3,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { ciIntegrations } from "../../src/ci/index.ts";
+import type { CiIo } from "../../src/output/ci-plug.ts";
 import { colorLevel } from "../../src/output/colors.ts";
 import { createReporter } from "../../src/output/index.ts";
 import { JsonReporter } from "../../src/output/json.ts";
@@ -15,7 +17,8 @@ const fixedNow = () => new Date("2026-11-22T10:00:00.000Z");
 function setup(format: "text" | "json", env: Record<string, string> = {}, tty = false) {
   const stdout = new MemorySink(tty);
   const stderr = new MemorySink(tty);
-  const reporter = createReporter({ format, stdout, stderr, env, now: fixedNow, verbose: true });
+  const ci = (io: CiIo) => ciIntegrations(env, process.cwd(), io);
+  const reporter = createReporter({ format, stdout, stderr, env, now: fixedNow, verbose: true, ci });
   return { stdout, stderr, reporter };
 }
 

@@ -16,12 +16,17 @@
 // replaces that part of bench/results.json and keeps the other as it was.
 //   npm run bench [-- --quick] [--only status,scale] [--latencies 0,5]
 //   npm run bench -- --cluster /tmp/c.kubeconfig [--cluster-only]
+// The guard case (bench/cases/guard.ts) runs only when named, on the real
+// control plane with Docker and the registry: SIGKILL → 100 % stable under the
+// guard's CronJob, one trial per kill (each costs up to a minute and a half):
+//   npm run bench -- --cluster /tmp/c.kubeconfig --only guard [--guard-trials 10] [--guard-lease 30s]
 // The decision-rule simulation is a separate figure: node bench/analysis-simulation.ts
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildNoop, missingBuildParts } from "./cases/build-noop.ts";
+import { guardTrials } from "./cases/guard.ts";
 import { OVERHEAD_CONFIG, overhead } from "./cases/overhead.ts";
 import { ROLLBACK_CONFIG, rollbackInflight } from "./cases/rollback.ts";
 import { bundleGateRunner, scale } from "./cases/scale.ts";
@@ -32,6 +37,7 @@ import { startInstantPods } from "./lib/instant-pods.ts";
 import type { CaseResult } from "./lib/measure.ts";
 import { REAL_CLUSTER_LATENCY, startRealBenchCluster } from "./lib/real-cluster.ts";
 import { machine, markdownTable, printTable } from "./lib/report.ts";
+import { requireRegistry } from "../test/helpers/real-parts.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +46,9 @@ const { values } = parseArgs({
     latencies: { type: "string", default: "0,5,50" },
     cluster: { type: "string" },
     "cluster-only": { type: "boolean", default: false },
+    "guard-trials": { type: "string", default: "10" },
+    // grayctl's default rollout.leaseDuration: what a team that sets nothing gets.
+    "guard-lease": { type: "string", default: "30s" },
   },
 });
 const latencies = values.latencies.split(",").map(Number);
@@ -51,13 +60,15 @@ if (values["cluster-only"] && !clusterKubeconfig)
 if (clusterKubeconfig && !existsSync(clusterKubeconfig))
   throw new Error(`--cluster ${clusterKubeconfig}: no such file (npm run cluster -- --kubeconfig FILE writes it)`);
 const onSandbox = !values["cluster-only"];
-const onCluster = clusterKubeconfig !== undefined && (wanted("status") || wanted("rollback-inflight"));
+// Only when named: its trials take minutes, and it needs Docker and the registry besides the cluster.
+const guardWanted = values.only?.split(",").includes("guard") ?? false;
+const onCluster = clusterKubeconfig !== undefined && (wanted("status") || wanted("rollback-inflight") || guardWanted);
 
 // The bench measures the sources as they are now, bundled as they ship.
 const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
 if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
 // The single binary, for the startup and status cases (about 10 s).
-if (wanted("startup") || wanted("status")) {
+if (wanted("startup") || wanted("status") || guardWanted) {
   const binary = spawnSync(process.execPath, [join(ROOT, "scripts/build-binary.mjs")], { encoding: "utf8" });
   if (binary.status !== 0) throw new Error(`building the single binary failed: ${binary.stderr}`);
 }
@@ -136,10 +147,34 @@ if (onCluster && clusterKubeconfig) {
       };
       process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
       try {
+        if (guardWanted)
+          await attempt(
+            "guard on the real cluster",
+            async () => {
+              const registry = await requireRegistry();
+              const guard = await guardTrials(cluster, clusterKubeconfig, {
+                trials: Number(values["guard-trials"]),
+                leaseDuration: values["guard-lease"],
+                registry,
+              });
+              record(guard.result, real.results);
+              real.extra = {
+                ...real.extra,
+                guard: { image: guard.image, leaseDuration: guard.leaseDuration, trials: guard.trials },
+              };
+            },
+            real.notes,
+          );
+        if (!wanted("status") && !wanted("rollback-inflight")) return;
         const { shop, roll } = await deployApps(cluster);
         const path = `/apis/apps/v1/namespaces/${cluster.namespace}/deployments/shop`;
         const roundTrip = await cluster.roundTrip(path, 20);
-        real.extra = { server: cluster.server, serverVersion: cluster.serverVersion, apiRoundTripMs: roundTrip };
+        real.extra = {
+          ...real.extra,
+          server: cluster.server,
+          serverVersion: cluster.serverVersion,
+          apiRoundTripMs: roundTrip,
+        };
         console.log(
           `${cluster.server} (${cluster.serverVersion}), namespace ${cluster.namespace}: one GET of a Deployment as the ServiceAccount takes ${roundTrip.median.toFixed(1)} ms (${roundTrip.p25.toFixed(1)}–${roundTrip.p75.toFixed(1)}) from this process`,
         );

@@ -4,7 +4,7 @@
 // /var/run/secrets/kubernetes.io/serviceaccount. The token is requested for an
 // hour and replaced once 80 % of its life has passed, as the kubelet's token
 // manager does; files are replaced by rename, so a reader never sees half a token.
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { KubeApi, KubeObject } from "./kube-api.ts";
 
@@ -45,7 +45,11 @@ export class ServiceAccountVolume {
 
   /** Writes the three files; throws when no token can be had (the pod's containers then do not start). */
   async create(): Promise<void> {
+    // The pod's folder stays the node's own (0700); the volume itself is readable by the
+    // container's user, whoever the image makes it (grayctl's runs as 65532): the kubelet's
+    // kube-api-access volume has defaultMode 0644, and a pod without runAsUser/fsGroup gets it.
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o755);
     await this.write("ca.crt", this.caPem);
     await this.write("namespace", this.pod.metadata.namespace);
     await this.refresh();
@@ -87,7 +91,7 @@ export class ServiceAccountVolume {
 
   private async write(file: string, content: string): Promise<void> {
     const temporary = join(this.dir, `.${file}.new`);
-    await writeFile(temporary, content, { mode: file === "token" ? 0o600 : 0o644 });
+    await writeFile(temporary, content, { mode: 0o644 });
     await rename(temporary, join(this.dir, file));
   }
 

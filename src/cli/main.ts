@@ -13,6 +13,13 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/**
+ * Where a release of grayctl publishes its image (docs/decisions/040): the same version
+ * as the grayctl that writes the CronJob, never `latest`, so the guard's pass is the code
+ * that wrote the plan it follows. Teams that build their own (`npm run image`) pass --image.
+ */
+const defaultGuardImage = () => `ghcr.io/grayctl/grayctl:${packageVersion()}`;
+
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseOutputFormat(value: string): "text" | "json" {
@@ -239,7 +246,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .command("install")
     .description("print (or --apply) the CronJob, ServiceAccount, Role and RoleBinding that run the guard")
     .option("--schedule <cron>", "the CronJob's schedule", "*/1 * * * *")
-    .option("--image <ref>", "grayctl's image", "ghcr.io/grayctl/grayctl:latest")
+    .option(
+      "--image <ref>",
+      "grayctl's image (default: the release's, ghcr.io/grayctl/grayctl:VERSION)",
+      defaultGuardImage(),
+    )
     .option("--apply", "create or replace the objects in the cluster", false)
     .option("--dry-run", "print the objects, change nothing (the default without --apply)", false)
     .action(run(async () => (await import("./commands/guard-install.ts")).guardInstallCommand as Action));

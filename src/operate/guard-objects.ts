@@ -72,7 +72,17 @@ export function guardObjects(install: GuardInstall): Record<string, unknown>[] {
               spec: {
                 serviceAccountName: GUARD_NAME,
                 restartPolicy: "Never",
-                containers: [{ name: "guard", image: install.image, args: ["guard", "-o", "json"] }],
+                containers: [
+                  {
+                    name: "guard",
+                    image: install.image,
+                    args: ["guard", "-o", "json"],
+                    // Who acted, in the history and the Events (the image's user has no name).
+                    env: [{ name: "GRAYCTL_ACTOR", value: GUARD_NAME }],
+                    // A failed pass says why in `kubectl describe pod` (its last JSON line), not only in its log.
+                    terminationMessagePolicy: "FallbackToLogsOnError",
+                  },
+                ],
               },
             },
           },

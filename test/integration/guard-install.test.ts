@@ -16,6 +16,15 @@ test("guard install prints templates/guard.yaml: ServiceAccount, Role, RoleBindi
   assert.equal(printed.stdout.trim(), file.trim(), "templates/guard.yaml is what `grayctl guard install` prints");
   const kinds = parseAllDocuments(printed.stdout).map((doc) => doc.toJS().kind);
   assert.deepEqual(kinds, ["ServiceAccount", "Role", "RoleBinding", "CronJob"]);
+  // The default image is the release's of this very version (never :latest); the guard names itself as the actor.
+  const version = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")).version;
+  const cron = parseAllDocuments(printed.stdout)
+    .map((doc) => doc.toJS())
+    .find((doc) => doc.kind === "CronJob");
+  const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
+  assert.equal(container.image, `ghcr.io/grayctl/grayctl:${version}`);
+  assert.deepEqual(container.env, [{ name: "GRAYCTL_ACTOR", value: "grayctl-guard" }]);
+  assert.equal(container.terminationMessagePolicy, "FallbackToLogsOnError");
 });
 
 test("guard install -n shop --schedule --image: the namespace, schedule and image are in the objects", async () => {

@@ -20,7 +20,8 @@
 // control plane with Docker and the registry: SIGKILL → 100 % stable under the
 // guard's CronJob, one trial per kill (each costs up to a minute and a half):
 //   npm run bench -- --cluster /tmp/c.kubeconfig --only guard [--guard-trials 10] [--guard-lease 30s]
-// The decision-rule simulation is a separate figure: node bench/analysis-simulation.ts
+//   npm run bench -- --only analysis    the decision rules side by side (bench/analysis/),
+//     seeded; written to bench/results.json under "analysis" whatever else ran.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,7 @@ import { parseArgs } from "node:util";
 import { buildNoop, missingBuildParts } from "./cases/build-noop.ts";
 import { guardTrials } from "./cases/guard.ts";
 import { OVERHEAD_CONFIG, overhead } from "./cases/overhead.ts";
+import { analysisBench } from "./analysis/run.ts";
 import { ROLLBACK_CONFIG, rollbackInflight } from "./cases/rollback.ts";
 import { bundleGateRunner, scale } from "./cases/scale.ts";
 import { startup } from "./cases/startup.ts";
@@ -63,10 +65,14 @@ const onSandbox = !values["cluster-only"];
 // Only when named: its trials take minutes, and it needs Docker and the registry besides the cluster.
 const guardWanted = values.only?.split(",").includes("guard") ?? false;
 const onCluster = clusterKubeconfig !== undefined && (wanted("status") || wanted("rollback-inflight") || guardWanted);
+/** `--only analysis`: the simulation alone — nothing to bundle, no sandbox figures to write. */
+const analysisOnly = values.only === "analysis";
 
 // The bench measures the sources as they are now, bundled as they ship.
-const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
-if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
+if (!analysisOnly) {
+  const bundle = spawnSync(process.execPath, [join(ROOT, "scripts/bundle.mjs")], { encoding: "utf8" });
+  if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
+}
 // The single binary, for the startup and status cases (about 10 s).
 if (wanted("startup") || wanted("status") || guardWanted) {
   const binary = spawnSync(process.execPath, [join(ROOT, "scripts/build-binary.mjs")], { encoding: "utf8" });
@@ -110,6 +116,12 @@ async function deployApps(target: BenchTarget) {
     if (deployed.code !== 0) throw new Error(`first deploy failed: ${deployed.stderr}`);
   }
   return { shop, roll };
+}
+
+let analysis: ReturnType<typeof analysisBench> | undefined;
+if (wanted("analysis")) {
+  console.log("\nanalysis: decision rules side by side (seeded simulation)");
+  analysis = analysisBench({ quick: values.quick });
 }
 
 if (onSandbox && wanted("startup")) await attempt("startup", async () => record(await startup(runs.short)));
@@ -280,13 +292,26 @@ const sandboxFull = !values.quick && values.only === undefined && values.latenci
 const clusterFull = !values.quick && wanted("status") && wanted("rollback-inflight");
 const partial = (sandboxPart && !sandboxFull) || (clusterPart && !clusterFull);
 const file = join(ROOT, partial ? "bench/results.partial.json" : "bench/results.json");
-const previous = partial ? {} : readPrevious(file);
-const { realCluster: previousCluster, ...previousSandbox } = previous;
-const written = { ...(sandboxPart ?? previousSandbox), realCluster: clusterPart ?? previousCluster };
-writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
-console.log(
-  `wrote ${file}${!partial && (!sandboxPart || !clusterPart) ? ` (${sandboxPart ? "sandbox" : "real cluster"} part; the other kept)` : ""}`,
-);
+if (!analysisOnly) {
+  const previous = partial ? {} : readPrevious(file);
+  const { realCluster: previousCluster, analysis: previousAnalysis, ...previousSandbox } = previous;
+  const written = {
+    ...(sandboxPart ?? previousSandbox),
+    analysis: partial ? undefined : previousAnalysis,
+    realCluster: clusterPart ?? previousCluster,
+  };
+  writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
+  console.log(
+    `wrote ${file}${!partial && (!sandboxPart || !clusterPart) ? ` (${sandboxPart ? "sandbox" : "real cluster"} part; the other kept)` : ""}`,
+  );
+}
+// The simulation is seeded and machine-independent: its figures always go to
+// bench/results.json (a --quick run's only to the partial file), the rest kept.
+if (analysis) {
+  const target = join(ROOT, values.quick ? "bench/results.partial.json" : "bench/results.json");
+  writeFileSync(target, `${JSON.stringify({ ...readPrevious(target), analysis }, null, 2)}\n`);
+  console.log(`wrote analysis to ${target}`);
+}
 
 function readPrevious(path: string): Record<string, unknown> {
   try {

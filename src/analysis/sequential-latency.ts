@@ -57,6 +57,8 @@ export interface LatencyLook {
   slowerThan: number | null;
   comparisonE: number;
   ceilingE: number | null;
+  comparisonLogE: number;
+  ceilingLogE: number | null;
   threshold: number;
 }
 
@@ -138,6 +140,8 @@ export class SequentialLatencyTest {
       slowerThan,
       comparisonE: Math.exp(this.comparison.logEValue()),
       ceilingE: this.ceiling ? Math.exp(this.ceiling.logEValue()) : null,
+      comparisonLogE: this.comparison.logEValue(),
+      ceilingLogE: this.ceiling ? this.ceiling.logEValue() : null,
       threshold: this.threshold,
     };
   }

@@ -57,9 +57,11 @@ export interface SequentialLook {
   /** Which null was rejected. */
   rejected?: "worse-than-stable" | "above-max";
   why?: string;
-  /** Running e-values and the threshold each must reach (1 / (α/2)). */
+  /** Running e-values and the threshold each must reach (1 / (α/2)); Infinity past 1e308, so the logs too. */
   comparisonE: number;
   ceilingE: number | null;
+  comparisonLogE: number;
+  ceilingLogE: number | null;
   threshold: number;
   /** Totals over the rollout so far. */
   canaryRequests: number;
@@ -132,6 +134,8 @@ export class SequentialCountsTest {
       why,
       comparisonE: Math.exp(this.comparison.logEValue()),
       ceilingE: this.ceiling ? Math.exp(this.ceiling.logEValue()) : null,
+      comparisonLogE: this.comparison.logEValue(),
+      ceilingLogE: this.ceiling ? this.ceiling.logEValue() : null,
       threshold: this.threshold,
       ...this.totals,
     };

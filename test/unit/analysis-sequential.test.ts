@@ -28,6 +28,13 @@ test("a 100 %-error canary at 5 % of 100 req/s fails at its first 10-second look
   assert.ok(look.comparisonE >= 200);
 });
 
+test("a flood of errors keeps a finite log e-value for the record when the e-value itself overflows", () => {
+  const rule = new SequentialCountsTest({ max: 0.01 });
+  const look = rule.look(batch(5000, 5000, 95_000, 950));
+  assert.equal(look.comparisonE, Number.POSITIVE_INFINITY);
+  assert.ok(Number.isFinite(look.comparisonLogE) && look.comparisonLogE > 700, `${look.comparisonLogE}`);
+});
+
 test("the threshold is 2/α and the recorded comparison e-value is the likelihood ratio computed by hand", () => {
   const rule = new SequentialCountsTest({ alpha: 0.1, margin: 1.5, comparisonPrior: onePoint(2) });
   const look = rule.look(batch(50, 3, 950, 9));

@@ -53,7 +53,7 @@ async function pausedAt50(image: string): Promise<void> {
 
 /** The weights the router was given from `from` on never go below `floor` before the rollout ends. */
 function neverBelow(weights: number[], floor: number): void {
-  const end = weights.findIndex((weight) => weight === 0);
+  const end = weights.indexOf(0);
   const during = end === -1 ? weights : weights.slice(0, end);
   for (const weight of during)
     assert.ok(weight >= floor, `the router was set to ${weight}% after ${floor}%: ${weights}`);

@@ -100,6 +100,18 @@ export function createContext(globals: GlobalOptions, io: Io): CommandContext {
           });
           if (fromContext) result.config.namespace = fromContext;
         }
+        // issue 22: a target that names no namespace takes its own context's, as the app without targets does.
+        for (const target of result.targets ?? []) {
+          if (target.namespaceGiven) continue;
+          const { contextNamespace } = await import("../kube/kubeconfig.ts");
+          const fromContext = contextNamespace({
+            kubeconfig: target.kubeconfig ?? globals.kubeconfig,
+            context: target.context,
+            env: io.env,
+            serviceAccountDir: serviceAccountDirFor(io.env),
+          });
+          if (fromContext) target.config.namespace = fromContext;
+        }
         return result;
       });
       return loaded;

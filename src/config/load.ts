@@ -9,6 +9,7 @@ import { describeIssue, formatPath } from "./issues.ts";
 import { applyOverride, interpolate, type Path, parseOverrides } from "./overrides.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { configSecrets, type FromEnvironment } from "./secrets.ts";
+import { type ResolvedTarget, resolveTargets } from "./targets.ts";
 
 export interface LoadOptions {
   cwd: string;
@@ -34,6 +35,8 @@ export interface LoadedConfig {
   secrets: string[];
   /** Whether the file (or --set) names the namespace; if not, the kubeconfig context's applies (cli/context.ts). */
   namespaceGiven: boolean;
+  /** issue 22: each target's whole configuration, in the order of `targets` (absent without targets). */
+  targets?: ResolvedTarget[];
 }
 
 export function resolveConfigPath(options: Pick<LoadOptions, "cwd" | "env" | "configPath">): string {
@@ -114,11 +117,22 @@ export function parseConfig(source: string, options: LoadOptions & { file: strin
     const location = locate(doc, ["traffic", "pin", "valueFrom", "env"], at, display);
     throw new ConfigError([{ path: "traffic.pin.valueFrom.env", location, message: pinIssue }]);
   }
+  let targets: ResolvedTarget[] | undefined;
+  if (config.targets) {
+    const resolved = resolveTargets(interpolated, config, (path) => locate(doc, path, at, display));
+    if (resolved.issues.length > 0) throw new ConfigError(dedupe(resolved.issues));
+    for (const target of resolved.targets) {
+      const issue = resolvePin(target.config, options.env);
+      if (issue) throw new ConfigError([{ path: `targets.${target.name}.traffic.pin.valueFrom.env`, message: issue }]);
+    }
+    targets = resolved.targets;
+  }
   return {
     config,
     file: options.file,
     secrets,
     namespaceGiven: interpolated.namespace !== undefined,
+    targets,
   };
 }
 

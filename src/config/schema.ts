@@ -7,6 +7,7 @@ import { duration } from "./duration-field.ts";
 import { gateChecks, gateNamesDistinct } from "./gate-checks.ts";
 import { repositoryProblem } from "./image-reference.ts";
 import { hooksSchema, notifySchema } from "./schema-hooks.ts";
+import { onWaveFailureSchema, targetsRefinement, targetsSchema, wavesSchema } from "./schema-targets.ts";
 
 // The app's name becomes Service names (<app>, <app>-stable, <app>-canary), and a
 // Service name is a DNS-1035 label: it starts with a letter.
@@ -269,7 +270,12 @@ export const configSchema = z
     // issue 15: lifecycle hooks and notifications (schema-hooks.ts)
     hooks: hooksSchema,
     notify: notifySchema,
+    // issue 22: one release across several clusters, in waves (schema-targets.ts)
+    targets: targetsSchema,
+    waves: wavesSchema,
+    onWaveFailure: onWaveFailureSchema,
   })
+  .superRefine(targetsRefinement)
   .describe("grayctl configuration (grayctl.yaml)");
 
 type ParsedConfig = z.output<typeof configSchema>;

@@ -15,8 +15,16 @@ export interface PlanOptions {
 }
 
 export async function planCommand(ctx: CommandContext, options: PlanOptions): Promise<number> {
-  const { config } = await ctx.loadConfig();
+  const { config, targets } = await ctx.loadConfig();
   const image = await plannedImage(ctx, config, options.image);
+  if (targets) {
+    // issue 22: the waves and their targets, from the configuration (each target's own plan: `plan` with its context).
+    const { plannedWaves, renderWaves } = await import("../../waves/plan-render.ts");
+    const waves = plannedWaves(config, targets);
+    const text = `image: ${image.image} (${image.note})\n${renderWaves(config, waves, image.image)}`;
+    ctx.reporter.result("planned", { app: config.app, image: image.image, digest: image.digest, waves }, text);
+    return ExitCode.ok;
+  }
   const [{ DryRunHttp }, { sessionFor }, { planRollout }, { plannedGates }, { renderPlan }] = await Promise.all([
     import("../../kube/dry-run-http.ts"),
     import("../shared/operate-session.ts"),

@@ -1,6 +1,7 @@
 // `grayctl rollout [--image REF]`: without --image, builds (or reuses) the
 // image for HEAD first; then takes the app's Lease and runs the engine.
 import { requirePinValue } from "../../config/load.ts";
+import type { Config } from "../../config/schema.ts";
 import { ExitCode } from "../../errors.ts";
 import type { Outcome } from "../../rollout/context.ts";
 import { checkRequest, runRollout } from "../../rollout/engine.ts";
@@ -29,7 +30,7 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     const { planCommand } = await import("./plan.ts");
     return planCommand(ctx, { image: options.image, supersede: options.supersede });
   }
-  const { config } = await ctx.loadConfig();
+  const { config, targets } = await ctx.loadConfig();
   // A rollout routes with the pin: without its secret it would have none (rollback and the rest do not need it).
   requirePinValue(config);
   let image: string;
@@ -48,6 +49,23 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     image = built.image;
     commit = built.revision.commit;
   }
+  if (targets) {
+    // issue 22: the image built (or resolved) once above goes to every target, wave by wave.
+    const { releaseCommand } = await import("./rollout-waves.ts");
+    return releaseCommand(ctx, config, targets, { ...options, image, commit });
+  }
+  const outcome = await rolloutImage(ctx, config, { ...options, image, commit });
+  ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
+  return outcome.exitCode;
+}
+
+/** The rollout of `image` in the cluster `ctx` names: the app's Lease, the engine, the audit Event. */
+export async function rolloutImage(
+  ctx: CommandContext,
+  config: Config,
+  options: RolloutOptions & { image: string; commit?: string },
+): Promise<Outcome> {
+  const { image, commit } = options;
   const { openSession } = await import("../shared/session.ts");
   const session = await openSession(ctx, config, { image });
   const [{ audit }, { withLease }] = await Promise.all([
@@ -77,8 +95,7 @@ export async function rolloutCommand(ctx: CommandContext, options: RolloutOption
     // After the Lease is released (a slow webhook never holds the app's lock), before the result (the last line).
     await session.rollout.lifecycle?.settle();
   }
-  ctx.reporter.result(outcome.outcome, outcome.fields, outcome.message);
-  return outcome.exitCode;
+  return outcome;
 }
 
 export { ExitCode };

@@ -1,0 +1,212 @@
+// One release across several targets, in waves (issue 22, decision 047). No
+// controller: this process runs each target's own rollout (the engine, through
+// the `TargetRun` the CLI builds: its own client, Lease, state, gates, fencing)
+// and keeps the order. The sequencing lives here, apart from any cluster, so
+// that what happens on a failure is one readable function.
+import type { Clock } from "../kube/clock.ts";
+import { runLimited } from "./limit.ts";
+
+/** How one target's rollout or rollback ended. */
+export interface TargetOutcome {
+  outcome: string;
+  exitCode: number;
+  message: string;
+  /** Thrown rather than returned (the target's API did not answer, a bug): nothing more is sent to it. */
+  threw?: boolean;
+}
+
+export interface TargetRun {
+  name: string;
+  /** A full canary rollout in this target. `signal` stops it at the engine's next safe point (it then rolls back). */
+  rollout(signal: AbortSignal): Promise<TargetOutcome>;
+  /** Back to the previous release (the existing rollback: route to stable first), or the rollout in flight undone. */
+  rollback(reason: string): Promise<TargetOutcome>;
+  /** During a bake: undefined while healthy, else what is wrong. */
+  health(): Promise<string | undefined>;
+}
+
+export interface Wave {
+  targets: string[];
+  bakeMs: number;
+  maxParallel: number;
+}
+
+export interface ReleaseOptions {
+  waves: Wave[];
+  onWaveFailure: "rollback" | "halt";
+  clock: Clock;
+  /** The user's cancellation: stops the release as a failure would. */
+  signal: AbortSignal;
+  /** How often a bake looks at the promoted targets. */
+  bakeCheckMs: number;
+  /** A line about the release (target undefined) or one target. */
+  report(target: string | undefined, type: string, fields: Record<string, unknown>, text: string, warn?: boolean): void;
+}
+
+export interface ReleaseOutcome {
+  outcome: "promoted" | "rolled-back" | "failed";
+  exitCode: number;
+  message: string;
+  /** Per target: the outcome of its rollout, and of its rollback when one ran. */
+  targets: Record<string, { wave: number; rollout?: string; rollback?: string }>;
+}
+
+/** Outcomes after which a target runs the new release. */
+const SUCCEEDED = new Set(["promoted", "deployed", "unchanged"]);
+
+export async function releaseInWaves(
+  runs: ReadonlyMap<string, TargetRun>,
+  options: ReleaseOptions,
+): Promise<ReleaseOutcome> {
+  const record: ReleaseOutcome["targets"] = {};
+  options.waves.forEach((wave, index) => {
+    for (const name of wave.targets) record[name] = { wave: index + 1 };
+  });
+  /** Targets this release moved to the new image, wave by wave: the ones a rollback policy undoes. */
+  const promoted: string[] = [];
+  for (const [index, wave] of options.waves.entries()) {
+    const number = index + 1;
+    options.report(
+      undefined,
+      "wave-started",
+      { wave: number, targets: wave.targets },
+      `wave ${number}/${options.waves.length}: ${wave.targets.join(", ")}`,
+    );
+    const stop = new AbortController();
+    const onCancel = () => stop.abort(options.signal.reason);
+    options.signal.addEventListener("abort", onCancel, { once: true });
+    let failure: { target: string; why: string; exitCode: number } | undefined;
+    const ended = new Map<string, TargetOutcome>();
+    try {
+      await runLimited(wave.targets, wave.maxParallel, async (name) => {
+        if (stop.signal.aborted) return; // never started: nothing to undo
+        const outcome = await settle(() => runs.get(name)!.rollout(stop.signal));
+        ended.set(name, outcome);
+        record[name].rollout = outcome.outcome;
+        if (!SUCCEEDED.has(outcome.outcome) && !failure) {
+          failure = { target: name, why: outcome.message, exitCode: outcome.exitCode || 1 };
+          // The wave's other targets stop at their next safe point.
+          stop.abort(new Error(`target ${name} failed`));
+        }
+      });
+    } finally {
+      options.signal.removeEventListener("abort", onCancel);
+    }
+    if (!failure && options.signal.aborted) failure = { target: "", why: "interrupted", exitCode: 130 };
+    if (!failure) {
+      for (const name of wave.targets) promoted.push(name);
+      options.report(undefined, "wave-promoted", { wave: number }, `wave ${number}: every target promoted`);
+      const sick = await bake(runs, wave, number, options);
+      if (sick) failure = { ...sick, exitCode: 3 };
+      // A wave that failed its bake is undone with this wave's targets below, not as an earlier wave.
+      if (sick) promoted.splice(promoted.length - wave.targets.length, wave.targets.length);
+    }
+    if (failure) return fail(runs, options, record, { wave, number, failure, ended, promoted });
+  }
+  return {
+    outcome: "promoted",
+    exitCode: 0,
+    message: `released to ${Object.keys(record).length} targets in ${options.waves.length} waves`,
+    targets: record,
+  };
+}
+
+/** Watches the wave's targets for `bakeMs`; returns the first problem, or undefined when the bake passed. */
+async function bake(
+  runs: ReadonlyMap<string, TargetRun>,
+  wave: Wave,
+  number: number,
+  options: ReleaseOptions,
+): Promise<{ target: string; why: string } | undefined> {
+  if (wave.bakeMs <= 0) return undefined;
+  options.report(
+    undefined,
+    "bake-started",
+    { wave: number, bakeMs: wave.bakeMs },
+    `wave ${number}: baking ${Math.round(wave.bakeMs / 1000)}s`,
+  );
+  const end = options.clock.monotonic() + wave.bakeMs;
+  for (;;) {
+    for (const name of wave.targets) {
+      const problem = await runs
+        .get(name)!
+        .health()
+        .catch((error: Error) => `its API did not answer: ${error.message}`);
+      if (problem) {
+        options.report(
+          name,
+          "bake-failed",
+          { wave: number, reason: problem },
+          `unhealthy while baking: ${problem}`,
+          true,
+        );
+        return { target: name, why: problem };
+      }
+    }
+    const left = end - options.clock.monotonic();
+    if (left <= 0) break;
+    try {
+      await options.clock.sleep(Math.min(left, options.bakeCheckMs), options.signal);
+    } catch {
+      return { target: "", why: "interrupted while baking" };
+    }
+  }
+  options.report(undefined, "bake-passed", { wave: number }, `wave ${number}: baked, healthy`);
+  return undefined;
+}
+
+/**
+ * A failure stops the release: every target of the failing wave that is not
+ * already rolled back is rolled back, then (onWaveFailure: rollback) every
+ * target promoted in an earlier wave, all in parallel. A target whose API did not
+ * answer is named and left alone: a rollback would wait out the same outage.
+ */
+async function fail(
+  runs: ReadonlyMap<string, TargetRun>,
+  options: ReleaseOptions,
+  record: ReleaseOutcome["targets"],
+  at: {
+    wave: Wave;
+    number: number;
+    failure: { target: string; why: string; exitCode: number };
+    ended: Map<string, TargetOutcome>;
+    promoted: string[];
+  },
+): Promise<ReleaseOutcome> {
+  const { failure, number } = at;
+  const who = failure.target ? `target ${failure.target}` : "the release";
+  const reason = `wave ${number} failed: ${who}: ${failure.why}`;
+  options.report(undefined, "wave-failed", { wave: number, target: failure.target, reason: failure.why }, reason, true);
+  const unreachable = at.wave.targets.filter((name) => at.ended.get(name)?.threw);
+  const thisWave = at.wave.targets.filter((name) => {
+    const ended = at.ended.get(name);
+    return ended !== undefined && !ended.threw && ended.outcome !== "rolled-back";
+  });
+  const earlier = options.onWaveFailure === "rollback" ? at.promoted : [];
+  await Promise.all(
+    [...thisWave, ...earlier].map(async (name) => {
+      const outcome = await settle(() => runs.get(name)!.rollback(reason));
+      record[name].rollback = outcome.outcome;
+      if (outcome.threw) unreachable.push(name);
+    }),
+  );
+  const parts = [reason];
+  if (thisWave.length + earlier.length > 0) parts.push(`rolled back: ${[...thisWave, ...earlier].join(", ")}`);
+  if (options.onWaveFailure === "halt" && at.promoted.length > 0)
+    parts.push(`left on the new release (onWaveFailure: halt): ${at.promoted.join(", ")}`);
+  if (unreachable.length > 0)
+    parts.push(
+      `not reached, left as they were: ${[...new Set(unreachable)].join(", ")} (\`grayctl rollback\` with each one's context once it answers)`,
+    );
+  return { outcome: "rolled-back", exitCode: failure.exitCode, message: parts.join("; "), targets: record };
+}
+
+/** A target's rollout or rollback as a value: a thrown error (an unreachable API) is that target's failure, not the release's crash. */
+async function settle(work: () => Promise<TargetOutcome>): Promise<TargetOutcome> {
+  try {
+    return await work();
+  } catch (error) {
+    const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+    return { outcome: "failed", exitCode, message: (error as Error).message, threw: true };
+  }
+}

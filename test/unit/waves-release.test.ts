@@ -1,0 +1,94 @@
+// The order and failure policy of a release in waves (src/waves/release.ts),
+// with targets that are scripted: the engine and the clusters behind a target
+// are covered by test/integration/release-waves.test.ts on real sandboxes; here
+// only the sequencing is under test (how many at once, what a bake failure undoes).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { systemClock } from "../../src/kube/clock.ts";
+import { releaseInWaves, type TargetRun } from "../../src/waves/release.ts";
+
+function targets(names: string[], script: { failRollout?: string; sickAfterMs?: Record<string, number> } = {}) {
+  const log: string[] = [];
+  let running = 0;
+  let mostAtOnce = 0;
+  const runs = new Map<string, TargetRun>(
+    names.map((name) => {
+      let promotedAt = 0;
+      return [
+        name,
+        {
+          name,
+          async rollout(signal) {
+            running++;
+            mostAtOnce = Math.max(mostAtOnce, running);
+            log.push(`rollout ${name}`);
+            await systemClock.sleep(20, signal).catch(() => {});
+            running--;
+            if (script.failRollout === name) return { outcome: "rolled-back", exitCode: 3, message: "gate failed" };
+            promotedAt = performance.now();
+            return { outcome: "promoted", exitCode: 0, message: "promoted" };
+          },
+          async rollback() {
+            log.push(`rollback ${name}`);
+            return { outcome: "rolled-back", exitCode: 0, message: "rolled back" };
+          },
+          async health() {
+            const after = script.sickAfterMs?.[name];
+            return after !== undefined && performance.now() - promotedAt >= after ? "0 of 2 replicas ready" : undefined;
+          },
+        },
+      ];
+    }),
+  );
+  return { runs, log, mostAtOnce: () => mostAtOnce };
+}
+
+const options = (
+  waves: { targets: string[]; bakeMs?: number; maxParallel?: number }[],
+  onWaveFailure: "rollback" | "halt" = "rollback",
+) => ({
+  waves: waves.map((wave) => ({ bakeMs: 0, maxParallel: wave.targets.length, ...wave })),
+  onWaveFailure,
+  clock: systemClock,
+  signal: new AbortController().signal,
+  bakeCheckMs: 10,
+  report: () => {},
+});
+
+test("maxParallel bounds how many targets of a wave roll out at once", async () => {
+  const one = targets(["a", "b", "c"]);
+  const ended = await releaseInWaves(one.runs, options([{ targets: ["a", "b", "c"], maxParallel: 1 }]));
+  assert.equal(ended.outcome, "promoted");
+  assert.equal(one.mostAtOnce(), 1);
+  const all = targets(["a", "b", "c"]);
+  await releaseInWaves(all.runs, options([{ targets: ["a", "b", "c"] }]));
+  assert.equal(all.mostAtOnce(), 3);
+});
+
+test("a target unhealthy during its wave's bake fails the release: that wave and (rollback) earlier waves roll back", async () => {
+  const { runs, log } = targets(["a", "b", "c"], { sickAfterMs: { c: 30 } });
+  const ended = await releaseInWaves(
+    runs,
+    options([{ targets: ["a"] }, { targets: ["b", "c"], bakeMs: 2_000 }, { targets: ["d"] }]),
+  );
+  assert.equal(ended.outcome, "rolled-back");
+  assert.equal(ended.exitCode, 3);
+  assert.match(ended.message, /wave 2 failed: target c: 0 of 2 replicas ready/);
+  assert.deepEqual(log.filter((line) => line.startsWith("rollback")).sort(), [
+    "rollback a",
+    "rollback b",
+    "rollback c",
+  ]);
+  assert.ok(!log.includes("rollout d"), "the next wave never starts");
+});
+
+test("with halt, a failure in wave 2 leaves wave 1 promoted and rolls back wave 2's promoted targets", async () => {
+  const { runs, log } = targets(["a", "b", "c"], { failRollout: "c" });
+  const ended = await releaseInWaves(runs, options([{ targets: ["a"] }, { targets: ["b", "c"] }], "halt"));
+  assert.equal(ended.exitCode, 3);
+  assert.deepEqual(
+    log.filter((line) => line.startsWith("rollback")),
+    ["rollback b"],
+  );
+  assert.match(ended.message, /left on the new release \(onWaveFailure: halt\): a/);
+});

@@ -11,8 +11,8 @@ import { after, before, test } from "node:test";
 import { stringify } from "yaml";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { R } from "../../sandbox/resources.ts";
-import { runCli } from "../helpers/cli.ts";
-import { demoImage } from "../helpers/sandbox-app.ts";
+import { jsonEvents, runCli, spawnCli } from "../helpers/cli.ts";
+import { demoImage, eventually } from "../helpers/sandbox-app.ts";
 
 let a: Sandbox;
 let b: Sandbox;
@@ -168,6 +168,31 @@ test("with onWaveFailure: halt the failing wave rolls back and wave 1 stays on t
   );
   assert.equal(stableImage(b), demoImage("v2"));
   assert.equal(lastOf(b)?.outcome, "rolled-back");
+});
+
+test("Ctrl-C during wave 2 rolls the wave back and, by the policy, wave 1 too", async () => {
+  const file = join(dir, "grayctl-interrupt.yaml");
+  await writeFile(file, release());
+  const running = spawnCli(
+    ["--kubeconfig", kubeconfig, "--config", file, "rollout", "--image", demoImage("v6"), "-o", "json"],
+    {
+      cwd: dir,
+      env: { GRAYCTL_ACTOR: "test-runner", GRAYCTL_TEST: "1", KUBECONFIG: undefined },
+    },
+  );
+  await eventually("b's first step", () =>
+    jsonEvents(running.output().stdout).some((e) => e.type === "step" && e.target === "b"),
+  );
+  running.kill("SIGINT");
+  const run = await running.done;
+  assert.equal(run.code, 3, run.stderr + run.stdout);
+  const ended = result(run.stdout);
+  assert.equal(ended.outcome, "rolled-back");
+  assert.match(ended.reason, /wave 2 failed: target b: .*interrupt/i);
+  assert.deepEqual(ended.targets.a, { wave: 1, rollout: "promoted", rollback: "rolled-back" });
+  assert.equal(stableImage(a), demoImage("v4"), "a back on its previous release");
+  assert.equal(stableImage(b), demoImage("v2"));
+  assert.equal(b.store.get(R.deployments, "default", "shop-canary")?.spec.replicas ?? 0, 0);
 });
 
 test("an unreachable target fails its wave safe, is named, and the policy rolls the others back", async () => {

@@ -77,10 +77,14 @@ function targetRun(
   target: ResolvedTarget,
   options: RolloutOptions & { image: string; commit?: string },
 ): TargetRun {
+  // The release's rollbacks and bake reads are not stopped by the user's first Ctrl-C: rolling back is what it
+  // asks for (rollout.onInterrupt), and a rollback cut short would leave a target half undone. A second signal
+  // still ends the process (the launcher).
+  const undisturbed = new AbortController().signal;
   let watched: OperateSession | undefined;
   const session = async () => {
     const { sessionFor } = await import("../shared/operate-session.ts");
-    watched ??= sessionFor(targetContext(ctx, target, ctx.signal), target.config);
+    watched ??= sessionFor(targetContext(ctx, target, undisturbed), target.config);
     return watched;
   };
   return {
@@ -98,7 +102,7 @@ function targetRun(
         import("../shared/operate-session.ts"),
         import("../../operate/rollback.ts"),
       ]);
-      const tctx = targetContext(ctx, target, ctx.signal);
+      const tctx = targetContext(ctx, target, undisturbed);
       const ended = await rollbackRelease(sessionFor(tctx, target.config), {
         mode: "rollback",
         wait: true,

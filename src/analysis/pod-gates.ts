@@ -1,10 +1,10 @@
 // Metric gates backed by the pods' own /metrics: all gates from one factory
-// share the scrapes (one at the window's start, one at its end), so two checks
-// do not double the load on the API server's pod proxy.
+// share the scrapes (one at the window's start, one at each look), so two
+// checks do not double the load on the API server's pod proxy. Each check
+// judges the counter deltas since its own previous look (continuous.ts).
 
-import { decideErrorRate } from "./decision.ts";
-import { decideLatency } from "./decision-latency.ts";
-import { inconclusive, kindOf, STATISTIC, stableMemory } from "./gate-common.ts";
+import { errorRateJudge, latencyJudge } from "./continuous.ts";
+import { inconclusive, kindOf, STATISTIC } from "./gate-common.ts";
 import {
   defaultMetricNames,
   failedPods,
@@ -23,28 +23,32 @@ type Window = { ok: true; canary: TrackWindow; stable: TrackWindow } | { ok: fal
 export function createPodGates(settings: MetricsSettings, scrapePod: ScrapePod): Gate[] {
   const options = { timeoutMs: settings.pods?.timeoutMs ?? 5000, concurrency: settings.pods?.concurrency ?? 8 };
   const snapshots = new Map<string, Promise<Snapshot>>();
-  const memory = stableMemory(settings);
   const names = { ...defaultMetricNames, statusLabels: statusCandidates(settings.statusLabel) };
   const windowKey = (ctx: GateContext) => `${ctx.namespace}/${ctx.app}/${ctx.step}/${ctx.windowStart.getTime()}`;
+  const beginKey = (ctx: GateContext) => `${windowKey(ctx)}#begin`;
+  /** Per check: the snapshot its previous look ended on, within the current window. */
+  const previousLook = new Map<string, string>();
 
   function snapshot(key: string, ctx: GateContext): Promise<Snapshot> {
     let pending = snapshots.get(key);
     if (!pending) {
       pending = scrapeAll([...ctx.canaryPods, ...ctx.stablePods], scrapePod, { ...options, signal: ctx.signal });
       snapshots.set(key, pending);
-      // Keep the last few windows only: a rollout runs one window at a time.
+      // Keep the last few looks only: a rollout runs one window at a time.
       while (snapshots.size > 8) snapshots.delete(snapshots.keys().next().value!);
     }
     return pending;
   }
 
-  async function window(ctx: GateContext): Promise<Window> {
-    const start = snapshots.get(`${windowKey(ctx)}#begin`);
+  /** The deltas since this check's previous look in the window (its start for the first look). */
+  async function interval(check: MetricCheck, ctx: GateContext): Promise<Window> {
+    const previous = previousLook.get(check.name);
+    const fromKey = previous?.startsWith(`${windowKey(ctx)}#`) ? previous : beginKey(ctx);
+    const start = snapshots.get(fromKey);
     if (!start) return { ok: false, why: "no scrape at the window's start (begin() was not called)" };
-    const [before, after] = await Promise.all([
-      start,
-      snapshot(`${windowKey(ctx)}#end@${ctx.windowEnd.getTime()}`, ctx),
-    ]);
+    const toKey = `${windowKey(ctx)}#look@${ctx.windowEnd.getTime()}`;
+    const [before, after] = await Promise.all([start, snapshot(toKey, ctx)]);
+    previousLook.set(check.name, toKey);
     const failures = failedPods(before, after, ctx);
     if (failures.length) return { ok: false, why: failures.join("; ") };
     return {
@@ -54,61 +58,61 @@ export function createPodGates(settings: MetricsSettings, scrapePod: ScrapePod):
     };
   }
 
-  /** The verdict, and for error-rate the status label(s) that told errors apart (for the record). */
-  async function evaluate(check: MetricCheck, ctx: GateContext): Promise<{ result: GateResult; statusLabel?: string }> {
+  function gateFor(check: MetricCheck): Gate {
     const gate = check.name;
     const kind = kindOf(check);
-    if (kind === "custom") return { result: inconclusive(gate, "custom queries need the prometheus provider") };
-    const data = await window(ctx);
-    if (!data.ok) return { result: inconclusive(gate, data.why) };
-    const { canary, stable } = data;
-    const extra = {
-      canaryPods: canary.pods,
-      stablePods: stable.pods,
-      restartedPods: canary.restartedPods.length + stable.restartedPods.length,
-    };
-    let result: GateResult;
-    let statusLabel: string | undefined;
-    if (kind === "error-rate") {
-      const unlabelled = unlabelledReason(
-        { canary: canary.status, stable: stable.status },
-        names.requests,
-        settings.statusLabel,
-      );
-      if (unlabelled) return { result: { ...inconclusive(gate, unlabelled), values: extra } };
-      statusLabel = labelsUsed(canary.status, stable.status);
-      const stableCounts = { requests: stable.requests, errors: stable.errors };
-      const stableBaseline = memory.recall(ctx);
-      memory.remember(ctx, stableCounts);
-      const input = {
-        canary: { requests: canary.requests, errors: canary.errors },
-        stable: stableCounts,
-        stableBaseline,
+    const judgeOptions = { minRequests: settings.minRequests, max: check.max };
+    const errorRate = errorRateJudge(gate, judgeOptions);
+    const latency = latencyJudge(gate, judgeOptions);
+
+    /** The verdict, and for error-rate the status label(s) that told errors apart (for the record). */
+    async function evaluate(ctx: GateContext): Promise<{ result: GateResult; statusLabel?: string }> {
+      if (kind === "custom") return { result: inconclusive(gate, "custom queries need the prometheus provider") };
+      const data = await interval(check, ctx);
+      if (!data.ok) return { result: inconclusive(gate, data.why) };
+      const { canary, stable } = data;
+      const extra = {
+        canaryPods: canary.pods,
+        stablePods: stable.pods,
+        restartedPods: canary.restartedPods.length + stable.restartedPods.length,
       };
-      result = withLabel(
-        decideErrorRate(gate, input, { max: check.max, minRequests: settings.minRequests }),
-        statusLabel,
-      );
-    } else {
-      const input = {
-        canary: { p99: canary.p99, count: canary.observations },
-        stable: { p99: stable.p99, count: stable.observations },
-      };
-      result = decideLatency(gate, input, { max: check.max, minSamples: settings.minRequests });
+      let result: GateResult;
+      let statusLabel: string | undefined;
+      if (kind === "error-rate") {
+        const unlabelled = unlabelledReason(
+          { canary: canary.status, stable: stable.status },
+          names.requests,
+          settings.statusLabel,
+        );
+        if (unlabelled) return { result: { ...inconclusive(gate, unlabelled), values: extra } };
+        statusLabel = labelsUsed(canary.status, stable.status);
+        const batch = {
+          canaryRequests: canary.requests,
+          canaryEvents: canary.errors,
+          stableRequests: stable.requests,
+          stableEvents: stable.errors,
+        };
+        result = withLabel(errorRate(ctx, batch), statusLabel);
+      } else {
+        result = latency(ctx, canary.buckets, stable.buckets);
+      }
+      return { result: { ...result, values: { ...result.values, ...extra } }, statusLabel };
     }
-    return { result: { ...result, values: { ...result.values, ...extra } }, statusLabel };
+
+    return {
+      name: gate,
+      continuous: true,
+      begin: async (ctx: GateContext) => {
+        await snapshot(beginKey(ctx), ctx);
+      },
+      evaluate: async (ctx: GateContext) => {
+        const { result, statusLabel } = await evaluate(ctx);
+        const query = `/metrics of ${ctx.canaryPods.length} canary and ${ctx.stablePods.length} stable pods (API server pod proxy), counter deltas since the previous look`;
+        const source = { kind: "pods" as const, query, statistic: STATISTIC[kind] };
+        return { ...result, source: statusLabel ? { ...source, statusLabel } : source };
+      },
+    };
   }
 
-  return settings.checks.map((check) => ({
-    name: check.name,
-    begin: async (ctx: GateContext) => {
-      await snapshot(`${windowKey(ctx)}#begin`, ctx);
-    },
-    evaluate: async (ctx: GateContext) => {
-      const { result, statusLabel } = await evaluate(check, ctx);
-      const query = `/metrics of ${ctx.canaryPods.length} canary and ${ctx.stablePods.length} stable pods (API server pod proxy), counter deltas over the window`;
-      const source = { kind: "pods" as const, query, statistic: STATISTIC[kindOf(check)] };
-      return { ...result, source: statusLabel ? { ...source, statusLabel } : source };
-    },
-  }));
+  return settings.checks.map(gateFor);
 }

@@ -49,7 +49,8 @@ function trackSelector(labels: SelectorLabels): string {
 }
 
 /**
- * Built-in templates. error-rate asks for counts by status (increase, not
+ * Built-in templates, evaluated at each look over the interval since the
+ * gate's previous one (`{{window}}`). error-rate asks for counts by status (increase, not
  * rate) so the rule sees how much traffic there was. Without a configured
  * status label it groups by every common name at once: a series keeps the ones
  * it carries (absent labels are dropped from the result), so one query finds
@@ -62,8 +63,8 @@ export function builtinQueries(partial: Partial<SelectorLabels> = {}, statusLabe
   const statusLabels = statusCandidates(statusLabel);
   return {
     requestsByStatus: `sum by (${statusLabels.join(", ")}) (increase(http_requests_total{${selector}}[{{window}}]))`,
-    latencyP99: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${selector}}[{{window}}])))`,
-    latencyCount: `sum(increase(http_request_duration_seconds_count{${selector}}[{{window}}]))`,
+    // Bucket counts, not a quantile: latency-p99 counts requests slower than a bound (sequential-latency.ts).
+    latencyBuckets: `sum by (le) (increase(http_request_duration_seconds_bucket{${selector}}[{{window}}]))`,
     statusLabels,
   };
 }

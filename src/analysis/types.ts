@@ -18,6 +18,12 @@ export interface GateContext {
   weight: number;
   windowStart: Date;
   windowEnd: Date;
+  /**
+   * false: a look inside the window (every analysis.evaluateEvery); metric
+   * gates judge the counts since their previous look and only a conclusive
+   * failure counts. true or absent: the window's end, where a step may pass.
+   */
+  final?: boolean;
   canaryPods: PodRef[];
   stablePods: PodRef[];
   /** The canary's image (by digest), for command and web gates. */
@@ -32,6 +38,8 @@ export type { GateResult, GateSource, GateValues } from "../model/gate-result.ts
 
 export interface Gate {
   readonly name: string;
+  /** Looks during the window too (metric gates); command and web gates judge at its end only. */
+  readonly continuous?: boolean;
   /** Called when a step's window opens (the pods provider snapshots counters here). */
   begin?(ctx: GateContext): Promise<void>;
   evaluate(ctx: GateContext): Promise<GateResult>;

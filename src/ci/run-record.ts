@@ -21,6 +21,8 @@ export interface StepRecord {
   /** Windows judged at this step: more than one when an inconclusive verdict extended it. */
   windows: number;
   gates: GateVerdict[];
+  /** Sequential gates: the e-value at each look of this step (the larger of comparison and ceiling), per gate. */
+  evidence: Record<string, { values: number[]; threshold: number }>;
 }
 
 export interface RunResult {
@@ -45,6 +47,15 @@ export function gateVerdict(fields: Fields): GateVerdict {
   };
 }
 
+function addEvidence(step: StepRecord, fields: Fields): void {
+  const evidence = fields.evidence as { eValue?: unknown; ceilingEValue?: unknown; threshold?: unknown } | undefined;
+  if (!evidence || typeof evidence.eValue !== "number" || typeof evidence.threshold !== "number") return;
+  const gate = String(fields.gate);
+  step.evidence[gate] ??= { values: [], threshold: evidence.threshold };
+  const path = step.evidence[gate];
+  path.values.push(Math.max(evidence.eValue, typeof evidence.ceilingEValue === "number" ? evidence.ceilingEValue : 0));
+}
+
 export class RunRecord {
   readonly steps: StepRecord[] = [];
   result: RunResult | undefined;
@@ -59,10 +70,16 @@ export class RunRecord {
         startedAt: at,
         windows: 0,
         gates: [],
+        evidence: {},
       });
+    } else if (type === "look") {
+      const current = this.steps.at(-1);
+      if (current) addEvidence(current, fields);
     } else if (type === "gate") {
       const current = this.steps.at(-1);
       if (!current) return;
+      addEvidence(current, fields);
+      // A failure at a look inside the window is this step's verdict, like one at its end.
       const verdict = gateVerdict(fields);
       const index = current.gates.findIndex((gate) => gate.gate === verdict.gate);
       // A gate judged again at the same step: a new window; the latest verdict stands.

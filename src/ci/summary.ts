@@ -4,6 +4,7 @@
 // Written to GITHUB_STEP_SUMMARY, and to a file GitLab keeps as an artifact.
 import { formatDuration } from "../config/duration.ts";
 import { isFailure } from "../output/outcomes.ts";
+import { evidencePath } from "../output/sparkline.ts";
 import type { Fields } from "../output/types.ts";
 import { rolloutChart } from "./chart.ts";
 import type { GateVerdict, RunRecord, StepRecord } from "./run-record.ts";
@@ -41,7 +42,16 @@ function stepRow(step: StepRecord): string {
   const duration = step.endedAt ? formatDuration(step.endedAt.getTime() - step.startedAt.getTime()) : "";
   const windows = step.windows > 1 ? ` (${step.windows} windows)` : "";
   const gates = step.gates.length
-    ? step.gates.map((gate) => `${MARK[gate.result]} ${cell(verdictText(gate))}`).join("<br>")
+    ? step.gates
+        .map((gate) => {
+          const path = step.evidence?.[gate.gate];
+          // The evidence's path over the step's looks: e-values as a sparkline, first → last.
+          const looks = path
+            ? `<br>${cell(`e-value per look ${evidencePath(path.values, path.threshold)} (fails at ${path.threshold})`)}`
+            : "";
+          return `${MARK[gate.result]} ${cell(verdictText(gate))}${looks}`;
+        })
+        .join("<br>")
     : "—";
   return `| ${step.step}/${step.of} | ${step.weight}% | ${duration}${windows} | ${gates} |`;
 }

@@ -252,6 +252,10 @@ const analysis = z
       })
       .prefault({}),
     inconclusiveLimit: z.int().min(1).max(100).default(3),
+    // issue 21: the metric gates look this often during a step's window (docs/analysis.md)
+    evaluateEvery: duration("1h", "1s")
+      .default("10s")
+      .describe("How often metric gates look during a step; a conclusive failure at any look rolls back at once."),
     metrics: metrics.optional(),
     checks: gateChecks,
   })

@@ -48,8 +48,13 @@ const decisionRecord = z.looseObject({
   pValue: z.number().nullable(),
   threshold: numbers,
   details: numbers,
-  verdict: z.enum(["passed", "failed", "inconclusive"]),
+  // "continue": a look inside the window that concluded nothing (issue 21).
+  verdict: z.enum(["passed", "failed", "inconclusive", "continue"]),
   text: z.string(),
+  look: z.literal("interim").optional(),
+  evidence: z
+    .looseObject({ eValue: z.number(), ceilingEValue: z.number().nullable(), threshold: z.number() })
+    .optional(),
 });
 
 // The recorded plan (model/plan.ts) is checked by the configuration's own rules

@@ -21,7 +21,12 @@ export interface DecisionRecord {
   threshold: GateValues;
   /** Other numbers the gate reported (pods scraped, exit code…). */
   details: GateValues;
-  verdict: GateResult["result"];
+  /** "continue": a look inside the step's window that concluded nothing; only the window's end may pass a step. */
+  verdict: GateResult["result"] | "continue";
   /** The verdict's own words: summary, reason or why. */
   text: string;
+  /** Present on a look inside the window (every analysis.evaluateEvery); absent on the step's verdict at its end. */
+  look?: "interim";
+  /** Sequential gates: the running e-values (comparison with stable, ceiling at max) and the threshold either must reach to fail. */
+  evidence?: { eValue: number; ceilingEValue: number | null; threshold: number };
 }

@@ -14,7 +14,13 @@ export interface GateSource {
   statusLabel?: string;
 }
 
-type Common = { gate: string; values?: GateValues; source?: GateSource };
+type Common = {
+  gate: string;
+  values?: GateValues;
+  source?: GateSource;
+  /** A look inside the step's window (issue 21): only a failure acts; anything else waits for the window's end. */
+  interim?: boolean;
+};
 
 export type GateResult =
   | (Common & { result: "passed"; summary: string })

@@ -19,7 +19,7 @@ export interface PlannedGate {
 const PODS = "__grayctl_pods__";
 
 export function plannedGates(config: Config, image: string, now: Date): PlannedGate[] {
-  const { intervalMs, healthzTimeoutMs } = durationsOf(config);
+  const { intervalMs, healthzTimeoutMs, evaluateEveryMs } = durationsOf(config);
   const healthz = config.analysis.healthz;
   const gates: PlannedGate[] = [
     {
@@ -41,7 +41,11 @@ export function plannedGates(config: Config, image: string, now: Date): PlannedG
           ? `; 5xx by the label ${metrics.statusLabel}`
           : `; 5xx by the first of ${builtin.statusLabels.join(", ")} a series carries`
         : "";
-    const rule = `canary compared with stable over each ${formatDuration(intervalMs)} window, ${bounds}; fewer than ${metrics.minRequests} requests is inconclusive${counted}`;
+    const looks =
+      check.name === "error-rate" || check.name === "latency-p99"
+        ? `at a look every ${formatDuration(evaluateEveryMs)} (a conclusive failure rolls back at once; a pass only at the end of each ${formatDuration(intervalMs)} window)`
+        : `over each ${formatDuration(intervalMs)} window`;
+    const rule = `canary compared with stable ${looks}, ${bounds}; fewer than ${metrics.minRequests} requests is inconclusive${counted}`;
     if (metrics.provider === "pods") {
       gates.push({ gate: check.name, rule: `${rule} (from the pods' own /metrics through the pod proxy)` });
       continue;
@@ -50,7 +54,7 @@ export function plannedGates(config: Config, image: string, now: Date): PlannedG
       check.name === "error-rate"
         ? builtin.requestsByStatus
         : check.name === "latency-p99"
-          ? builtin.latencyP99
+          ? builtin.latencyBuckets
           : (check.query ?? "");
     const render = (track: "canary" | "stable") => {
       const rendered = renderQuery(template, {

@@ -2,6 +2,7 @@
 import type { DecisionRecord } from "../analysis/record.ts";
 import type { GateResult, GateValues } from "../analysis/types.ts";
 import { formatDuration } from "../config/duration.ts";
+import { eText, evidencePath } from "../output/sparkline.ts";
 import { splitImage } from "./lineage.ts";
 import type { StatusView, TrackStatus } from "./status.ts";
 
@@ -120,8 +121,18 @@ const numbers = (values: GateValues) =>
 function decisionLines(records: readonly DecisionRecord[]): string[] {
   if (records.length === 0) return ["  decisions: none recorded for this release"];
   const lines = [`  decisions (${records.length}, newest last):`];
+  const time = (iso: string) => iso.slice(11, 19);
   for (const record of records) {
-    const time = (iso: string) => iso.slice(11, 19);
+    // A look inside the window that concluded nothing: one line (its step's verdict below has the query and rule).
+    if (record.look === "interim" && record.verdict !== "failed") {
+      const e = record.evidence ? ` e=${eText(record.evidence.eValue)}` : "";
+      const ceiling = record.evidence?.ceilingEValue != null ? ` max-e=${eText(record.evidence.ceilingEValue)}` : "";
+      const seen = Object.keys(record.canary).length ? ` · canary ${numbers(record.canary)}` : "";
+      lines.push(
+        `    look step ${record.step} (${record.weight}%) ${time(record.window.end)} +${record.window.seconds}s ${record.gate}: ${record.verdict}${e}${ceiling}${seen}`,
+      );
+      continue;
+    }
     lines.push(
       `    step ${record.step} (${record.weight}%) ${time(record.window.start)}–${time(record.window.end)} (${record.window.seconds}s) ${record.gate} [${record.source}]: ${record.verdict}`,
     );
@@ -141,7 +152,26 @@ function decisionLines(records: readonly DecisionRecord[]): string[] {
     if (rule.length) lines.push(`      rule: ${rule.join(" · ")}`);
     lines.push(`      ${record.text.replace(/\n/g, "\n      ")}`);
   }
-  return lines;
+  return [...lines, ...evidenceLines(records)];
+}
+
+/** The sequential gates' e-values per step, look by look (the larger of comparison and ceiling). */
+function evidenceLines(records: readonly DecisionRecord[]): string[] {
+  const paths = new Map<string, { values: number[]; threshold: number; verdict: string }>();
+  for (const record of records) {
+    if (!record.evidence) continue;
+    const key = `${record.gate} step ${record.step}`;
+    const path = paths.get(key) ?? { values: [], threshold: record.evidence.threshold, verdict: "" };
+    path.values.push(Math.max(record.evidence.eValue, record.evidence.ceilingEValue ?? 0));
+    path.verdict = record.verdict;
+    paths.set(key, path);
+  }
+  if (paths.size === 0) return [];
+  const threshold = [...paths.values()][0].threshold;
+  return [
+    `  evidence (e-value per look, fails at ${threshold}):`,
+    ...[...paths].map(([key, path]) => `    ${key}: ${evidencePath(path.values, path.threshold)} (${path.verdict})`),
+  ];
 }
 
 function gateText(gate: GateResult): string {

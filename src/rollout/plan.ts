@@ -28,6 +28,7 @@ export function durationsOf(config: Config) {
     leaseMs: parseDuration(config.rollout.leaseDuration) ?? 30_000,
     scaleDownDelayMs: parseDuration(config.rollout.scaleDownDelay) ?? 30_000,
     healthzTimeoutMs: parseDuration(config.analysis.healthz.timeout) ?? 2_000,
+    evaluateEveryMs: parseDuration(config.analysis.evaluateEvery) ?? 10_000,
   };
 }
 

@@ -1,13 +1,13 @@
 // Runs the canary steps from the recorded one: scale the canary to its share
 // and wait until it is ready, only then raise its weight, wait the interval
 // while watching for crashes, judge the gates, pause if asked.
-import { type DecisionRecord, decisionRecord, keepLatest, resultText } from "../analysis/record.ts";
-import type { GateContext, GateResult, PodRef } from "../analysis/types.ts";
+import { decisionRecord, keepLatest } from "../analysis/record.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Progress } from "../output/types.ts";
 import type { RolloutContext } from "./context.ts";
 import { waitCanaryReady } from "./deployments.ts";
-import { type Track, trackSelector } from "../kube/names.ts";
+import { trackSelector } from "../kube/names.ts";
+import { evaluateAll, gateContext, lookInside, reportGate } from "./gate-looks.ts";
 import { canaryWeightOf, durationsOf, isBackwards, judge, type Step, stepsOf } from "./plan.ts";
 import { failFastReason, summarizeTrack } from "../model/pods.ts";
 import type { RolloutState } from "../model/state.ts";
@@ -18,65 +18,23 @@ export type StepsOutcome = { kind: "done" } | { kind: "failed"; reason: string }
 /** How often the interval wait looks for crash loops: a crashing canary is not left serving for a whole step. */
 const WATCH_EVERY_MS = 1_000;
 
-async function podRefs(ctx: RolloutContext, track: Track): Promise<PodRef[]> {
-  const pods = await ctx.cluster.listPods(trackSelector(ctx.config.app, track));
-  return pods
-    .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => ({
-      name: p.metadata?.name ?? "",
-      namespace: ctx.config.namespace,
-      track,
-      port: ctx.config.deployment.port,
-    }));
-}
-
-async function gateContext(
-  ctx: RolloutContext,
-  state: RolloutState,
-  stepIndex: number,
-  weight: number,
-  windowStart: number,
-): Promise<GateContext> {
-  return {
-    image: state.image,
-    app: ctx.config.app,
-    namespace: ctx.config.namespace,
-    step: stepIndex,
-    weight,
-    windowStart: new Date(windowStart),
-    windowEnd: new Date(ctx.clock.now()),
-    canaryPods: await podRefs(ctx, "canary"),
-    stablePods: await podRefs(ctx, "stable"),
-    signal: ctx.signal,
-  };
-}
-
-async function evaluateAll(ctx: RolloutContext, gateCtx: GateContext): Promise<GateResult[]> {
-  const results: GateResult[] = [];
-  for (const gate of ctx.gates) {
-    try {
-      results.push(await gate.evaluate(gateCtx));
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      // A gate that breaks cannot vouch for the canary: inconclusive, never a pass.
-      results.push({ gate: gate.name, result: "inconclusive", why: `could not evaluate: ${(error as Error).message}` });
-    }
-  }
-  return results;
-}
-
-/** Waits one window, checking for crash loops; returns a reason when the canary broke. */
+/**
+ * Waits one window, checking for crash loops and letting the metric gates look
+ * every `look.everyMs`; returns why the canary failed (its health or a gate).
+ */
 async function watchWindow(
   ctx: RolloutContext,
   step: Step,
   title: string,
   intervalMs: number,
   deadline: number,
+  look: { everyMs: number; run: () => Promise<string | undefined> },
   /** The step's line, when the wait for its pods already started it. */
   started?: Progress,
-) {
+): Promise<{ kind: "health" | "gate"; reason: string } | undefined> {
   const end = Math.min(ctx.clock.now() + intervalMs, deadline);
   const progress = started ?? ctx.reporter.start("step", title);
+  let nextLook = ctx.clock.now() + look.everyMs;
   while (ctx.clock.now() < end) {
     await ctx.clock.sleep(Math.min(WATCH_EVERY_MS, end - ctx.clock.now()), ctx.signal);
     const canary = summarizeTrack(await ctx.cluster.listPods(trackSelector(ctx.config.app, "canary")));
@@ -89,11 +47,19 @@ async function watchWindow(
       failFastReason(canary) ?? (unready && `pod ${unready.name} stopped being ready at ${step.weight}% of traffic`);
     if (fast) {
       progress.fail(`${title}: ${fast}`);
-      return fast;
+      return { kind: "health", reason: fast };
     }
     const left = end - ctx.clock.now();
-    // The window is over: its line below says so, not "0s left".
+    // The window is over: its line below says so, not "0s left"; the window's end is judged by the caller.
     if (left <= 0) break;
+    if (ctx.clock.now() >= nextLook) {
+      nextLook = ctx.clock.now() + look.everyMs;
+      const failed = await look.run();
+      if (failed) {
+        progress.fail(`${title}: ${failed}`);
+        return { kind: "gate", reason: failed };
+      }
+    }
     const state = `${title} · ready canary ${canary.ready}/${canary.live} stable ${stable.ready}/${stable.live}`;
     progress.update(`${state} · ${formatDuration(Math.ceil(left / 1000) * 1000)} left`, state);
   }
@@ -103,7 +69,7 @@ async function watchWindow(
 
 export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadline: number): Promise<StepsOutcome> {
   const steps = stepsOf(ctx.config);
-  const { intervalMs, readyTimeoutMs } = durationsOf(ctx.config);
+  const { intervalMs, readyTimeoutMs, evaluateEveryMs } = durationsOf(ctx.config);
   let state = initial;
   // A resumed rollout redoes its recorded step: every action below is idempotent.
   for (let index = Math.max(0, state.stepIndex); index < steps.length; index++) {
@@ -155,12 +121,18 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       const windowStart = ctx.clock.now();
       const opening = await gateContext(ctx, state, index, step.weight, windowStart);
       for (const gate of ctx.gates) await gate.begin?.(opening);
-      const broke = await watchWindow(ctx, step, title, intervalMs, deadline, line);
+      const looks = {
+        everyMs: evaluateEveryMs,
+        run: () => lookInside(ctx, state, index, step.weight, windowStart),
+      };
+      const broke = await watchWindow(ctx, step, title, intervalMs, deadline, looks, line);
       line = undefined;
-      if (broke) return { kind: "failed", reason: `health: ${broke}` };
+      if (broke?.kind === "health") return { kind: "failed", reason: `health: ${broke.reason}` };
+      if (broke) return { kind: "failed", reason: broke.reason };
       if (ctx.clock.now() >= deadline) return { kind: "failed", reason: "progress deadline exceeded" };
       const closing = await gateContext(ctx, state, index, step.weight, windowStart);
-      const verdict = judge(await evaluateAll(ctx, closing), inconclusive, ctx.config.analysis.inconclusiveLimit);
+      const results = await evaluateAll(ctx, closing, ctx.gates);
+      const verdict = judge(results, inconclusive, ctx.config.analysis.inconclusiveLimit);
       const records = verdict.results.map((result) => decisionRecord(result, closing));
       verdict.results.forEach((result, i) => {
         reportGate(ctx, result, records[i]);
@@ -187,15 +159,4 @@ export async function runSteps(ctx: RolloutContext, initial: RolloutState, deadl
       await ctx.clock.sleep(Math.min(step.pause, Math.max(0, deadline - ctx.clock.now())), ctx.signal);
   }
   return { kind: "done" };
-}
-
-/** One `gate` event per evaluation: the verdict as before, plus its decision record's fields; a failure is a warning. */
-function reportGate(ctx: RolloutContext, result: GateResult, record: DecisionRecord): void {
-  const said = resultText(result);
-  // Metric and command gates start their texts with their name: say it once.
-  const own = said.startsWith(`${result.gate}: `) ? said.slice(result.gate.length + 2) : said;
-  const text = result.result === "inconclusive" ? `inconclusive: ${own}` : own;
-  const { gate: _gate, ...rest } = record;
-  const level = result.result === "failed" ? "warn" : "info";
-  ctx.reporter.event("gate", { ...result, ...rest }, `  ${result.gate}: ${result.result} — ${text}`, level);
 }

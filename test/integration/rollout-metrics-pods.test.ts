@@ -84,10 +84,12 @@ for (const [tag, gate, numbers] of [
     for (const side of [failed.canary, failed.stable])
       assert.ok(typeof side[track] === "number" && typeof side[other] === "number", JSON.stringify(failed));
     assert.equal(failed.threshold.max, gate === "error-rate" ? 0.01 : 0.5);
-    if (gate === "error-rate") {
-      assert.ok(failed.pValue < 0.001, `p-value ${failed.pValue}`);
-      assert.match(failed.statistic, /Fisher exact/);
-    }
+    // The sequential rule (issue 21): the e-value that crossed its threshold, named in the reason too.
+    const crossed = Math.max(failed.evidence.eValue, failed.evidence.ceilingEValue ?? 0);
+    assert.ok(crossed >= failed.evidence.threshold, JSON.stringify(failed.evidence));
+    assert.equal(failed.evidence.threshold, 200);
+    assert.match(failed.statistic, /anytime-valid e-process/);
+    assert.match(outcome.reason, /e-value \S+ ≥ 200/);
     assert.deepEqual(
       lines.filter((e) => e.type === "step").map((e) => e.weight),
       [20],

@@ -149,14 +149,20 @@ test("ERROR_RATE=0.2 fails error-rate with counts in the reason", () => {
   const result = results.get("errors")!["error-rate"];
   assert.equal(result.result, "failed", JSON.stringify(result));
   if (result.result === "failed")
-    assert.match(result.reason, /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\), p/);
+    assert.match(
+      result.reason,
+      /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\) over the rollout so far; e-value \S+ ≥ 200: /,
+    );
 });
 
 test("requests counted by `status` (podinfo): found without configuration, 20 % errors fail error-rate, the label named", () => {
   const result = results.get("podinfo")!["error-rate"];
   assert.equal(result.result, "failed", JSON.stringify(result));
   if (result.result === "failed") {
-    assert.match(result.reason, /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\), p/);
+    assert.match(
+      result.reason,
+      /^error-rate: canary \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\) over the rollout so far; e-value \S+ ≥ 200: /,
+    );
     assert.match(result.reason, /\(5xx by status label "status"\)$/);
   }
   assert.equal(result.source?.statusLabel, "status");

@@ -33,6 +33,7 @@ rollout:
   progressDeadline: 3m
 analysis:
   inconclusiveLimit: ${inconclusiveLimit}
+  evaluateEvery: 2s # looks inside the 6 s window: increase() over the seconds since the previous look
   metrics:
     provider: prometheus
     prometheus: { url: "${prometheusUrl}", timeout: 1s }
@@ -141,6 +142,17 @@ test("v2b passes every window of 20, 50, 100 on Prometheus's numbers and is prom
   for (const gate of gates) console.log(`  ${gate.gate} ${gate.result}: ${gate.summary ?? gate.why ?? gate.reason}`);
   assert.ok(gates.every((e) => e.result !== "failed"));
   assert.ok(gates.filter((e) => e.result === "passed").length >= 6, "every step passed both gates");
+  // Looks inside the windows asked Prometheus for the seconds since the previous look and concluded nothing.
+  const looks = events.filter((e) => e.type === "look");
+  assert.ok(looks.length >= 3, `looks inside the windows: ${looks.length}`);
+  assert.ok(
+    looks.every((e) => e.source === "prometheus" && e.look === "interim" && e.verdict !== "failed"),
+    JSON.stringify(looks.map((e) => [e.gate, e.verdict, e.text])),
+  );
+  assert.ok(
+    looks.some((e) => e.verdict === "continue" && typeof e.evidence?.eValue === "number"),
+    JSON.stringify(looks.map((e) => [e.gate, e.verdict, e.text])),
+  );
   assert.equal(stableImage(), demoImage("v2b"));
   assert.equal(canaryReplicas(), 0);
   assert.equal(seen.appErrors + seen.routingErrors + seen.failed, 0, describeTally("users", seen));

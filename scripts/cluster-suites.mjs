@@ -16,6 +16,8 @@ export const SHARED_SUITES = [
   "operate-status",
   "rollout-interrupts",
   "rollout-metrics-pods",
+  // Continuous looks (issue 21): a state write at every look, against the real API server's fencing.
+  "rollout-continuous",
   "gates-command-web",
   "rollout-faults",
   "router-matrix",

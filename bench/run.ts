@@ -19,7 +19,8 @@
 // The guard case (bench/cases/guard.ts) runs only when named, on the real
 // control plane with Docker and the registry: SIGKILL → 100 % stable under the
 // guard's CronJob, one trial per kill (each costs up to a minute and a half):
-//   npm run bench -- --cluster /tmp/c.kubeconfig --only guard [--guard-trials 10] [--guard-lease 30s]
+//   npm run bench -- --cluster /tmp/c.kubeconfig --only guard [--guard-trials 10] [--guard-lease 30s,10s]
+// (one series per lease duration, side by side in namespaces of their own).
 //   npm run bench -- --only analysis    the decision rules side by side (bench/analysis/),
 //     seeded; written to bench/results.json under "analysis" whatever else ran.
 import { spawnSync } from "node:child_process";
@@ -159,24 +160,35 @@ if (onCluster && clusterKubeconfig) {
       };
       process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
       try {
-        if (guardWanted)
-          await attempt(
-            "guard on the real cluster",
-            async () => {
-              const registry = await requireRegistry();
-              const guard = await guardTrials(cluster, clusterKubeconfig, {
-                trials: Number(values["guard-trials"]),
-                leaseDuration: values["guard-lease"],
-                registry,
-              });
-              record(guard.result, real.results);
-              real.extra = {
-                ...real.extra,
-                guard: { image: guard.image, leaseDuration: guard.leaseDuration, trials: guard.trials },
-              };
-            },
-            real.notes,
+        if (guardWanted) {
+          // One series per --guard-lease value, side by side, each in a namespace (and CronJob) of its own.
+          const leases = values["guard-lease"].split(",");
+          const guards: Record<string, unknown>[] = [];
+          await Promise.all(
+            leases.map((leaseDuration, index) =>
+              attempt(
+                `guard (lease ${leaseDuration}) on the real cluster`,
+                async () => {
+                  const registry = await requireRegistry();
+                  const own = index === 0 ? undefined : await startRealBenchCluster(clusterKubeconfig);
+                  try {
+                    const guard = await guardTrials(own ?? cluster, clusterKubeconfig, {
+                      trials: Number(values["guard-trials"]),
+                      leaseDuration,
+                      registry,
+                    });
+                    record(guard.result, real.results);
+                    guards.push({ image: guard.image, leaseDuration, trials: guard.trials });
+                  } finally {
+                    await own?.stop();
+                  }
+                },
+                real.notes,
+              ),
+            ),
           );
+          real.extra = { ...real.extra, guard: guards };
+        }
         if (!wanted("status") && !wanted("rollback-inflight")) return;
         const { shop, roll } = await deployApps(cluster);
         const path = `/apis/apps/v1/namespaces/${cluster.namespace}/deployments/shop`;

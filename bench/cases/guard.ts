@@ -5,8 +5,10 @@
 // CronJob and Job controllers and the node agent running the pod with Docker.
 // Each trial rolls a new image out to its 25 % step, SIGKILLs the rollout, and
 // takes the time from the kill to the router write that sends 100 % to stable,
-// as the API server's watch serves it (a mirror of the namespace). Trials follow
-// one another, so the kills fall at arbitrary moments of the minute. Each is
+// as the API server's watch serves it (a mirror of the namespace). Each kill
+// waits a random 0–60 s at 25 % first, so that kills fall at random moments of
+// the schedule's minute (back to back, every trial would kill at about the same
+// second, each trial lasting about as long as the last). Each is
 // split where the API says when: the kill to the Job's creation (the CronJob
 // controller's schedule), the Job to its container's start (scheduler, agent,
 // Docker), and the start to the write (the pass: the Lease watched for its
@@ -41,6 +43,8 @@ rollout:
 `;
 
 export interface GuardTrial {
+  /** When the rollout was killed (this machine's clock): where in the schedule's minute. */
+  killedAt: string;
   /** SIGKILL → the router write of 100 % stable, seconds. */
   toStableS: number;
   /** SIGKILL → the creation of the Job that acted (the API server's clock, 1 s resolution). */
@@ -51,8 +55,14 @@ export interface GuardTrial {
   startToStableS?: number;
 }
 
-/** Builds grayctl's image on the local base and pushes it; returns REPO:VERSION@sha256:… */
-async function pushGrayctlImage(registry: string): Promise<string> {
+let pushed: Promise<string> | undefined;
+/** Builds grayctl's image on the local base and pushes it, once per bench run; returns REPO:VERSION@sha256:… */
+function pushGrayctlImage(registry: string): Promise<string> {
+  pushed ??= buildAndPush(registry);
+  return pushed;
+}
+
+async function buildAndPush(registry: string): Promise<string> {
   await run("bash", [join(ROOT, "scripts/local-base-image.sh"), BASE]);
   const built = await run(
     process.execPath,
@@ -147,6 +157,11 @@ export async function guardTrials(
       },
       180_000,
     );
+    // A random moment of the schedule's minute: one trial after another would otherwise kill at
+    // about the same second of every minute (each trial takes about as long as the last).
+    const phaseMs = Math.round(Math.random() * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, phaseMs));
+    if (rollout.exitCode !== null) throw new Error(`the rollout of ${tag} exited ${rollout.exitCode}: ${stderr}`);
     const jobsBefore = new Set((await guardJobs()).map((job) => job.metadata.name));
     rollout.kill("SIGKILL");
     const killedAt = performance.now();
@@ -161,7 +176,7 @@ export async function guardTrials(
       a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp),
     );
     const acting = [...jobs].reverse().find((job) => Date.parse(job.metadata.creationTimestamp) <= stableAtWall);
-    const measured: GuardTrial = { toStableS: seconds(toStableMs) };
+    const measured: GuardTrial = { toStableS: seconds(toStableMs), killedAt: new Date(killedAtWall).toISOString() };
     if (acting) {
       const createdAt = Date.parse(acting.metadata.creationTimestamp);
       const startedAt = await podOf(acting.metadata.name);

@@ -166,9 +166,14 @@ async function killedAt25(name: string, tag: string): Promise<number> {
           env: { GRAYCTL_ACTOR: "test-runner" },
         });
   running.push(child);
+  let exited: string | undefined;
+  void child.done.then(
+    (result) => (exited = `exited ${result.code}: ${result.stderr.slice(-600)}${result.stdout.slice(-600)}`),
+  );
   await eventually(
     `${name}'s rollout at 25 %`,
     () => {
+      if (exited) throw new Error(`${name}'s rollout of ${tag} ${exited}`);
       const { state } = stateOf(name);
       return state?.weight === 25 && state?.phase === "progressing" && state?.image === demoImage(tag);
     },

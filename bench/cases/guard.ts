@@ -188,7 +188,7 @@ export async function guardTrials(
     }
     trials.push(measured);
     console.log(
-      `guard trial ${trial}/${options.trials}: SIGKILL → 100 % stable ${measured.toStableS.toFixed(1)} s` +
+      `guard (lease ${options.leaseDuration}) trial ${trial}/${options.trials}: SIGKILL → 100 % stable ${measured.toStableS.toFixed(1)} s` +
         ` (to the Job ${measured.toJobS?.toFixed(0) ?? "?"} s, Job → container ${measured.jobToStartS?.toFixed(0) ?? "?"} s,` +
         ` container → stable ${measured.startToStableS?.toFixed(1) ?? "?"} s)`,
     );

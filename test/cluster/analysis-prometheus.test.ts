@@ -91,7 +91,8 @@ for (const tag of ["v3-err20", "v4-err100"]) {
       "decided in the first step",
     );
     assert.equal(stableImage(), demoImage("v1"));
-    const looks = events.filter((e) => e.type === "gate" && e.gate === "error-rate").length;
+    // Looks inside a window are `look` events; the failing one (and each window's end) a `gate` event.
+    const looks = events.filter((e) => (e.type === "gate" || e.type === "look") && e.gate === "error-rate").length;
     console.log(
       `${tag}: ${seen.appErrors} failed requests served to users before the rollback (${looks} error-rate looks); ${outcome.reason}`,
     );

@@ -79,6 +79,10 @@ const result = await esbuild.build({
     ].join(" "),
   },
   legalComments: "none",
+  // Paths as the checkout sees them: a worktree whose node_modules is a symlink
+  // (to another checkout's) must build byte for byte what a clean clone builds,
+  // or check:action fails on a bundle that is right.
+  preserveSymlinks: true,
   plugins: [httpThroughRequire],
   metafile: true,
   logLevel: "warning",

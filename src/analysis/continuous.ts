@@ -45,6 +45,10 @@ const interimOrFinal = (ctx: GateContext) => ctx.final === false;
 export interface JudgeOptions {
   minRequests: number;
   max?: number;
+  /** latency-p99: a configured slow bound (seconds) instead of stable's p99 bucket. */
+  slowerThan?: number;
+  /** The gate's false-rollback budget over the rollout (sequentialDefaults.alpha when unset). */
+  alpha?: number;
 }
 
 /** error-rate: the canary's share of each interval's 5xx, and its rate against `max`. */
@@ -52,7 +56,7 @@ export function errorRateJudge(gate: string, options: JudgeOptions) {
   const tests = new Map<string, SequentialCountsTest>();
   const tally = windowTallies();
   return (ctx: GateContext, input: CountsBatch): GateResult => {
-    const test = tests.get(appKey(ctx)) ?? new SequentialCountsTest({ max: options.max });
+    const test = tests.get(appKey(ctx)) ?? new SequentialCountsTest({ max: options.max, alpha: options.alpha });
     tests.set(appKey(ctx), test);
     const n = rounded(input.canaryRequests);
     const x = rounded(input.canaryEvents);
@@ -78,7 +82,7 @@ export function errorRateJudge(gate: string, options: JudgeOptions) {
       eThreshold: look.threshold,
       max: options.max ?? null,
       minRequests: options.minRequests,
-      alpha: sequentialDefaults.alpha,
+      alpha: options.alpha ?? sequentialDefaults.alpha,
     };
     if (look.result === "inconclusive") return { gate, result: "inconclusive", why: `${gate}: ${look.why}`, values };
     const windowed = tally(ctx, n ?? 0, m ?? 0);
@@ -115,7 +119,9 @@ export function latencyJudge(gate: string, options: JudgeOptions) {
   const tests = new Map<string, SequentialLatencyTest>();
   const tally = windowTallies();
   return (ctx: GateContext, canary: Bucket[], stable: Bucket[]): GateResult => {
-    const test = tests.get(appKey(ctx)) ?? new SequentialLatencyTest({ max: options.max });
+    const test =
+      tests.get(appKey(ctx)) ??
+      new SequentialLatencyTest({ max: options.max, slowerThan: options.slowerThan, alpha: options.alpha });
     tests.set(appKey(ctx), test);
     const look = test.look(canary, stable);
     const n = rounded(observations(canary));

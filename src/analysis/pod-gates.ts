@@ -61,7 +61,12 @@ export function createPodGates(settings: MetricsSettings, scrapePod: ScrapePod):
   function gateFor(check: MetricCheck): Gate {
     const gate = check.name;
     const kind = kindOf(check);
-    const judgeOptions = { minRequests: settings.minRequests, max: check.max };
+    const judgeOptions = {
+      minRequests: settings.minRequests,
+      max: check.max,
+      slowerThan: check.slowerThan,
+      alpha: check.alpha,
+    };
     const errorRate = errorRateJudge(gate, judgeOptions);
     const latency = latencyJudge(gate, judgeOptions);
 

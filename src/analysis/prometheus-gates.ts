@@ -93,7 +93,12 @@ export function createPrometheusGates(settings: MetricsSettings, client: Prometh
 
   const judges = new Map(
     settings.checks.map((check) => {
-      const options = { minRequests: settings.minRequests, max: check.max };
+      const options = {
+        minRequests: settings.minRequests,
+        max: check.max,
+        slowerThan: check.slowerThan,
+        alpha: check.alpha,
+      };
       return [
         check.name,
         { errorRate: errorRateJudge(check.name, options), latency: latencyJudge(check.name, options) },

@@ -38,6 +38,10 @@ export interface MetricCheck {
   query?: string;
   min?: number;
   max?: number;
+  /** latency-p99 only, seconds: the fixed "slow" bound the canary's share is compared at (default: stable's p99). */
+  slowerThan?: number;
+  /** Built-ins only: this gate's false-rollback budget over a whole rollout (default 0.01). */
+  alpha?: number;
 }
 
 export interface MetricsSettings {

@@ -86,7 +86,14 @@ export function describeIssue(issue: z.core.$ZodIssue): IssueText[] {
       return [{ path, message: `is too long (at most ${issue.maximum})` }];
     case "too_small":
       if (issue.origin === "number" || issue.origin === "int")
-        return [{ path, message: `${describeValue(input)} is below ${issue.minimum}` }];
+        return [
+          {
+            path,
+            message: issue.inclusive
+              ? `${describeValue(input)} is below ${issue.minimum}`
+              : `${describeValue(input)} must be above ${issue.minimum}`,
+          },
+        ];
       if (issue.origin === "array")
         return [{ path, message: `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}` }];
       return [{ path, message: `is too short (at least ${issue.minimum})` }];

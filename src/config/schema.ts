@@ -163,6 +163,21 @@ const check = z.strictObject({
   query: z.string().optional().describe("PromQL template; required for checks other than error-rate and latency-p99."),
   min: z.number().optional(),
   max: z.number().optional(),
+  slowerThan: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "latency-p99 only, seconds: compare the canary's share of requests slower than this (rounded up to a histogram bucket) with stable's; default: stable's p99 bucket.",
+    ),
+  alpha: z
+    .number()
+    .gt(0)
+    .max(0.1)
+    .optional()
+    .describe(
+      "error-rate and latency-p99 only: the gate's false-rollback probability over a whole rollout, however often it looks (default 0.01).",
+    ),
 });
 
 // Label names go into PromQL unquoted: only what Prometheus accepts as a label name.
@@ -220,6 +235,20 @@ const metrics = z
       }
       if (entry.min === undefined && entry.max === undefined) {
         ctx.addIssue({ code: "custom", path: ["checks", index], message: "needs min or max" });
+      }
+      if (entry.alpha !== undefined && !builtin) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", index, "alpha"],
+          message: `only error-rate and latency-p99 take alpha, not "${entry.name}"`,
+        });
+      }
+      if (entry.slowerThan !== undefined && entry.name !== "latency-p99") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", index, "slowerThan"],
+          message: `only latency-p99 takes slowerThan, not "${entry.name}"`,
+        });
       }
       if (builtin && entry.query && value.provider === "pods") {
         ctx.addIssue({

@@ -2,7 +2,7 @@
 // `grayctl --help` and `--version` never load @kubernetes/client-node or dockerode.
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, ExitCode, isGrayctlError, UsageError } from "../errors.ts";
-import { permissionProblem } from "../kube/errors.ts";
+import { missingNamespace, permissionProblem } from "../kube/errors.ts";
 import type { CommandContext, GlobalOptions, Io } from "./context.ts";
 import { packageFileText } from "./package-files.ts";
 
@@ -276,8 +276,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 function reportFailure(error: unknown, ctx: CommandContext | undefined, io: Io): number {
   const reporter = ctx?.reporter;
-  // A missing permission is the user's to fix (exit 2), not a bug in grayctl.
-  const denied = permissionProblem(error);
+  // A missing permission or namespace is the user's to fix (exit 2), not a bug in grayctl.
+  const denied = permissionProblem(error) ?? missingNamespace(error);
   if (denied) error = new UsageError(denied.message, denied.hint);
   if (isGrayctlError(error)) {
     const text = error.hint ? `${error.message}\n${error.hint}` : error.message;

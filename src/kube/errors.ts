@@ -113,6 +113,28 @@ export function permissionProblem(error: unknown): { message: string; hint: stri
   return undefined;
 }
 
+/**
+ * A 404 for the namespace itself (creating an object in a namespace that does
+ * not exist): the user's to fix, said as such — not an internal error.
+ */
+export function missingNamespace(error: unknown): { message: string; hint: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: unknown; body?: unknown };
+    if (candidate.code === 404) {
+      const details = (parseBody(candidate.body) as { details?: { kind?: string; name?: string } }).details;
+      if (details?.kind === "namespaces" && details.name) {
+        return {
+          message: `namespace "${details.name}" does not exist in this cluster`,
+          hint: `Create it (kubectl create namespace ${details.name}), or point grayctl at another: -n NAMESPACE, or namespace: in grayctl.yaml.`,
+        };
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 const RBAC_HINT = "templates/rbac.yaml holds every permission grayctl needs: kubectl -n NAMESPACE apply -f it.";
 
 const TLS_CODES =

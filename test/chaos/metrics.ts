@@ -72,11 +72,20 @@ async function fakePrometheus(mode: () => PromMode, token: string): Promise<{ ur
       const result =
         now === "empty"
           ? []
-          : query.includes("histogram_quantile")
-            ? [{ metric: {}, value: value("0.05") }]
-            : query.includes("_count")
-              ? [{ metric: {}, value: value("600") }]
-              : [{ metric: { code: "200" }, value: value("600") }];
+          : query.includes("_bucket")
+            ? // latency-p99 reads bucket counts (the anytime-valid rule): a fast track, 600 requests.
+              [
+                ["0.05", "500"],
+                ["0.1", "590"],
+                ["0.25", "598"],
+                ["0.5", "600"],
+                ["+Inf", "600"],
+              ].map(([le, count]) => ({ metric: { le }, value: value(count) }))
+            : query.includes("histogram_quantile")
+              ? [{ metric: {}, value: value("0.05") }]
+              : query.includes("_count")
+                ? [{ metric: {}, value: value("600") }]
+                : [{ metric: { code: "200" }, value: value("600") }];
       const answer = () =>
         res
           .writeHead(200, { "content-type": "application/json" })

@@ -28,6 +28,6 @@ if (skipped.length > 0)
 const patterns = files.filter((file) => !skipped.includes(file));
 process.exitCode = await runWithDeadline(
   `tests in ${folders.join(", ")}`,
-  ["--test", "--test-concurrency=2", "--test-timeout=300000", "--test-force-exit", ...patterns],
+  ["--test", "--test-concurrency=2", "--test-timeout=300000", ...patterns],
   { env: { ...process.env, GRAYCTL_TEST: "1" }, deadlineMinutes },
 );

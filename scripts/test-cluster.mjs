@@ -30,7 +30,7 @@ async function main() {
   const suites = [...SHARED_SUITES, "test/cluster/**/*.test.ts", ...process.argv.slice(2)];
   const code = await runWithDeadline(
     "test:cluster",
-    ["--test", "--test-concurrency=2", "--test-timeout=300000", "--test-force-exit", ...suites],
+    ["--test", "--test-concurrency=2", "--test-timeout=300000", ...suites],
     { env: { ...process.env, GRAYCTL_TEST: "1", GRAYCTL_TEST_CLUSTER: kubeconfig }, deadlineMinutes: 40 },
   );
   console.log(`test:cluster: suites took ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -4,7 +4,7 @@
 // and keeps the order. The sequencing lives here, apart from any cluster, so
 // that what happens on a failure is one readable function.
 import type { Clock } from "../kube/clock.ts";
-import { runLimited } from "./limit.ts";
+import { mapLimited } from "../util/map-limited.ts";
 
 /** How one target's rollout or rollback ended. */
 export interface TargetOutcome {
@@ -78,7 +78,7 @@ export async function releaseInWaves(
     let failure: { target: string; why: string; exitCode: number } | undefined;
     const ended = new Map<string, TargetOutcome>();
     try {
-      await runLimited(wave.targets, wave.maxParallel, async (name) => {
+      await mapLimited([...wave.targets], wave.maxParallel, async (name) => {
         if (stop.signal.aborted) return; // never started: nothing to undo
         const outcome = await settle(() => runs.get(name)!.rollout(stop.signal));
         ended.set(name, outcome);

@@ -12,6 +12,7 @@ import type { OperateSession } from "../../operate/session.ts";
 import { releaseInWaves, type TargetOutcome, type TargetRun } from "../../waves/release.ts";
 import type { CommandContext } from "../context.ts";
 import { clockFor } from "../shared/test-hooks.ts";
+import { targetContext } from "../shared/target-context.ts";
 import { targetReporter } from "../shared/target-reporter.ts";
 import { type RolloutOptions, rolloutImage } from "./rollout.ts";
 
@@ -54,22 +55,6 @@ export async function releaseCommand(
     ended.message,
   );
   return ended.exitCode;
-}
-
-/** The command context of one target: its cluster, its configuration, its prefixed lines, and `signal`. */
-function targetContext(ctx: CommandContext, target: ResolvedTarget, signal: AbortSignal): CommandContext {
-  const loaded = ctx.loadConfig();
-  return {
-    ...ctx,
-    globals: {
-      ...ctx.globals,
-      context: target.context ?? ctx.globals.context,
-      kubeconfig: target.kubeconfig ?? ctx.globals.kubeconfig,
-    },
-    reporter: targetReporter(ctx.reporter, target.name),
-    signal,
-    loadConfig: async () => ({ ...(await loaded), config: target.config }),
-  };
 }
 
 function targetRun(

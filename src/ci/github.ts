@@ -7,7 +7,7 @@ import { isFailure } from "../output/outcomes.ts";
 import type { Fields } from "../output/types.ts";
 import { resultOutputs } from "./outputs.ts";
 import { RunRecord } from "./run-record.ts";
-import { rolloutSummary } from "./summary.ts";
+import { commandSummary } from "./release-summary.ts";
 import { BUILD_KINDS, type CiIntegration, type CiIo } from "./types.ts";
 
 /** A workflow command's message (actions/toolkit's escapeData). */
@@ -54,10 +54,15 @@ export function githubIntegration(env: Record<string, string | undefined>, io: C
     event(type: string, fields: Fields) {
       record.event(type, fields, io.now());
       if (type === "gate" && fields.result === "failed") {
-        const step = record.steps.at(-1);
+        const step = record.stepsOf(fields.target).at(-1);
+        const target = typeof fields.target === "string" ? `${fields.target}: ` : "";
         const where = step ? ` at step ${step.step}/${step.of} (${step.weight}%)` : "";
         io.log(
-          annotation("error", String(fields.reason ?? fields.gate), `grayctl: gate ${fields.gate} failed${where}`),
+          annotation(
+            "error",
+            String(fields.reason ?? fields.gate),
+            `grayctl: ${target}gate ${fields.gate} failed${where}`,
+          ),
         );
       }
     },
@@ -69,7 +74,7 @@ export function githubIntegration(env: Record<string, string | undefined>, io: C
       openGroup = undefined;
       record.finish(outcome, fields, text, io.now());
       if (isFailure(outcome, fields)) io.log(annotation("error", text, `grayctl: ${outcome}`));
-      if (env.GITHUB_STEP_SUMMARY) io.append(env.GITHUB_STEP_SUMMARY, rolloutSummary(record));
+      if (env.GITHUB_STEP_SUMMARY) io.append(env.GITHUB_STEP_SUMMARY, commandSummary(record));
       if (env.GITHUB_OUTPUT) io.append(env.GITHUB_OUTPUT, outputLines({ ...resultOutputs(outcome, fields) }));
     },
   };

@@ -6,7 +6,7 @@ import type { Fields } from "../output/types.ts";
 import { resultOutputs } from "./outputs.ts";
 import { reportPaths } from "./report-paths.ts";
 import { RunRecord } from "./run-record.ts";
-import { rolloutSummary } from "./summary.ts";
+import { commandSummary } from "./release-summary.ts";
 import { BUILD_KINDS, type CiIntegration, type CiIo } from "./types.ts";
 
 const ESC = "\u001b";
@@ -64,7 +64,7 @@ export function gitlabIntegration(
           GRAYCTL_REVISION: outputs.revision,
         }),
       );
-      io.write(paths.summary, rolloutSummary(record));
+      io.write(paths.summary, commandSummary(record));
     },
   };
 }

@@ -1,6 +1,9 @@
 // The rollout as the summary tells it, assembled from the reporter's events:
 // `step` (weight, replicas) opens a step, `gate` adds a verdict to it, the
-// result closes the run. Pure: times come with the calls.
+// result closes the run. A release in waves (issue 22) reports every target's
+// events through one reporter, each carrying `target`: each target gets a
+// record of its own, so that its steps and chart are its own. Pure: times come
+// with the calls.
 import type { Fields } from "../output/types.ts";
 
 export interface GateVerdict {
@@ -56,11 +59,52 @@ function addEvidence(step: StepRecord, fields: Fields): void {
   path.values.push(Math.max(evidence.eValue, typeof evidence.ceilingEValue === "number" ? evidence.ceilingEValue : 0));
 }
 
+/** Release-level events that name a target without being that target's own (the wave's failure names its culprit). */
+const RELEASE_EVENTS = new Set(["wave-failed"]);
+
 export class RunRecord {
   readonly steps: StepRecord[] = [];
   result: RunResult | undefined;
+  /** A release in waves: each target's own record, by name, in the order the waves announced them. */
+  readonly targets = new Map<string, RunRecord>();
+  /** A target's record: its wave, when its first line came, its rollback's outcome, why its bake failed. */
+  wave?: number;
+  startedAt?: Date;
+  rollback?: string;
+  bakeFailed?: string;
 
   event(type: string, fields: Fields, at: Date): void {
+    if (type === "wave-started" && Array.isArray(fields.targets)) {
+      for (const name of fields.targets) this.target(String(name)).wave = Number(fields.wave);
+      return;
+    }
+    if (typeof fields.target === "string" && fields.target && !RELEASE_EVENTS.has(type)) {
+      this.target(fields.target).targetEvent(type, fields, at);
+      return;
+    }
+    this.ownEvent(type, fields, at);
+  }
+
+  /** The steps a target's (or, without one, the run's) events are about: the last is the current one. */
+  stepsOf(target: unknown): StepRecord[] {
+    return (typeof target === "string" && this.targets.get(target)?.steps) || this.steps;
+  }
+
+  private target(name: string): RunRecord {
+    const record = this.targets.get(name) ?? new RunRecord();
+    this.targets.set(name, record);
+    return record;
+  }
+
+  private targetEvent(type: string, fields: Fields, at: Date): void {
+    this.startedAt ??= at;
+    if (type === "target-result") this.finish(String(fields.outcome), fields, String(fields.outcome), at);
+    else if (type === "target-rolled-back") this.rollback = String(fields.outcome);
+    else if (type === "bake-failed") this.bakeFailed = String(fields.reason ?? "");
+    else this.ownEvent(type, fields, at);
+  }
+
+  private ownEvent(type: string, fields: Fields, at: Date): void {
     if (type === "step") {
       this.closeStep(at);
       this.steps.push({

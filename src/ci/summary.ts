@@ -30,7 +30,7 @@ export function cell(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
 }
 
-const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+export const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 
 /** The verdict's words, led by the gate's name (the metric gates say it themselves, health does not). */
 function verdictText(gate: GateVerdict): string {
@@ -56,7 +56,7 @@ function stepRow(step: StepRecord): string {
   return `| ${step.step}/${step.of} | ${step.weight}% | ${duration}${windows} | ${gates} |`;
 }
 
-function headline(outcome: string, fields: Fields): string {
+export function headline(outcome: string, fields: Fields): string {
   const mark = isFailure(outcome, fields)
     ? "❌"
     : outcome === "paused"
@@ -68,12 +68,21 @@ function headline(outcome: string, fields: Fields): string {
   return `### ${mark} grayctl${app}: ${outcome}`;
 }
 
-function facts(fields: Fields): string {
+export function facts(fields: Fields): string {
   const parts: string[] = [];
   if (typeof fields.image === "string") parts.push(`image ${code(fields.image)}`);
   if (fields.revision !== undefined) parts.push(`revision ${fields.revision}`);
   if (typeof fields.namespace === "string") parts.push(`namespace ${code(fields.namespace)}`);
   return parts.join(" · ");
+}
+
+/** The steps table and the chart titled `title`, each after a blank line. */
+export function stepsSection(title: string, steps: StepRecord[]): string[] {
+  const lines = ["", "| Step | Weight | Duration | Gates (canary vs stable) |", "| ---: | ---: | ---: | --- |"];
+  lines.push(...steps.map(stepRow));
+  const chart = rolloutChart(title, steps);
+  if (chart) lines.push("", chart);
+  return lines;
 }
 
 export function rolloutSummary(record: RunRecord): string {
@@ -86,10 +95,7 @@ export function rolloutSummary(record: RunRecord): string {
   const known = facts(fields);
   if (known) lines.push("", known);
   if (record.steps.length) {
-    lines.push("", "| Step | Weight | Duration | Gates (canary vs stable) |", "| ---: | ---: | ---: | --- |");
-    lines.push(...record.steps.map(stepRow));
-    const chart = rolloutChart(typeof fields.app === "string" ? fields.app : "rollout", record.steps);
-    if (chart) lines.push("", chart);
+    lines.push(...stepsSection(typeof fields.app === "string" ? fields.app : "rollout", record.steps));
   } else {
     const rows = Object.entries(fields)
       .filter(([, value]) => value !== undefined && value !== null && typeof value !== "object")

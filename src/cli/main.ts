@@ -177,6 +177,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       false,
     )
     .option("--reason <text>", "why, for the history and the Kubernetes Event (default: $GRAYCTL_REASON)")
+    .option("--all", "every target of the configuration at once; every target's traffic to stable first", false)
     .action(run(async () => (await import("./commands/rollback.ts")).rollbackCommand as Action));
 
   program
@@ -192,6 +193,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("-w, --watch", "re-render on every change until the rollout ends (or Ctrl-C)", false)
     .option("--interval <duration>", "how often --watch looks", "1s")
     .option("--timeout <duration>", "how long --watch runs at most", "1h")
+    .option("--all", "every target of the configuration, each from its own cluster", false)
     .action(
       run(
         async () => (await import("./commands/status.ts")).statusCommand as Action,
@@ -202,6 +204,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   program
     .command("history")
     .description("releases with revision, image, digest, commit, actor, time, outcome and reason")
+    .option("--all", "every target of the configuration, each from its own cluster", false)
     .action(run(async () => (await import("./commands/history.ts")).historyCommand as Action));
 
   program

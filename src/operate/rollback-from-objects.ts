@@ -41,7 +41,7 @@ export async function rollbackFromObjects(
       // No canary routing object: no canary traffic to take away.
       if (!isNotFound(error)) throw error;
     }
-    request.onStable?.();
+    await request.onStable?.();
     const canary = await ctx.cluster.getDeployment(n.canary);
     const canaryReplicas = canary?.spec?.replicas ?? 0;
     if (canaryReplicas > 0) await ctx.cluster.scaleDeployment(n.canary, 0);

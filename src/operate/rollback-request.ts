@@ -17,7 +17,8 @@ export interface RollbackRequest {
   /**
    * Called once the router sends 100 % to stable (the rollback's latency figure), with when that
    * write landed (performance.now()) when it went out before the state read; never when there
-   * turns out to be nothing to undo.
+   * turns out to be nothing to undo. Awaited before the rollback's next write (the scale-down): a caller
+   * may hold it there (`rollback --all` does, until every target's traffic is on stable).
    */
-  onStable?: (landedAtMs?: number) => void;
+  onStable?: (landedAtMs?: number) => void | Promise<void>;
 }

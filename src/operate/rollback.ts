@@ -291,12 +291,16 @@ function nobodyActs(info: LeaseInfo | undefined): boolean {
   return !info || info.basis === "free" || info.basis === "process-gone";
 }
 
-/** The first call only: traffic reaches stable once, however many writes confirm it. */
-function once(callback: ((landedAtMs?: number) => void) | undefined): (landedAtMs?: number) => void {
-  let called = false;
+/**
+ * The first call only: traffic reaches stable once, however many writes confirm it. Every call returns
+ * the first call's promise, so the undo's own (awaited) call waits for a callback the early write started.
+ */
+function once(
+  callback: ((landedAtMs?: number) => void | Promise<void>) | undefined,
+): (landedAtMs?: number) => Promise<void> {
+  let first: Promise<void> | undefined;
   return (landedAtMs) => {
-    if (called) return;
-    called = true;
-    callback?.(landedAtMs);
+    first ??= Promise.resolve(callback?.(landedAtMs));
+    return first;
   };
 }

@@ -24,8 +24,11 @@ export interface UndoOptions {
   /** Wait for stable to roll out when its image changes. */
   wait: boolean;
   deadline: number;
-  /** Called right after the router write (the moment traffic is 100 % stable). */
-  onStable?: () => void;
+  /**
+   * Called right after the router write (the moment traffic is 100 % stable) and awaited before any other
+   * write: `rollback --all` holds every target here until all targets' traffic is on stable.
+   */
+  onStable?: () => void | Promise<void>;
 }
 
 export interface UndoResult {
@@ -100,7 +103,7 @@ export async function undo(ctx: RolloutContext, state: UndoState, options: UndoO
     // No canary routing object was ever created (killed before the first step): no canary traffic to take away.
     if (!isNotFound(error)) throw error;
   }
-  options.onStable?.();
+  await options.onStable?.();
   await scaleCanaryDown(ctx);
 
   let stableChanged = false;

@@ -4,16 +4,33 @@
 // read before the router write that is not needed to decide it.
 import { UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { hintAtTargets } from "../shared/all-targets.ts";
 
 export interface RollbackOptions {
   toRevision?: string;
   wait: boolean;
   force?: boolean;
   reason?: string;
+  /** issue 22: every target of the configuration (rollback-all.ts). */
+  all?: boolean;
 }
 
 export async function rollbackCommand(ctx: CommandContext, options: RollbackOptions): Promise<number> {
   const toRevision = options.toRevision === undefined ? undefined : parseRevision(options.toRevision);
+  if (options.all) {
+    if (toRevision !== undefined)
+      throw new UsageError(
+        "--to-revision and --all: revision numbers are each target's own",
+        "See `grayctl history --all`, then `grayctl rollback --to-revision N --context NAME` per target.",
+      );
+    const { rollbackAllCommand } = await import("./rollback-all.ts");
+    return rollbackAllCommand(ctx, {
+      mode: "rollback",
+      wait: options.wait,
+      force: Boolean(options.force),
+      reason: reasonOf(ctx, options.reason),
+    });
+  }
   return runUndo(ctx, {
     mode: "rollback",
     toRevision,
@@ -35,15 +52,29 @@ export function reasonOf(ctx: CommandContext, flag: string | undefined): string 
   return flag ?? (ctx.env.GRAYCTL_REASON?.trim() ? ctx.env.GRAYCTL_REASON : undefined);
 }
 
-/** Shared by rollback and abort. */
-export async function runUndo(
-  ctx: CommandContext,
-  request: { mode: "rollback" | "abort"; toRevision?: number; wait: boolean; force: boolean; reason?: string },
-): Promise<number> {
+export interface UndoRequest {
+  mode: "rollback" | "abort";
+  toRevision?: number;
+  wait: boolean;
+  force: boolean;
+  reason?: string;
+}
+
+/** What `rollback --all` hooks into one target's rollback. */
+export interface UndoHooks {
+  /** Awaited right after traffic is 100 % on stable, before any other write (the barrier of rollback --all). */
+  afterStable?: () => Promise<void>;
+  /** The rollback's outcome, and when its traffic reached stable (ms since this process started). */
+  ended?: (outcome: string, exitCode: number, stableAfterMs: number | undefined, message: string) => void;
+}
+
+/** Shared by rollback, abort and rollback --all (once per target). */
+export async function runUndo(ctx: CommandContext, request: UndoRequest, hooks: UndoHooks = {}): Promise<number> {
   if (request.reason !== undefined && request.reason.trim() === "") throw new UsageError("--reason: must not be empty");
   // Start loading the Kubernetes client (the slowest import) while the configuration is read.
   const modules = Promise.all([import("../shared/operate-session.ts"), import("../../operate/rollback.ts")]);
   const { config } = await ctx.loadConfig();
+  if (!hooks.afterStable) await hintAtTargets(ctx, request.mode);
   ctx.reporter.debug(`configuration loaded at ${Math.round(performance.now())} ms`);
   const [{ sessionFor }, { rollbackRelease }] = await modules;
   ctx.reporter.debug(`Kubernetes client loaded at ${Math.round(performance.now())} ms`);
@@ -60,6 +91,7 @@ export async function runUndo(
         { app: config.app, namespace: config.namespace, afterMs: stableAfterMs },
         `traffic is 100% on stable (${stableAfterMs} ms after start)`,
       );
+      return hooks.afterStable?.();
     },
   });
   // After the rollback, before the result line: the webhooks hear of it (each within its deadline).
@@ -92,5 +124,6 @@ export async function runUndo(
     { ...outcome.fields, stableAfterMs, exitCode: outcome.exitCode },
     outcome.message,
   );
+  hooks.ended?.(outcome.outcome, outcome.exitCode, stableAfterMs, outcome.message);
   return outcome.exitCode;
 }

@@ -2,23 +2,36 @@
 import { parseDuration } from "../../config/duration.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import type { CommandContext } from "../context.ts";
+import { hintAtTargets } from "../shared/all-targets.ts";
 
 export interface StatusOptions {
   watch: boolean;
   interval: string;
   timeout: string;
+  /** issue 22: every target of the configuration (status-all.ts). */
+  all?: boolean;
 }
 
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
   const intervalMs = duration("--interval", options.interval);
   const timeoutMs = duration("--timeout", options.timeout);
   if (intervalMs < 100) throw new UsageError(`--interval: ${options.interval} is below the minimum of 100ms`);
+  if (options.all) {
+    if (options.watch)
+      throw new UsageError(
+        "--watch and --all: --watch follows one cluster",
+        "Use `grayctl status --watch --context NAME`.",
+      );
+    const { statusAllCommand } = await import("./status-all.ts");
+    return statusAllCommand(ctx);
+  }
   const modules = Promise.all([
     import("../shared/operate-session.ts"),
     import("../../operate/status.ts"),
     import("../../operate/render.ts"),
   ]);
   const { config } = await ctx.loadConfig();
+  await hintAtTargets(ctx, "status");
   const [{ sessionFor }, { readStatus }, { renderStatus }] = await modules;
   const session = sessionFor(ctx, config);
   // --verbose also reads the pods (and the kubelet's probe Events) to say why any is not ready.

@@ -35,6 +35,7 @@ import { ROLLBACK_CONFIG, rollbackInflight } from "./cases/rollback.ts";
 import { bundleGateRunner, scale } from "./cases/scale.ts";
 import { startup } from "./cases/startup.ts";
 import { status } from "./cases/status.ts";
+import { wavesRollback } from "./cases/waves-rollback.ts";
 import { type BenchTarget, demoImage, ROOT, startBenchCluster } from "./lib/cluster.ts";
 import { startInstantPods } from "./lib/instant-pods.ts";
 import type { CaseResult } from "./lib/measure.ts";
@@ -259,6 +260,22 @@ if (onSandbox && wanted("scale")) {
     await pods.stop();
     await cluster.stop();
   }
+}
+
+// Only when named: it needs three sandboxes and a release in flight in each per run.
+if (onSandbox && values.only?.split(",").includes("waves-rollback")) {
+  await attempt("waves-rollback", async () => {
+    const result = await wavesRollback(runs.short);
+    const line = (label: string, s: { median: number; p95: number; min: number; max: number }) =>
+      `  ${label}: median ${s.median.toFixed(0)} ms, p95 ${s.p95.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})`;
+    console.log(`\nwaves-rollback: grayctl rollback --all across three sandboxes, ${result.runs} runs`);
+    console.log(line("spawn → last target's router write (as the sandboxes saw it)", result.toLastRouterWriteMs));
+    console.log(line("grayctl's own lastStableAfterMs (from its process start)", result.reportedLastStableAfterMs));
+    console.log(line("spawn → exit", result.commandMs));
+    notes.push(
+      `waves-rollback: rollback --all across 3 sandboxes, ${result.runs} runs: spawn → last router write median ${result.toLastRouterWriteMs.median.toFixed(0)} ms, p95 ${result.toLastRouterWriteMs.p95.toFixed(0)} ms; spawn → exit median ${result.commandMs.median.toFixed(0)} ms`,
+    );
+  });
 }
 
 if (onSandbox && wanted("build-noop")) {

@@ -15,7 +15,7 @@ const targetName = z
 
 // Per-target overrides may change how the app runs there, not which release or
 // which targets: those are the release's own.
-const NOT_PER_TARGET = new Set(["app", "image", "targets", "waves", "onWaveFailure", "$schema"]);
+const NOT_PER_TARGET = new Set(["app", "image", "targets", "waves", "onWaveFailure", "recordIn", "$schema"]);
 
 /** What is wrong with a key of a target's `set:`, or undefined. */
 function setPathProblem(text: string): string | undefined {
@@ -78,15 +78,24 @@ export const onWaveFailureSchema = z
     "When a wave fails: roll every target this release already promoted back to its previous release (rollback), or leave earlier waves as they are (halt).",
   );
 
+export const recordInSchema = z
+  .string()
+  .optional()
+  .describe(
+    "The target whose cluster and namespace keep the release record (which wave each target reached): default the first target of the first wave.",
+  );
+
 export type TargetConfig = z.output<typeof target>;
 export type WaveConfig = z.output<typeof wave>;
 
 /** The rules across targets and waves; run on the whole configuration. */
 export function targetsRefinement(
-  value: { targets?: TargetConfig[]; waves?: WaveConfig[] },
+  value: { targets?: TargetConfig[]; waves?: WaveConfig[]; recordIn?: string },
   ctx: z.RefinementCtx,
 ): void {
   const { targets, waves } = value;
+  if (value.recordIn !== undefined && targets === undefined)
+    ctx.addIssue({ code: "custom", path: ["recordIn"], message: "names a target: it needs targets" });
   if (targets === undefined && waves === undefined) return;
   if (targets === undefined) {
     ctx.addIssue({ code: "custom", path: ["targets"], message: "is required when waves is set" });
@@ -100,6 +109,12 @@ export function targetsRefinement(
       ctx.addIssue({ code: "custom", path: ["targets", index, "name"], message: `"${entry.name}" is named twice` });
     names.add(entry.name);
   });
+  if (value.recordIn !== undefined && !names.has(value.recordIn))
+    ctx.addIssue({
+      code: "custom",
+      path: ["recordIn"],
+      message: `"${value.recordIn}" is not a target (targets: ${[...names].join(", ")})`,
+    });
   if (waves === undefined) {
     ctx.addIssue({
       code: "custom",

@@ -20,7 +20,7 @@ export interface ResolvedTarget {
 }
 
 /** The fields of the release as a whole: a target's configuration is the rest. */
-const RELEASE_FIELDS = ["targets", "waves", "onWaveFailure"] as const;
+const RELEASE_FIELDS = ["targets", "waves", "onWaveFailure", "recordIn"] as const;
 
 export function resolveTargets(
   document: Record<string, unknown>,

@@ -71,13 +71,14 @@ export class Lease {
   constructor(
     cluster: Cluster,
     app: string,
-    identity: { holder: string; processes: LocalProcesses; job?: string; graceMs?: number },
+    identity: { holder: string; processes: LocalProcesses; job?: string; graceMs?: number; name?: string },
     durationMs: number,
     fence: Fence,
   ) {
     this.cluster = cluster;
     this.app = app;
-    this.name = names(app).lease;
+    // Another lock of the app than its rollout's: a release across targets (issue 22).
+    this.name = identity.name ?? names(app).lease;
     this.holder = identity.holder;
     this.processes = identity.processes;
     this.job = identity.job;

@@ -13,6 +13,8 @@ export const names = (app: string) => ({
   canaryService: `${app}-canary`,
   state: `${app}-grayctl`,
   lease: `${app}-grayctl`,
+  /** A release across targets (issue 22): its record and its lock, in the record target's namespace. */
+  release: `${app}-grayctl-release`,
   ingress: app,
   canaryIngress: `${app}-canary`,
   route: app,

@@ -37,6 +37,8 @@ export interface OperateOptions {
   processes: LocalProcesses;
   /** The guard's grace: a held Lease counts as lapsed only after its duration plus this, watched from here. */
   leaseGraceMs?: number;
+  /** The Lease's name when the session holds another lock than the app's rollout (a release across targets). */
+  leaseName?: string;
   clock?: Clock;
   /** The user's cancellation (SIGINT/SIGTERM). */
   signal: AbortSignal;
@@ -108,7 +110,13 @@ export function openOperateSession(config: Config, options: OperateOptions): Ope
   const lease = new Lease(
     cluster.withSignal(undefined),
     config.app,
-    { holder: options.owner, processes: options.processes, job: options.job, graceMs: options.leaseGraceMs },
+    {
+      holder: options.owner,
+      processes: options.processes,
+      job: options.job,
+      graceMs: options.leaseGraceMs,
+      name: options.leaseName,
+    },
     leaseMs,
     cluster.fence,
   );

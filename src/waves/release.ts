@@ -41,6 +41,22 @@ export interface ReleaseOptions {
   bakeCheckMs: number;
   /** A line about the release (target undefined) or one target. */
   report(target: string | undefined, type: string, fields: Record<string, unknown>, text: string, warn?: boolean): void;
+  /**
+   * A release cut short (its process died), continued: its waves before `fromWave` are not run again, and
+   * their targets' entries (how each ended) are these. Those that reached the image count as promoted by
+   * this release, for `onWaveFailure: rollback`.
+   */
+  resume?: { fromWave: number; targets: ReleaseOutcome["targets"] };
+  /** Told of every change (the release record's write), awaited; whatever it throws is the caller's to handle. */
+  onChange?(change: ReleaseChange): Promise<void>;
+}
+
+/** The release as it stands: for the release record. */
+export interface ReleaseChange {
+  wave: number;
+  status: "running" | "promoted" | "rolled-back";
+  targets: ReleaseOutcome["targets"];
+  message?: string;
 }
 
 export interface ReleaseOutcome {
@@ -64,8 +80,26 @@ export async function releaseInWaves(
   });
   /** Targets this release moved to the new image, wave by wave: the ones a rollback policy undoes. */
   const promoted: string[] = [];
+  const fromWave = options.resume?.fromWave ?? 1;
+  const changed = (wave: number, status: ReleaseChange["status"] = "running", message?: string) =>
+    options.onChange?.({ wave, status, targets: record, message });
+  if (options.resume) {
+    for (const wave of options.waves.slice(0, fromWave - 1))
+      for (const name of wave.targets) {
+        Object.assign(record[name], options.resume.targets[name]);
+        if (SUCCEEDED.has(record[name].rollout ?? "")) promoted.push(name);
+      }
+    options.report(
+      undefined,
+      "release-continued",
+      { wave: fromWave, reached: [...promoted] },
+      `continuing the release from wave ${fromWave}/${options.waves.length}${promoted.length > 0 ? ` (already on it: ${promoted.join(", ")})` : ""}`,
+    );
+  }
   for (const [index, wave] of options.waves.entries()) {
     const number = index + 1;
+    if (number < fromWave) continue;
+    await changed(number);
     options.report(
       undefined,
       "wave-started",
@@ -83,6 +117,7 @@ export async function releaseInWaves(
         const outcome = await settle(() => runs.get(name)!.rollout(stop.signal));
         ended.set(name, outcome);
         record[name].rollout = outcome.outcome;
+        await changed(number);
         if (!SUCCEEDED.has(outcome.outcome) && !failure) {
           failure = { target: name, why: outcome.message, exitCode: outcome.exitCode || 1 };
           // The wave's other targets stop at their next safe point.
@@ -103,12 +138,9 @@ export async function releaseInWaves(
     }
     if (failure) return fail(runs, options, record, { wave, number, failure, ended, promoted });
   }
-  return {
-    outcome: "promoted",
-    exitCode: 0,
-    message: `released to ${Object.keys(record).length} targets in ${options.waves.length} waves`,
-    targets: record,
-  };
+  const message = `released to ${Object.keys(record).length} targets in ${options.waves.length} waves`;
+  await changed(options.waves.length, "promoted", message);
+  return { outcome: "promoted", exitCode: 0, message, targets: record };
 }
 
 /** Watches the wave's targets for `bakeMs`; returns the first problem, or undefined when the bake passed. */
@@ -177,6 +209,8 @@ async function fail(
   const who = failure.target ? `target ${failure.target}` : "the release";
   const reason = `wave ${number} failed: ${who}: ${failure.why}`;
   options.report(undefined, "wave-failed", { wave: number, target: failure.target, reason: failure.why }, reason, true);
+  // Recorded before the rollbacks: a re-run after a crash from here on starts a new release, it never continues this one.
+  await options.onChange?.({ wave: number, status: "rolled-back", targets: record, message: reason });
   const unreachable = at.wave.targets.filter((name) => at.ended.get(name)?.threw);
   const thisWave = at.wave.targets.filter((name) => {
     const ended = at.ended.get(name);
@@ -188,6 +222,7 @@ async function fail(
       const outcome = await settle(() => runs.get(name)!.rollback(reason));
       record[name].rollback = outcome.outcome;
       if (outcome.threw) unreachable.push(name);
+      await options.onChange?.({ wave: number, status: "rolled-back", targets: record, message: reason });
     }),
   );
   const parts = [reason];
@@ -198,7 +233,9 @@ async function fail(
     parts.push(
       `not reached, left as they were: ${[...new Set(unreachable)].join(", ")} (\`grayctl rollback\` with each one's context once it answers)`,
     );
-  return { outcome: "rolled-back", exitCode: failure.exitCode, message: parts.join("; "), targets: record };
+  const message = parts.join("; ");
+  await options.onChange?.({ wave: number, status: "rolled-back", targets: record, message });
+  return { outcome: "rolled-back", exitCode: failure.exitCode, message, targets: record };
 }
 
 /** A target's rollout or rollback as a value: a thrown error (an unreachable API) is that target's failure, not the release's crash. */

@@ -10,6 +10,7 @@ import { parseDuration } from "../../config/duration.ts";
 import { names } from "../../kube/names.ts";
 import type { OperateSession } from "../../operate/session.ts";
 import { releaseInWaves, type TargetOutcome, type TargetRun } from "../../waves/release.ts";
+import { withReleaseRecord } from "../shared/release-record.ts";
 import type { CommandContext } from "../context.ts";
 import { clockFor } from "../shared/test-hooks.ts";
 import { targetContext } from "../shared/target-context.ts";
@@ -32,22 +33,30 @@ export async function releaseCommand(
     bakeMs: parseDuration(wave.bake) ?? 0,
     maxParallel: wave.maxParallel ?? wave.targets.length,
   }));
-  const ended = await releaseInWaves(runs, {
-    waves,
-    onWaveFailure: config.onWaveFailure,
-    clock: clockFor(ctx.env),
-    signal: ctx.signal,
-    bakeCheckMs: BAKE_CHECK_MS,
-    report: (target, type, fields, text, warn) => {
-      const reporter = target ? targetReporter(ctx.reporter, target) : ctx.reporter;
-      reporter.event(type, fields, text, warn ? "warn" : "info");
-    },
+  const clock = clockFor(ctx.env);
+  const ended = await withReleaseRecord(ctx, config, targets, options, async (record) => {
+    // The release stops as on Ctrl-C when this process loses the release Lease (someone forced it over).
+    const signal = AbortSignal.any([ctx.signal, record.lost]);
+    return releaseInWaves(runs, {
+      waves,
+      onWaveFailure: config.onWaveFailure,
+      clock,
+      signal,
+      bakeCheckMs: BAKE_CHECK_MS,
+      resume: record.resume,
+      onChange: (change) => record.keeper.change(change),
+      report: (target, type, fields, text, warn) => {
+        const reporter = target ? targetReporter(ctx.reporter, target) : ctx.reporter;
+        reporter.event(type, fields, text, warn ? "warn" : "info");
+      },
+    });
   });
   ctx.reporter.result(
     ended.outcome,
     {
       app: config.app,
       image: options.image,
+      release: ended.release,
       targets: ended.targets,
       exitCode: ended.exitCode,
       reason: ended.outcome === "promoted" ? undefined : ended.message,

@@ -17,7 +17,7 @@ export function sessionFor(
     interrupt: (reason: unknown) => unknown;
   },
   wrapHttp?: (http: HttpLibrary) => HttpLibrary,
-  lease: { graceMs?: number } = {},
+  lease: { graceMs?: number; name?: string } = {},
 ): OperateSession {
   const actor = actorFrom(ctx.env, ctx.globals.actor);
   const owner = ownerId(actor, process.pid);
@@ -35,6 +35,7 @@ export function sessionFor(
     ...timeoutsFor(ctx.env),
     processes: localProcesses(process.pid),
     leaseGraceMs: lease.graceMs,
+    leaseName: lease.name,
     clock: clockFor(ctx.env),
     signal: ctx.signal,
     // The engine's requests stop on the user's signal: its next one is the route to stable.

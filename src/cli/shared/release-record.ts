@@ -1,0 +1,107 @@
+// A release across targets holds its own lock and keeps its record (issue 22,
+// decision 051) in the record target's cluster and namespace (`recordIn`,
+// default the first target of the first wave): the release Lease
+// `<app>-grayctl-release` — one release of an app at a time; a process here
+// that died leaves it to be taken at once, a live one is refused (exit 5) —
+// and the record ConfigMap of the same name, written only while that Lease is
+// held (the session's fence).
+import { randomBytes } from "node:crypto";
+import type { Config } from "../../config/schema.ts";
+import type { ResolvedTarget } from "../../config/targets.ts";
+import { ExitCode, GrayctlError } from "../../errors.ts";
+import { LeaseHeldError } from "../../kube/lease.ts";
+import { names } from "../../kube/names.ts";
+import { withLease } from "../../operate/lease-hold.ts";
+import { beginRelease, RecordUnreadableError } from "../../waves/record.ts";
+import { keepRecord, type RecordKeeper } from "../../waves/record-keeper.ts";
+import { ReleaseRecordStore } from "../../waves/record-store.ts";
+import type { ReleaseOptions, ReleaseOutcome } from "../../waves/release.ts";
+import { targetContext } from "../commands/rollout-waves.ts";
+import type { CommandContext } from "../context.ts";
+import { actorFrom } from "./actor.ts";
+import { sessionFor } from "./operate-session.ts";
+import { clockFor } from "./test-hooks.ts";
+
+export interface HeldRelease {
+  keeper: RecordKeeper;
+  /** Set when this run continues a release cut short. */
+  resume?: ReleaseOptions["resume"];
+  /** Aborted when this process loses the release Lease. */
+  lost: AbortSignal;
+}
+
+/** The target whose namespace keeps the record. */
+export function recordTarget(config: Config, targets: readonly ResolvedTarget[]): ResolvedTarget {
+  const name = config.recordIn ?? config.waves?.[0]?.targets[0];
+  const found = targets.find((target) => target.name === name);
+  if (!found) throw new GrayctlError(`the record target ${name} is not among the targets`);
+  return found;
+}
+
+export async function withReleaseRecord(
+  ctx: CommandContext,
+  config: Config,
+  targets: readonly ResolvedTarget[],
+  options: { image: string; commit?: string; force?: boolean },
+  act: (held: HeldRelease) => Promise<ReleaseOutcome>,
+): Promise<ReleaseOutcome & { release: string }> {
+  const where = recordTarget(config, targets);
+  // Not stopped by the user's Ctrl-C: the release's rollbacks that follow one are recorded too.
+  const tctx = targetContext(ctx, where, new AbortController().signal);
+  const session = sessionFor(tctx, where.config, undefined, undefined, { name: names(config.app).release });
+  const store = new ReleaseRecordStore(session.ctx.cluster, config.app);
+  const clock = clockFor(ctx.env);
+  const now = () => new Date(clock.now()).toISOString();
+  const holder = { lease: session.lease, abort: session.abort, reporter: tctx.reporter };
+  try {
+    return await withLease(holder, Boolean(options.force), async () => {
+      const began = beginRelease(await store.read(), {
+        app: config.app,
+        image: options.image,
+        commit: options.commit,
+        waves: (config.waves ?? []).map((wave) => wave.targets),
+        onWaveFailure: config.onWaveFailure,
+        actor: actorFrom(ctx.env, ctx.globals.actor),
+        now: now(),
+        id: releaseId(now()),
+      });
+      if (began.abandoned)
+        ctx.reporter.warn(
+          `release ${began.abandoned.id} of ${began.abandoned.image} was cut short in wave ${began.abandoned.wave}; this release of another image starts at wave 1 (each target is as that one left it: grayctl status --all)`,
+        );
+      // Refused before any target is touched: a release that cannot keep its record does not start.
+      await store.write(began.record).catch((error: Error) => {
+        throw new GrayctlError(`the release record (${store.where} in target ${where.name}) could not be written: ${error.message}; nothing was changed`, { cause: error });
+      });
+      const keeper = keepRecord(store, began.record, { now, warn: (message) => ctx.reporter.warn(message) });
+      const resume = began.continues && {
+        fromWave: began.continues.fromWave,
+        targets: Object.fromEntries(
+          Object.entries(began.record.targets).map(([name, entry]) => [
+            name,
+            { wave: entry.wave, rollout: entry.rollout, rollback: entry.rollback },
+          ]),
+        ),
+      };
+      const ended = await act({ keeper, resume, lost: session.abort.signal });
+      return { ...ended, release: began.record.id };
+    });
+  } catch (error) {
+    if (error instanceof LeaseHeldError)
+      throw new GrayctlError(`a release of ${config.app} is running (its lock is Lease ${store.where.replace("ConfigMap ", "")} in target ${where.name}): ${error.message.replace(/^another grayctl holds the rollout lock of [^:]+: /, "")}`, {
+        exitCode: ExitCode.locked,
+        hint: "Wait for it to end, or stop it (Ctrl-C in its terminal, or cancel its CI job). --force takes the release over when its process is dead or hung.",
+      });
+    if (error instanceof RecordUnreadableError)
+      throw new GrayctlError(error.message, {
+        exitCode: ExitCode.usage,
+        hint: `It was edited by hand or written by a newer grayctl. \`kubectl delete configmap ${store.name} -n ${store.cluster.namespace}\` starts the next release afresh (each target keeps its own state).`,
+      });
+    throw error;
+  }
+}
+
+/** A release's id: when it started, and a few random characters to tell two apart in the same second. */
+function releaseId(now: string): string {
+  return `${now.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
+}

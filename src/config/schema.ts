@@ -7,7 +7,13 @@ import { duration } from "./duration-field.ts";
 import { gateChecks, gateNamesDistinct } from "./gate-checks.ts";
 import { repositoryProblem } from "./image-reference.ts";
 import { hooksSchema, notifySchema } from "./schema-hooks.ts";
-import { onWaveFailureSchema, recordInSchema, targetsRefinement, targetsSchema, wavesSchema } from "./schema-targets.ts";
+import {
+  onWaveFailureSchema,
+  recordInSchema,
+  targetsRefinement,
+  targetsSchema,
+  wavesSchema,
+} from "./schema-targets.ts";
 
 // The app's name becomes Service names (<app>, <app>-stable, <app>-canary), and a
 // Service name is a DNS-1035 label: it starts with a letter.

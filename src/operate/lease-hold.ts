@@ -11,6 +11,8 @@ export interface LeaseHolder {
   /** Aborted with the OwnershipLostError when the rollout is lost. */
   abort: AbortController;
   reporter: Reporter;
+  /** What the Lease locks, as messages say it (default: the rollout lock). */
+  lockName?: string;
 }
 
 export async function withLease<T>(
@@ -19,15 +21,16 @@ export async function withLease<T>(
   act: (acquired: Acquired) => Promise<T>,
 ): Promise<T> {
   const { lease, abort, reporter } = holder;
+  const lock = holder.lockName ?? "rollout lock";
   const acquired = await lease.acquire({
     force,
     signal: abort.signal,
-    onWatch: (info) => reporter.info(watching(info)),
+    onWatch: (info) => reporter.info(watching(info, lock)),
   });
   reporter.debug(`Lease taken at ${Math.round(performance.now())} ms (${acquired.basis})`);
   if (acquired.tookOverFrom)
     reporter.warn(
-      `took the rollout lock over from ${acquired.tookOverFromDescribed ?? acquired.tookOverFrom} (${acquired.basis}); it stops at its next write`,
+      `took the ${lock} over from ${acquired.tookOverFromDescribed ?? acquired.tookOverFrom} (${acquired.basis}); it stops at its next write`,
     );
   lease.keepAlive((error) => abort.abort(error));
   try {
@@ -38,7 +41,7 @@ export async function withLease<T>(
   }
 }
 
-function watching(info: LeaseInfo): string {
+function watching(info: LeaseInfo, lock: string): string {
   const seconds = Math.round(info.durationMs / 1000);
-  return `the rollout lock is held by ${info.holder}; watching it for up to ${seconds}s to see whether its holder still renews it (--force takes it now if that process is dead)`;
+  return `the ${lock} is held by ${info.holder}; watching it for up to ${seconds}s to see whether its holder still renews it (--force takes it now if that process is dead)`;
 }

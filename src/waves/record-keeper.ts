@@ -47,7 +47,13 @@ export function keepRecord(
       for (const [name, entry] of Object.entries(change.targets)) {
         const before = targets[name] ?? { wave: entry.wave };
         const reached = REACHED.has(entry.rollout ?? "") && !before.reachedAt ? now : before.reachedAt;
-        targets[name] = { ...before, wave: entry.wave, rollout: entry.rollout, rollback: entry.rollback, reachedAt: reached };
+        targets[name] = {
+          ...before,
+          wave: entry.wave,
+          rollout: entry.rollout,
+          rollback: entry.rollback,
+          reachedAt: reached,
+        };
       }
       record = {
         ...record,

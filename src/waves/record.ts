@@ -67,7 +67,9 @@ export function decodeRecord(text: string | undefined, where: string): ReleaseRe
   const parsed = recordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RecordUnreadableError(`${where}: its release record is not readable at ${issue.path.join(".") || "the top"}: ${issue.message}`);
+    throw new RecordUnreadableError(
+      `${where}: its release record is not readable at ${issue.path.join(".") || "the top"}: ${issue.message}`,
+    );
   }
   return parsed.data;
 }
@@ -129,14 +131,14 @@ export function beginRelease(stored: ReleaseRecord | undefined, request: Release
       actor: request.actor,
       targets: Object.fromEntries(
         request.waves.flatMap((names, index) =>
-          names.map((name) => [
-            name,
-            index + 1 < fromWave ? cutShort.targets[name] : { wave: index + 1 },
-          ]),
+          names.map((name) => [name, index + 1 < fromWave ? cutShort.targets[name] : { wave: index + 1 }]),
         ),
       ),
     };
-    return { record, continues: { fromWave, reached: reached.filter((name) => waveOf(request.waves, name) < fromWave) } };
+    return {
+      record,
+      continues: { fromWave, reached: reached.filter((name) => waveOf(request.waves, name) < fromWave) },
+    };
   }
   const previous = stored ? [summarize(stored), ...stored.previous].slice(0, PREVIOUS_LIMIT) : [];
   const record: ReleaseRecord = {

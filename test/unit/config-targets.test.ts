@@ -22,6 +22,18 @@ targets:
 
 const BROKEN: { name: string; yaml: string; path: string; says: string }[] = [
   {
+    name: "recordIn names an unknown target",
+    yaml: `${TARGETS}waves:\n  - targets: [staging]\n  - targets: [eu-west, us-east]\nrecordIn: eu-wset\n`,
+    path: "recordIn",
+    says: '"eu-wset" is not a target',
+  },
+  {
+    name: "recordIn without targets",
+    yaml: "app: shop\nrecordIn: staging\n",
+    path: "recordIn",
+    says: "names a target: it needs targets",
+  },
+  {
     name: "a wave names an unknown target",
     yaml: `${TARGETS}waves:\n  - targets: [staging, eu-wset]\n  - targets: [eu-west, us-east]\n`,
     path: "waves[0].targets[1]",

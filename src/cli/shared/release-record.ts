@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "../../config/schema.ts";
 import type { ResolvedTarget } from "../../config/targets.ts";
-import { ExitCode, GrayctlError } from "../../errors.ts";
+import { ExitCode, GrayctlError, UsageError } from "../../errors.ts";
 import { LeaseHeldError } from "../../kube/lease.ts";
 import { names } from "../../kube/names.ts";
 import { withLease } from "../../operate/lease-hold.ts";
@@ -16,7 +16,7 @@ import { beginRelease, RecordUnreadableError } from "../../waves/record.ts";
 import { keepRecord, type RecordKeeper } from "../../waves/record-keeper.ts";
 import { ReleaseRecordStore } from "../../waves/record-store.ts";
 import type { ReleaseOptions, ReleaseOutcome } from "../../waves/release.ts";
-import { targetContext } from "../commands/rollout-waves.ts";
+import { targetContext } from "./target-context.ts";
 import type { CommandContext } from "../context.ts";
 import { actorFrom } from "./actor.ts";
 import { sessionFor } from "./operate-session.ts";
@@ -42,7 +42,7 @@ export async function withReleaseRecord(
   ctx: CommandContext,
   config: Config,
   targets: readonly ResolvedTarget[],
-  options: { image: string; commit?: string; force?: boolean },
+  options: { image: string; commit?: string; force?: boolean; supersede?: boolean },
   act: (held: HeldRelease) => Promise<ReleaseOutcome>,
 ): Promise<ReleaseOutcome & { release: string }> {
   const where = recordTarget(config, targets);
@@ -52,7 +52,7 @@ export async function withReleaseRecord(
   const store = new ReleaseRecordStore(session.ctx.cluster, config.app);
   const clock = clockFor(ctx.env);
   const now = () => new Date(clock.now()).toISOString();
-  const holder = { lease: session.lease, abort: session.abort, reporter: tctx.reporter };
+  const holder = { lease: session.lease, abort: session.abort, reporter: ctx.reporter, lockName: "release lock" };
   try {
     return await withLease(holder, Boolean(options.force), async () => {
       const began = beginRelease(await store.read(), {
@@ -65,13 +65,24 @@ export async function withReleaseRecord(
         now: now(),
         id: releaseId(now()),
       });
-      if (began.abandoned)
+      const cut = began.abandoned;
+      // Its targets are as it left them, some with a rollout of its image in flight: the user decides, before any
+      // target is touched, as a single rollout over one in flight asks for --supersede.
+      if (cut && !options.supersede)
+        throw new UsageError(
+          `release ${cut.id} of ${cut.image} was cut short in wave ${cut.wave} (its process ended before the release did); nothing was changed`,
+          `Continue it: \`grayctl rollout --image ${cut.image}\`. Undo it: \`grayctl rollback --all\`. Or start this release over it from wave 1: add --supersede.`,
+        );
+      if (cut)
         ctx.reporter.warn(
-          `release ${began.abandoned.id} of ${began.abandoned.image} was cut short in wave ${began.abandoned.wave}; this release of another image starts at wave 1 (each target is as that one left it: grayctl status --all)`,
+          `release ${cut.id} of ${cut.image} was cut short in wave ${cut.wave}; this release of another image starts over it at wave 1 (--supersede)`,
         );
       // Refused before any target is touched: a release that cannot keep its record does not start.
       await store.write(began.record).catch((error: Error) => {
-        throw new GrayctlError(`the release record (${store.where} in target ${where.name}) could not be written: ${error.message}; nothing was changed`, { cause: error });
+        throw new GrayctlError(
+          `the release record (${store.where} in target ${where.name}) could not be written: ${error.message}; nothing was changed`,
+          { cause: error },
+        );
       });
       const keeper = keepRecord(store, began.record, { now, warn: (message) => ctx.reporter.warn(message) });
       const resume = began.continues && {
@@ -88,10 +99,13 @@ export async function withReleaseRecord(
     });
   } catch (error) {
     if (error instanceof LeaseHeldError)
-      throw new GrayctlError(`a release of ${config.app} is running (its lock is Lease ${store.where.replace("ConfigMap ", "")} in target ${where.name}): ${error.message.replace(/^another grayctl holds the rollout lock of [^:]+: /, "")}`, {
-        exitCode: ExitCode.locked,
-        hint: "Wait for it to end, or stop it (Ctrl-C in its terminal, or cancel its CI job). --force takes the release over when its process is dead or hung.",
-      });
+      throw new GrayctlError(
+        `a release of ${config.app} is running (its lock is Lease ${store.where.replace("ConfigMap ", "")} in target ${where.name}): ${error.message.replace(/^another grayctl holds the rollout lock of [^:]+: /, "")}`,
+        {
+          exitCode: ExitCode.locked,
+          hint: "Wait for it to end, or stop it (Ctrl-C in its terminal, or cancel its CI job). --force takes the release over when its process is dead or hung.",
+        },
+      );
     if (error instanceof RecordUnreadableError)
       throw new GrayctlError(error.message, {
         exitCode: ExitCode.usage,

@@ -182,11 +182,26 @@ test("a release to three targets, then status --all shows each by name and wave;
   assert.match(text.stdout, /\[b\] wave 2\nshop \(namespace default\): promoted/);
   assert.match(text.stdout, /\[c\] wave 2\nshop \(namespace default\): promoted/);
 
+  // Without --all and --context: today's status of the current context, and a hint that --all exists.
+  const plain = await grayctl(release(), ["status"]);
+  assert.equal(plain.code, 0, plain.stderr + plain.stdout);
+  assert.match(plain.stdout, /^shop \(namespace default\): promoted/);
+  assert.match(plain.stderr, /the configuration has targets \(a, b, c\).*`grayctl status --all`/);
+
   // A refused port and one that never answers: both named, neither holds the command, exit 6.
   const outage = await grayctl(release({ extra: ["gone", "silent"] }), ["status", "--all", "-o", "json"], SHORT_OUTAGE);
   assert.equal(outage.code, 6, outage.stderr + outage.stdout);
   const seen = result(outage.stdout);
   assert.deepEqual(seen.unreachable, ["gone", "silent"]);
+  assert.deepEqual(
+    jsonEvents(outage.stdout)
+      .filter((e) => e.type === "target-failed")
+      .map((e) => [e.target, e.unreachable, e.exitCode]),
+    [
+      ["gone", true, 6],
+      ["silent", true, 6],
+    ],
+  );
   assert.equal(seen.targets.gone.unreachable, true);
   assert.equal(seen.targets.silent.unreachable, true);
   for (const name of NAMES) assert.equal(seen.targets[name].phase, "promoted", name);

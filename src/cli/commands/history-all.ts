@@ -2,8 +2,15 @@
 // cluster's state ConfigMap, grouped by target and wave. A target that does not
 // answer is named as unreachable and makes the exit code 6.
 import type { CommandContext } from "../context.ts";
-import { allTargets, eachTarget, firstFailure } from "../shared/all-targets.ts";
-import { section } from "./status-all.ts";
+import {
+  allTargets,
+  eachTarget,
+  failedFields,
+  failedNames,
+  firstFailure,
+  reportFailed,
+  section,
+} from "../shared/all-targets.ts";
 
 export async function historyAllCommand(ctx: CommandContext): Promise<number> {
   const modules = Promise.all([import("../shared/operate-session.ts"), import("../../operate/history-render.ts")]);
@@ -17,13 +24,7 @@ export async function historyAllCommand(ctx: CommandContext): Promise<number> {
   );
   for (const result of results) {
     const { reporter } = result.entry.ctx;
-    if (!result.ok)
-      reporter.event(
-        "target-unreachable",
-        { wave: result.entry.wave, error: result.message, exitCode: result.exitCode },
-        `unreachable: ${result.message}`,
-        "warn",
-      );
+    if (!result.ok) reportFailed(result);
     else if (ctx.globals.output === "json")
       for (const release of result.value)
         reporter.event("release", { ...historyRow(release), wave: result.entry.wave });
@@ -42,9 +43,10 @@ export async function historyAllCommand(ctx: CommandContext): Promise<number> {
                 namespace: result.entry.target.config.namespace,
                 releases: result.value.length,
               }
-            : { wave: result.entry.wave, unreachable: true, error: result.message },
+            : failedFields(result),
         ]),
       ),
+      ...failedNames(results),
       exitCode,
     },
     results.map((result) => section(result, renderHistory)).join("\n\n"),

@@ -8,7 +8,7 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { createBarrier } from "../../waves/barrier.ts";
 import type { CommandContext } from "../context.ts";
-import { allTargets, eachTarget, type TargetResult } from "../shared/all-targets.ts";
+import { allTargets, eachTarget, reportFailed, type TargetResult } from "../shared/all-targets.ts";
 import { clockFor } from "../shared/test-hooks.ts";
 import { runUndo, type UndoRequest } from "./rollback.ts";
 
@@ -63,6 +63,8 @@ export async function rollbackAllCommand(ctx: CommandContext, request: UndoReque
     },
     { deadline: false },
   );
+  // A target whose rollback threw (did not answer, no permission) says so on its own line, as one that ended does.
+  for (const result of results) if (!result.ok) reportFailed(result);
   const failed = results.filter((result) => !result.ok || result.value.exitCode !== ExitCode.ok);
   const exitCode = failed.length === 0 ? ExitCode.ok : exitCodeOf(failed[0]);
   const done = results.filter((result) => result.ok && result.value.exitCode === ExitCode.ok);

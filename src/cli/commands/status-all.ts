@@ -1,10 +1,20 @@
 // `grayctl status --all` (issue 22): every target's status at once, each read
 // from its own cluster with its own configuration, grouped by target and wave.
 // A target whose API does not answer within the deadline is shown as
-// unreachable, by name, and makes the exit code 6; the others are shown as usual.
+// unreachable, by name, and makes the exit code 6 (a target that failed otherwise:
+// its own exit code, as for one cluster); the others are shown as usual.
 import type { StatusView } from "../../operate/status.ts";
 import type { CommandContext } from "../context.ts";
-import { allTargets, eachTarget, firstFailure, type TargetResult, targetHeading } from "../shared/all-targets.ts";
+import {
+  allTargets,
+  eachTarget,
+  failedFields,
+  failedNames,
+  firstFailure,
+  reportFailed,
+  section,
+  type TargetResult,
+} from "../shared/all-targets.ts";
 
 export async function statusAllCommand(ctx: CommandContext): Promise<number> {
   const modules = Promise.all([
@@ -26,24 +36,17 @@ export async function statusAllCommand(ctx: CommandContext): Promise<number> {
   );
   // json: one status event per target (it carries `target`, as every line of a target does), then one result.
   for (const result of results) {
-    if (!result.ok) {
-      result.entry.ctx.reporter.event(
-        "target-unreachable",
-        { wave: result.entry.wave, error: result.message, exitCode: result.exitCode },
-        `unreachable: ${result.message}`,
-        "warn",
-      );
-    } else if (ctx.globals.output === "json")
+    if (!result.ok) reportFailed(result);
+    else if (ctx.globals.output === "json")
       result.entry.ctx.reporter.event("status", { ...result.value, wave: result.entry.wave });
   }
-  const failed = results.filter((result) => !result.ok).map((result) => result.entry.target.name);
   const exitCode = firstFailure(results);
   ctx.reporter.result(
     "status",
     {
       app: config.app,
       targets: Object.fromEntries(results.map((result) => [result.entry.target.name, targetFields(result)])),
-      ...(failed.length > 0 ? { unreachable: failed } : {}),
+      ...failedNames(results),
       exitCode,
     },
     [
@@ -63,7 +66,7 @@ function releaseHeading(app: string, targets: number, waves: number): string {
 }
 
 function targetFields(result: TargetResult<StatusView>) {
-  if (!result.ok) return { wave: result.entry.wave, unreachable: true, error: result.message };
+  if (!result.ok) return failedFields(result);
   const view = result.value;
   return {
     wave: result.entry.wave,
@@ -74,11 +77,4 @@ function targetFields(result: TargetResult<StatusView>) {
     canaryWeight: view.canaryWeight,
     orphaned: view.orphaned,
   };
-}
-
-/** One target's block of the text: its heading, then the rendering a single-cluster command prints. */
-export function section<T>(result: TargetResult<T>, render: (value: T) => string): string {
-  const heading = targetHeading(result.entry);
-  if (!result.ok) return `${heading}: UNREACHABLE — ${result.message}`;
-  return `${heading}\n${render(result.value)}`;
 }

@@ -124,3 +124,36 @@ export function firstFailure(results: TargetResult<unknown>[]): number {
 export function targetHeading(entry: TargetEntry): string {
   return `[${entry.target.name}] wave ${entry.wave}`;
 }
+
+/** One target's block of the text: its heading, then the rendering a single-cluster command prints. */
+export function section<T>(result: TargetResult<T>, render: (value: T) => string): string {
+  const heading = targetHeading(result.entry);
+  if (!result.ok) return `${heading}: ${result.unreachable ? "UNREACHABLE" : "FAILED"} — ${result.message}`;
+  return `${heading}\n${render(result.value)}`;
+}
+
+/** A failed target in a result's `targets` map. */
+export function failedFields(result: TargetResult<unknown> & { ok: false }) {
+  return { wave: result.entry.wave, unreachable: result.unreachable, error: result.message, exitCode: result.exitCode };
+}
+
+/** A failed target's line on stderr (json: a `target-failed` event with its `target`). */
+export function reportFailed(result: TargetResult<unknown> & { ok: false }): void {
+  result.entry.ctx.reporter.event(
+    "target-failed",
+    failedFields(result),
+    `${result.unreachable ? "unreachable" : "failed"}: ${result.message}`,
+    "warn",
+  );
+}
+
+/** The names of the failed targets, and of those among them that did not answer. */
+export function failedNames(results: TargetResult<unknown>[]): { failed?: string[]; unreachable?: string[] } {
+  const failed = results.flatMap((result) => (result.ok ? [] : [result]));
+  if (failed.length === 0) return {};
+  const unreachable = failed.filter((result) => result.unreachable).map((result) => result.entry.target.name);
+  return {
+    failed: failed.map((result) => result.entry.target.name),
+    ...(unreachable.length > 0 ? { unreachable } : {}),
+  };
+}

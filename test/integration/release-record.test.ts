@@ -76,7 +76,24 @@ test("the release record says which wave each target reached, with which image",
     record().previous.map((entry: { id: string; status: string }) => [entry.id, entry.status]),
     [[first.id, "promoted"]],
   );
+  // status --all and history --all say where the release as a whole got to.
+  const status = await targets.grayctl(config(), ["status", "--all"]);
+  assert.equal(status.code, 0, status.stderr + status.stdout);
+  assert.match(
+    status.stdout,
+    new RegExp(`^shop: release ${record().id} of ${escape(demoImage("v2"))}: promoted in wave 2/2`),
+  );
+  const json = result((await targets.grayctl(config(), ["status", "--all", "-o", "json"])).stdout);
+  assert.deepEqual([json.release.id, json.release.status, json.release.wave], [record().id, "promoted", 2]);
+  const history = await targets.grayctl(config(), ["history", "--all", "-o", "json"]);
+  assert.deepEqual(
+    result(history.stdout).releases.map((entry: { id: string }) => entry.id),
+    [record().id, first.id],
+    "newest first",
+  );
 });
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 test("a release SIGKILLed in wave 2 continues from wave 2 when run again: wave 1 is not redone", async () => {
   await killedInWave2(demoImage("v3"));
@@ -85,6 +102,13 @@ test("a release SIGKILLed in wave 2 continues from wave 2 when run again: wave 1
   assert.equal(cut.wave, 2);
   assert.equal(cut.targets.a.rollout, "promoted");
   assert.equal(stableImage(a), demoImage("v3"));
+  const status = await targets.grayctl(config(), ["status", "--all"]);
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `release ${cut.id} of \\S+: cut short in wave 2/2 .*\`grayctl rollout --image ${escape(demoImage("v3"))}\` continues it`,
+    ),
+  );
   const aGeneration = generation(a);
 
   const rerun = await targets.grayctl(config(), ["rollout", "--image", demoImage("v3"), "-o", "json"]);
@@ -150,6 +174,8 @@ test("one release of an app at a time: a second one is refused (exit 5) and chan
   await eventually("a's first step", () =>
     jsonEvents(running.output().stdout).some((e) => e.type === "step" && e.target === "a"),
   );
+  const status = await targets.grayctl(config(), ["status", "--all"]);
+  assert.match(status.stdout, /: running, wave 1\/2 \(by test-runner/);
   const second = await targets.grayctl(config(), ["rollout", "--image", demoImage("v8")]);
   assert.equal(second.code, 5, second.stderr + second.stdout);
   assert.match(

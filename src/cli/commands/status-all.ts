@@ -15,25 +15,38 @@ import {
   section,
   type TargetResult,
 } from "../shared/all-targets.ts";
+import type { ReleaseView } from "../shared/release-record.ts";
 
 export async function statusAllCommand(ctx: CommandContext): Promise<number> {
   const modules = Promise.all([
     import("../shared/operate-session.ts"),
     import("../../operate/status.ts"),
     import("../../operate/render.ts"),
+    import("../shared/release-record.ts"),
   ]);
   const { config, entries } = await allTargets(ctx, "status");
-  const [{ sessionFor }, { readStatus }, { renderStatus }] = await modules;
+  const [{ sessionFor }, { readStatus }, { renderStatus }, { readReleaseView, describeRelease, recordTarget }] =
+    await modules;
   const verbose = ctx.globals.verbose;
-  const results = await eachTarget(
-    ctx,
-    entries,
-    async ({ ctx: tctx, target }) => {
-      const session = sessionFor(tctx, target.config);
-      return readStatus(session.ctx, session.lease, { explainReadiness: verbose });
-    },
-    { deadline: true },
-  );
+  const targets = entries.map((entry) => entry.target);
+  const recordIn = entries.filter((entry) => entry.target === recordTarget(config, targets));
+  const [results, [release]] = await Promise.all([
+    eachTarget(
+      ctx,
+      entries,
+      async ({ ctx: tctx, target }) => {
+        const session = sessionFor(tctx, target.config);
+        return readStatus(session.ctx, session.lease, { explainReadiness: verbose });
+      },
+      { deadline: true },
+    ),
+    // The release as a whole, from its record (decision 051), under the same deadline as a target.
+    eachTarget(ctx, recordIn, () => readReleaseView(ctx, config, targets), { deadline: true }),
+  ]);
+  const waves = config.waves?.length ?? 0;
+  const heading = release.ok
+    ? describeRelease(release.value, config.app, waves)
+    : `${config.app}: ${entries.length} targets in ${waves} waves; the release record could not be read in target ${release.entry.target.name}: ${release.message}`;
   // json: one status event per target (it carries `target`, as every line of a target does), then one result.
   for (const result of results) {
     if (!result.ok) reportFailed(result);
@@ -45,24 +58,20 @@ export async function statusAllCommand(ctx: CommandContext): Promise<number> {
     "status",
     {
       app: config.app,
+      release: release.ok ? releaseFields(release.value) : { error: release.message },
       targets: Object.fromEntries(results.map((result) => [result.entry.target.name, targetFields(result)])),
       ...failedNames(results),
       exitCode,
     },
-    [
-      releaseHeading(config.app, entries.length, config.waves?.length ?? 0),
-      ...results.map((result) => section(result, (view) => renderStatus(view, { verbose }))),
-    ].join("\n\n"),
+    [heading, ...results.map((result) => section(result, (view) => renderStatus(view, { verbose })))].join("\n\n"),
   );
   return exitCode;
 }
 
-/**
- * The first line of the text. The release record (src/waves/record.ts) adds here which wave the last release
- * reached with which revision; until then this says what the configuration holds.
- */
-function releaseHeading(app: string, targets: number, waves: number): string {
-  return `${app}: ${targets} target${targets === 1 ? "" : "s"} in ${waves} wave${waves === 1 ? "" : "s"}`;
+function releaseFields({ record, heldBy, target }: ReleaseView) {
+  if (!record) return { recordIn: target };
+  const { id, image, status, wave, startedAt, endedAt, message } = record;
+  return { recordIn: target, id, image, status, wave, startedAt, endedAt, message, heldBy, targets: record.targets };
 }
 
 function targetFields(result: TargetResult<StatusView>) {

@@ -12,7 +12,7 @@ import { ExitCode, GrayctlError, UsageError } from "../../errors.ts";
 import { LeaseHeldError } from "../../kube/lease.ts";
 import { names } from "../../kube/names.ts";
 import { withLease } from "../../operate/lease-hold.ts";
-import { beginRelease, RecordUnreadableError } from "../../waves/record.ts";
+import { beginRelease, RecordUnreadableError, type ReleaseRecord } from "../../waves/record.ts";
 import { keepRecord, type RecordKeeper } from "../../waves/record-keeper.ts";
 import { ReleaseRecordStore } from "../../waves/record-store.ts";
 import type { ReleaseOptions, ReleaseOutcome } from "../../waves/release.ts";
@@ -118,4 +118,40 @@ export async function withReleaseRecord(
 /** A release's id: when it started, and a few random characters to tell two apart in the same second. */
 function releaseId(now: string): string {
   return `${now.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
+}
+
+/** The release across the targets as `status --all` and `history --all` show it. */
+export interface ReleaseView {
+  /** The record target's name, and where in it the record is. */
+  target: string;
+  where: string;
+  record?: ReleaseRecord;
+  /** Who holds the release lock, when a live or unconfirmed process does. */
+  heldBy?: string;
+}
+
+export async function readReleaseView(
+  ctx: CommandContext,
+  config: Config,
+  targets: readonly ResolvedTarget[],
+): Promise<ReleaseView> {
+  const where = recordTarget(config, targets);
+  const session = sessionFor(targetContext(ctx, where), where.config, undefined, undefined, {
+    name: names(config.app).release,
+  });
+  const store = new ReleaseRecordStore(session.ctx.cluster, config.app);
+  const [record, lock] = await Promise.all([store.read(), session.lease.read()]);
+  const held = lock && lock.basis !== "free" && lock.basis !== "process-gone" && lock.holder;
+  return { target: where.name, where: store.where, record, heldBy: held || undefined };
+}
+
+/** The first line of `status --all`: the last release across the targets, and what to do with one cut short. */
+export function describeRelease(view: ReleaseView, app: string, waves: number): string {
+  const { record } = view;
+  if (!record) return `${app}: no release across the targets recorded yet (${view.where} in target ${view.target})`;
+  const head = `${app}: release ${record.id} of ${record.image}`;
+  if (record.status !== "running")
+    return `${head}: ${record.status} in wave ${record.wave}/${waves}${record.endedAt ? `, ${record.endedAt}` : ""}${record.message && record.status !== "promoted" ? ` — ${record.message}` : ""}`;
+  if (view.heldBy) return `${head}: running, wave ${record.wave}/${waves} (by ${view.heldBy})`;
+  return `${head}: cut short in wave ${record.wave}/${waves} (its process ended before the release did): \`grayctl rollout --image ${record.image}\` continues it, \`grayctl rollback --all\` undoes it`;
 }

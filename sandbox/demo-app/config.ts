@@ -22,6 +22,8 @@ export interface DemoAppConfig {
   crashAfterS?: number;
   /** The label of http_requests_total holding the status code; undefined = `code`. */
   statusLabel?: string;
+  /** Errors and latency start this many seconds after the app started (a release that goes bad later); undefined = at once. */
+  faultsAfterS?: number;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -36,7 +38,7 @@ export function versionOfImage(image: string): string {
   return "latest";
 }
 
-/** Reads fault suffixes from a tag: `v4-err5-slow100` → version v4, 5 % errors, +100 ms. */
+/** Reads fault suffixes from a tag: `v4-err5-slow100` → version v4, 5 % errors, +100 ms; `-after6`: from 6 s after start. */
 export function configFromTag(tag: string): DemoAppConfig {
   const config: DemoAppConfig = { version: tag, errorRate: 0, latencyMs: 0, unhealthy: false };
   for (const part of tag.split("-").slice(1)) {
@@ -44,10 +46,12 @@ export function configFromTag(tag: string): DemoAppConfig {
     const slow = /^slow(\d+)$/.exec(part);
     const crash = /^crash(\d+(?:\.\d+)?)$/.exec(part);
     const label = /^label\.(.+)$/.exec(part);
+    const after = /^after(\d+(?:\.\d+)?)$/.exec(part);
     if (err) config.errorRate = Math.min(1, Number(err[1]) / 100);
     else if (slow) config.latencyMs = Number(slow[1]);
     else if (crash) config.crashAfterS = Number(crash[1]);
     else if (label && LABEL_NAME.test(label[1])) config.statusLabel = label[1];
+    else if (after) config.faultsAfterS = Number(after[1]);
     else if (part === "unhealthy") config.unhealthy = true;
   }
   return config;

@@ -36,8 +36,9 @@ const server = createServer(async (req, res) => {
     return;
   }
   const started = performance.now();
-  if (config.latencyMs > 0) await sleep(config.latencyMs);
-  const code = Math.random() < config.errorRate ? 500 : 200;
+  const faulty = config.faultsAfterS === undefined || started / 1000 >= config.faultsAfterS;
+  if (faulty && config.latencyMs > 0) await sleep(config.latencyMs);
+  const code = faulty && Math.random() < config.errorRate ? 500 : 200;
   metrics.observe(code, (performance.now() - started) / 1000);
   res.writeHead(code, { "content-type": "text/plain" });
   res.end(code === 200 ? `${config.version}\n` : `error from ${config.version}\n`);

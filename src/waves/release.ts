@@ -21,8 +21,8 @@ export interface TargetRun {
   rollout(signal: AbortSignal): Promise<TargetOutcome>;
   /** Back to the previous release (the existing rollback: route to stable first), or the rollout in flight undone. */
   rollback(reason: string): Promise<TargetOutcome>;
-  /** During a bake: undefined while healthy, else what is wrong. */
-  health(): Promise<string | undefined>;
+  /** During a bake: undefined while healthy, else what is wrong. `final`: the bake's last look. */
+  health(final: boolean): Promise<string | undefined>;
 }
 
 export interface Wave {
@@ -159,10 +159,12 @@ async function bake(
   );
   const end = options.clock.monotonic() + wave.bakeMs;
   for (;;) {
+    // The first look at or past the bake's end is its last: the metric ceilings give their verdicts there.
+    const final = options.clock.monotonic() >= end;
     for (const name of wave.targets) {
       const problem = await runs
         .get(name)!
-        .health()
+        .health(final)
         .catch((error: Error) => `its API did not answer: ${error.message}`);
       if (problem) {
         options.report(
@@ -175,10 +177,12 @@ async function bake(
         return { target: name, why: problem };
       }
     }
-    const left = end - options.clock.monotonic();
-    if (left <= 0) break;
+    if (final) break;
     try {
-      await options.clock.sleep(Math.min(left, options.bakeCheckMs), options.signal);
+      await options.clock.sleep(
+        Math.max(0, Math.min(end - options.clock.monotonic(), options.bakeCheckMs)),
+        options.signal,
+      );
     } catch {
       return { target: "", why: "interrupted while baking" };
     }

@@ -24,6 +24,7 @@ test("fault suffixes combine", () => {
   });
   assert.equal(configFromTag("v3-unhealthy").unhealthy, true);
   assert.equal(configFromTag("v3-crash5").crashAfterS, 5);
+  assert.equal(configFromTag("v3-err50-after6").faultsAfterS, 6);
   assert.deepEqual(configFromTag("v1"), { version: "v1", errorRate: 0, latencyMs: 0, unhealthy: false });
 });
 

@@ -9,6 +9,7 @@ import type { ResolvedTarget } from "../../config/targets.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { names } from "../../kube/names.ts";
 import type { OperateSession } from "../../operate/session.ts";
+import type { BakeLook } from "../shared/bake-checks.ts";
 import { releaseInWaves, type TargetOutcome, type TargetRun } from "../../waves/release.ts";
 import { withReleaseRecord } from "../shared/release-record.ts";
 import type { CommandContext } from "../context.ts";
@@ -76,6 +77,7 @@ function targetRun(
   // still ends the process (the launcher).
   const undisturbed = new AbortController().signal;
   let watched: OperateSession | undefined;
+  let metrics: Promise<BakeLook | undefined> | undefined;
   const session = async () => {
     const { sessionFor } = await import("../shared/operate-session.ts");
     watched ??= sessionFor(targetContext(ctx, target, undisturbed), target.config);
@@ -108,7 +110,7 @@ function targetRun(
       tctx.reporter.event("target-rolled-back", { outcome: ended.outcome, ...ended.fields }, ended.message, "warn");
       return { outcome: ended.outcome, exitCode: ended.exitCode, message: ended.message };
     },
-    async health() {
+    async health(final) {
       const { ctx: rollout } = await session();
       const name = names(target.config.app).stable;
       const stable = await rollout.cluster.getDeployment(name);
@@ -118,7 +120,9 @@ function targetRun(
       const updated = stable.status?.updatedReplicas ?? 0;
       if (ready < want || updated < want)
         return `Deployment ${name} has ${ready} of ${want} replicas ready (${updated} updated)`;
-      return undefined;
+      // The metric ceilings on the now-stable release (decision 049): one set of checks per target and bake.
+      metrics ??= import("../shared/bake-checks.ts").then(({ bakeMetricLook }) => bakeMetricLook(rollout, ctx.env));
+      return (await metrics)?.(final);
     },
   };
 }

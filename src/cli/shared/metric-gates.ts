@@ -42,12 +42,16 @@ export async function metricGates(
     import("../../analysis/metric-gates.ts"),
     import("../../run/proxied-fetch.ts"),
   ]);
-  const scrapePod = async (pod: PodRef) => {
+  // Prometheus through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY says otherwise, as kubectl and curl would.
+  return createMetricGates(settings, { clock, scrapePod: podScraper(cluster), fetch: proxiedFetch(env) });
+}
+
+/** The pods provider's scrape: a pod's /metrics through the API server's pod proxy. */
+export function podScraper(cluster: Cluster): (pod: PodRef) => Promise<string> {
+  return async (pod) => {
     const answer = await cluster.podProxyGet(pod.name, pod.port, "/metrics", 5_000);
     if (answer.status !== 200)
       throw new Error(`GET /metrics of pod ${pod.name} answered ${answer.status || answer.body}`);
     return answer.body;
   };
-  // Prometheus through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY says otherwise, as kubectl and curl would.
-  return createMetricGates(settings, { clock, scrapePod, fetch: proxiedFetch(env) });
 }

@@ -188,6 +188,57 @@ test("one release of an app at a time: a second one is refused (exit 5) and chan
   assert.equal(stableImage(b), demoImage("v6"), "b untouched by either");
 });
 
+test("the guard, run in wave 2's cluster, rolls back the canary the killed release left there; a re-run then finishes the release", async () => {
+  await killedInWave2(demoImage("v11"));
+  assert.ok((b.store.get(R.deployments, "default", "shop-canary")?.spec.replicas ?? 0) > 0, "b's canary is up");
+  const guard = await targets.grayctl("app: unused\n", [
+    "--context",
+    "b",
+    "-n",
+    "default",
+    "-o",
+    "json",
+    "guard",
+    "--grace",
+    "1s",
+  ]);
+  assert.equal(guard.code, 0, guard.stderr + guard.stdout);
+  assert.equal(b.store.get(R.deployments, "default", "shop-canary")?.spec.replicas ?? 0, 0, "b's canary scaled down");
+  assert.equal(stableImage(b), demoImage("v6"), "b back on its stable release");
+  assert.equal(stableImage(a), demoImage("v11"), "the guard acts in its own cluster only");
+  const rerun = await targets.grayctl(config(), ["rollout", "--image", demoImage("v11"), "-o", "json"]);
+  assert.equal(rerun.code, 0, rerun.stderr + rerun.stdout);
+  assert.equal(jsonEvents(rerun.stdout).find((e) => e.type === "release-continued")?.wave, 2);
+  assert.equal(stableImage(b), demoImage("v11"));
+});
+
+test("a target whose API server goes down mid-release fails its wave safe and is named; wave 1 goes back by the policy", async () => {
+  // b's Kubernetes API resets every connection from its first canary step on (rollout-outage's "API server down").
+  const running = targets.spawn(
+    config().replace("{ name: b, context: b }", "{ name: b, context: b, set: { rollout.progressDeadline: 8s } }"),
+    ["rollout", "--image", demoImage("v12"), "-o", "json"],
+    { GRAYCTL_TEST_REQUEST_TIMEOUT_MS: "1000", GRAYCTL_TEST_CALL_BUDGET_MS: "2000" },
+  );
+  await eventually("b's first step", () =>
+    jsonEvents(running.output().stdout).some((e) => e.type === "step" && e.target === "b"),
+  );
+  b.faults.set([{ name: "down", action: { type: "reset" } }]);
+  const run = await running.done;
+  b.faults.clear();
+  assert.equal(run.code, 6, run.stderr + run.stdout);
+  const ended = result(run.stdout);
+  assert.equal(ended.outcome, "rolled-back");
+  assert.match(ended.reason, /wave 2 failed: target b: /);
+  assert.match(ended.reason, /not reached, left as they were: b/);
+  assert.deepEqual(ended.targets.a, { wave: 1, rollout: "promoted", rollback: "rolled-back" });
+  assert.equal(stableImage(a), demoImage("v11"), "a back on its previous release");
+  // Once b's API answers again, rollback --all finishes what the outage left there.
+  const rollback = await targets.grayctl(config(), ["rollback", "--all"]);
+  assert.equal(rollback.code, 0, rollback.stderr + rollback.stdout);
+  assert.equal(b.store.get(R.deployments, "default", "shop-canary")?.spec.replicas ?? 0, 0);
+  assert.equal(stableImage(b), demoImage("v11"));
+});
+
 test("an unreadable release record is refused, naming it and what to do, before any target is touched", async () => {
   const map = a.store.get(R.configmaps, "default", "shop-grayctl-release")!;
   a.store.update(R.configmaps, "default", { ...map, data: { release: "{not json" } });

@@ -150,7 +150,8 @@ test("init --ci github writes the workflow (branch and config filled in) and the
     workflow.replaceAll("trunk", "main").replaceAll("deploy/grayctl.yaml", "grayctl.yaml"),
     read(GITHUB_TEMPLATE),
   );
-  // The RBAC is the template for this app: its state ConfigMap and Lease by name, nothing else changed.
+  // The RBAC is the template for this app: its state ConfigMap and Lease by name, and its release record and
+  // release Lease (a release across targets, decision 051), nothing else changed.
   const rbac = await readFile(join(cwd, "grayctl-rbac.yaml"), "utf8");
   assert.equal(rbac, read("templates/rbac.yaml").replaceAll("checkout", "shop"));
   const role = parseAllDocuments(rbac)
@@ -165,8 +166,8 @@ test("init --ci github writes the workflow (branch and config filled in) and the
       rule.resourceNames,
     ]),
     [
-      ["configmaps", ["update"], ["shop-grayctl"]],
-      ["leases", ["get", "update", "delete"], ["shop-grayctl"]],
+      ["configmaps", ["update"], ["shop-grayctl", "shop-grayctl-release"]],
+      ["leases", ["get", "update", "delete"], ["shop-grayctl", "shop-grayctl-release"]],
     ],
   );
 });
@@ -177,7 +178,7 @@ test("init --ci writes the Role for the configuration's app; --app must be an ap
   const result = await runCli(["init", "--ci", "gitlab"], { cwd });
   assert.equal(result.code, 0, result.stderr);
   const rbac = await readFile(join(cwd, "grayctl-rbac.yaml"), "utf8");
-  assert.match(rbac, /resourceNames: \["books-grayctl"\]/);
+  assert.match(rbac, /resourceNames: \["books-grayctl", "books-grayctl-release"\]/);
   assert.doesNotMatch(rbac, /checkout/);
   const bad = await initCi(["--ci", "gitlab", "--app", "Books_1"]);
   assert.equal(bad.code, 2, bad.stderr);

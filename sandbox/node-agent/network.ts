@@ -13,6 +13,22 @@ import type { PodCidr } from "./ip-pool.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A pod's namespace and host veth names on `bridge`. */
+export function podNames(bridge: string, podUid: string): PodNames {
+  const hex = podUid.replace(/-/g, "").slice(0, 12);
+  return { netns: `${bridge}-${hex}`, hostVeth: `gc${hex}` };
+}
+
+/**
+ * Whether `netns` is a pod namespace of `bridge`: the bridge's name, a dash and
+ * exactly the 12 hex of a pod UID. A prefix alone is not enough: bridge
+ * `grayctl` would take `grayctl-test-…` (another cluster's pod beside it) for
+ * its own leftover and kill it at start.
+ */
+export function isPodNamespaceOf(bridge: string, netns: string): boolean {
+  return netns.startsWith(`${bridge}-`) && /^[0-9a-f]{12}$/.test(netns.slice(bridge.length + 1));
+}
+
 export interface PodNames {
   netns: string;
   hostVeth: string;
@@ -29,8 +45,7 @@ export class NodeNetwork {
   }
 
   namesFor(podUid: string): PodNames {
-    const hex = podUid.replace(/-/g, "").slice(0, 12);
-    return { netns: `${this.bridge}-${hex}`, hostVeth: `gc${hex}` };
+    return podNames(this.bridge, podUid);
   }
 
   /** Creates the bridge unless it exists (one it created is removed on stop), gives it the gateway address, up. */
@@ -61,7 +76,7 @@ export class NodeNetwork {
     return out
       .split("\n")
       .map((line) => line.split(" ")[0])
-      .filter((name) => name.startsWith(`${this.bridge}-`));
+      .filter((name) => isPodNamespaceOf(this.bridge, name));
   }
 
   /** A fresh namespace for a pod whose containers are local processes, wired to the bridge. */

@@ -1,7 +1,8 @@
 // The Markdown summary of a release in waves (issue 22): the release's
 // outcome, a table of its targets by wave (how each one's rollout and
 // rollback ended, the release it runs, how long its rollout took), then each
-// target's own steps table and chart, drawn from that target's events alone.
+// target's own steps table and chart, drawn from that target's events alone,
+// and what its bake's metric ceilings showed.
 import { formatDuration } from "../config/duration.ts";
 import { isFailure } from "../output/outcomes.ts";
 import type { RunRecord } from "./run-record.ts";
@@ -41,6 +42,15 @@ function durationCell(target: RunRecord | undefined): string {
   return from && to ? formatDuration(to.getTime() - from.getTime()) : "—";
 }
 
+/** The bake's metric ceilings (decision 049): the bound crossed, or each check's verdict at the bake's end. */
+function bakeLines(target: RunRecord): string[] {
+  if (target.bakeFailed !== undefined) return [`Bake: ❌ ${cell(target.bakeFailed)}`];
+  return target.bakeChecks.map(
+    (check) =>
+      `Bake: ${check.result === "passed" ? "✅" : "⏳"} ${cell(check.summary)}${check.result === "passed" ? "" : " (not a failure)"}`,
+  );
+}
+
 export function releaseSummary(record: RunRecord): string {
   const result = record.result;
   if (!result) return "";
@@ -71,10 +81,12 @@ export function releaseSummary(record: RunRecord): string {
   }
   for (const name of names) {
     const target = record.targets.get(name);
-    if (!target || target.steps.length === 0) continue;
+    if (!target || (target.steps.length === 0 && target.bakeChecks.length === 0 && !target.bakeFailed)) continue;
     const ended = target.result?.outcome ?? "ended without a result";
     lines.push("", `#### ${cell(name)} (wave ${waveOf(name)}): ${cell(ended)}`);
-    lines.push(...stepsSection(`${app} · ${name}`, target.steps));
+    if (target.steps.length > 0) lines.push(...stepsSection(`${app} · ${name}`, target.steps));
+    const bake = bakeLines(target);
+    if (bake.length > 0) lines.push("", ...bake);
   }
   return `${lines.join("\n")}\n\n`;
 }

@@ -72,6 +72,8 @@ export class RunRecord {
   startedAt?: Date;
   rollback?: string;
   bakeFailed?: string;
+  /** A target's bake: each metric ceiling's verdict at its end (decision 049). */
+  readonly bakeChecks: { result: string; summary: string }[] = [];
 
   event(type: string, fields: Fields, at: Date): void {
     if (type === "wave-started" && Array.isArray(fields.targets)) {
@@ -101,6 +103,8 @@ export class RunRecord {
     if (type === "target-result") this.finish(String(fields.outcome), fields, String(fields.outcome), at);
     else if (type === "target-rolled-back") this.rollback = String(fields.outcome);
     else if (type === "bake-failed") this.bakeFailed = String(fields.reason ?? "");
+    else if (type === "bake-check")
+      this.bakeChecks.push({ result: String(fields.result), summary: String(fields.summary ?? fields.check) });
     else this.ownEvent(type, fields, at);
   }
 

@@ -6,6 +6,8 @@
 // a healthy release bakes and says what its ceiling saw; a bake with too
 // little traffic passes and says so.
 import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startLoad } from "../helpers/load.ts";
 import { demoImage } from "../helpers/sandbox-app.ts";
@@ -46,12 +48,12 @@ const events = (stdout: string) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 /** A release with load through both sandboxes' front doors (the canaries' gates need requests). */
-async function releaseUnderLoad(tag: string) {
+async function releaseUnderLoad(tag: string, env: Record<string, string> = {}) {
   const loads = [waves.a, waves.b].map((sandbox) =>
     startLoad({ url: sandbox.frontDoorUrl!, host: "shop.local", rate: 80, durationMs: 60_000 }),
   );
   try {
-    return await waves.grayctl(CONFIG, ["rollout", "--image", demoImage(tag), "-o", "json"]);
+    return await waves.grayctl(CONFIG, ["rollout", "--image", demoImage(tag), "-o", "json"], env);
   } finally {
     await Promise.all(loads.map((load) => load.stop()));
   }
@@ -83,7 +85,13 @@ test("a healthy release bakes: its error-rate ceiling is judged on stable and pa
 });
 
 test("a release that passes its canary and breaks its error-rate ceiling during the bake: the bake fails and the release rolls back", async () => {
-  const run = await releaseUnderLoad("v3-err50-after6");
+  const summary = join(waves.dir, "bake-summary.md");
+  await writeFile(summary, "");
+  const run = await releaseUnderLoad("v3-err50-after6", {
+    GITHUB_ACTIONS: "true",
+    CI: "true",
+    GITHUB_STEP_SUMMARY: summary,
+  });
   assert.equal(run.code, 3, run.stderr + run.stdout);
   const all = events(run.stdout);
   // a's canary passed its gate and was promoted: the failure is the bake's.
@@ -103,4 +111,12 @@ test("a release that passes its canary and breaks its error-rate ceiling during 
   assert.deepEqual(ended.targets, { a: { wave: 1, rollout: "promoted", rollback: "rolled-back" }, b: { wave: 2 } });
   assert.equal(waves.stableImage(waves.a, "shop"), demoImage("v2"), "a back on its previous release");
   assert.equal(waves.stableImage(waves.b, "shop"), demoImage("v2"), "b never left it");
+  // The step summary says the same: a promoted, its bake failed on the ceiling, rolled back; b never started.
+  const text = await readFile(summary, "utf8");
+  assert.match(
+    text,
+    /^\| 1 \| a \| ✅ promoted<br>❌ bake: error-rate [\d.]+% \(\d+\/\d+\) > max 5\.0% on stable after promotion .*\| ↩️ rolled-back \|/m,
+  );
+  assert.match(text, /^\| 2 \| b \| — not started \| — \| — \| — \|$/m);
+  assert.match(text, /^Bake: ❌ error-rate [\d.]+% \(\d+\/\d+\) > max 5\.0% on stable after promotion/m);
 });

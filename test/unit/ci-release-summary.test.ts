@@ -78,3 +78,61 @@ test("two targets of one wave at once, one failing: a row each by wave, each tar
   assert.match(text, /title "shop · west: canary weight, %"\n.*\n.*\n {2}bar \[10\]/);
   assert.doesNotMatch(text, /#### north/, "a target that never ran has no steps to draw");
 });
+
+test("the bake's metric ceilings: each check's verdict at the bake's end, or the bound a target crossed", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "grayctl-ci-waves-"));
+  const summary = join(dir, "summary.md");
+  await writeFile(summary, "");
+  const env = { GITLAB_CI: "true", GRAYCTL_SUMMARY: summary };
+  const reporter = createReporter({
+    format: "json",
+    stdout: new MemorySink(false),
+    stderr: new MemorySink(false),
+    env,
+    now: () => new Date(Date.UTC(2026, 11, 1, 6, 0, 0)),
+    ci: (io) => ciIntegrations(env, dir, io),
+  });
+  const [east, west] = [targetReporter(reporter, "east"), targetReporter(reporter, "west")];
+  reporter.event("wave-started", { wave: 1, targets: ["east"] });
+  east.result("promoted", { image: IMAGE, revision: 3 }, "promoted");
+  east.event("bake-check", {
+    check: "error-rate",
+    result: "passed",
+    summary: "error-rate 0% (0/230) on stable during the bake, max 1.0%",
+  });
+  east.event("bake-check", {
+    check: "latency-p99",
+    result: "too-little-data",
+    summary: "latency-p99: stable served 4 requests during the bake, fewer than minRequests 20: not judged",
+  });
+  reporter.event("wave-started", { wave: 2, targets: ["west"] });
+  west.result("promoted", { image: IMAGE, revision: 7 }, "promoted");
+  west.event("bake-failed", { wave: 2, reason: "error-rate 23% (46/200) > max 1.0% on stable after promotion" });
+  west.event("target-rolled-back", { outcome: "rolled-back" });
+  reporter.result(
+    "rolled-back",
+    {
+      app: "shop",
+      image: IMAGE,
+      exitCode: 3,
+      targets: {
+        east: { wave: 1, rollout: "promoted" },
+        west: { wave: 2, rollout: "promoted", rollback: "rolled-back" },
+      },
+    },
+    "wave 2 failed: target west: error-rate 23% (46/200) > max 1.0% on stable after promotion",
+  );
+  const text = await readFile(summary, "utf8");
+  assert.match(
+    text,
+    /^\| 2 \| west \| ✅ promoted<br>❌ bake: error-rate 23% \(46\/200\) > max 1\.0% on stable after promotion \| ↩️ rolled-back \|/m,
+  );
+  assert.match(
+    text,
+    /^#### east \(wave 1\): promoted\n\nBake: ✅ error-rate 0% \(0\/230\) on stable during the bake, max 1\.0%\nBake: ⏳ latency-p99: stable served 4 requests during the bake, fewer than minRequests 20: not judged \(not a failure\)$/m,
+  );
+  assert.match(
+    text,
+    /^#### west \(wave 2\): promoted\n\nBake: ❌ error-rate 23% \(46\/200\) > max 1\.0% on stable after promotion$/m,
+  );
+});

@@ -4,22 +4,9 @@ import { parse as parseYaml } from "yaml";
 import type { ConfigIssue } from "../errors.ts";
 import { formatPath, type Path } from "./issues.ts";
 import type { FromEnvironment } from "./secrets.ts";
+import { FORBIDDEN_KEYS, parseSetPath } from "./set-path.ts";
 
 export type { Path } from "./issues.ts";
-
-export function parseSetPath(text: string): Path | undefined {
-  if (!/^[A-Za-z_$][\w-]*(\.[A-Za-z_$][\w-]*|\[\d+\])*$/.test(text)) return undefined;
-  const path: Path = [];
-  for (const [, key, index] of text.matchAll(/([A-Za-z_$][\w-]*)|\[(\d+)\]/g)) path.push(key ?? Number(index));
-  return path;
-}
-
-/**
- * Keys that lead out of the configuration into JavaScript's objects: walking
- * `__proto__.x` would write Object.prototype (every object of the process) and
- * `constructor.prototype.x` the same. No grayctl field has these names.
- */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 export interface Override {
   path: Path;

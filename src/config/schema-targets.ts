@@ -5,7 +5,7 @@
 // problem names its field as the rest of the schema does (decision 033).
 import { z } from "zod";
 import { duration } from "./duration-field.ts";
-import { FORBIDDEN_KEYS, parseSetPath } from "./overrides.ts";
+import { FORBIDDEN_KEYS, parseSetPath } from "./set-path.ts";
 
 // Target names prefix output lines and name the target in messages: a short label.
 const targetName = z

@@ -4,7 +4,8 @@
 // its field named, exactly as `--set deployment.replicas=0` would be.
 import type { ConfigIssue } from "../errors.ts";
 import { describeIssue, formatPath } from "./issues.ts";
-import { applyOverride, parseSetPath } from "./overrides.ts";
+import { applyOverride } from "./overrides.ts";
+import { parseSetPath } from "./set-path.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 export interface ResolvedTarget {

@@ -10,7 +10,7 @@ import { createBarrier } from "../../waves/barrier.ts";
 import type { CommandContext } from "../context.ts";
 import { allTargets, eachTarget, reportFailed, type TargetResult } from "../shared/all-targets.ts";
 import { clockFor } from "../shared/test-hooks.ts";
-import { runUndo, type UndoRequest } from "./rollback.ts";
+import { runUndo, type UndoRequest } from "../shared/undo.ts";
 
 /**
  * How long a target whose traffic is on stable waits for the others' router writes before its own next

@@ -16,7 +16,7 @@ import type { CommandContext } from "../context.ts";
 import { clockFor } from "../shared/test-hooks.ts";
 import { targetContext } from "../shared/target-context.ts";
 import { targetReporter } from "../shared/target-reporter.ts";
-import { type RolloutOptions, rolloutImage } from "./rollout.ts";
+import { type RolloutOptions, rolloutImage } from "../shared/rollout-image.ts";
 
 /** How often a bake reads the promoted targets' Deployments. */
 const BAKE_CHECK_MS = 2_000;

@@ -48,6 +48,12 @@ export function renderWaves(config: Config, waves: readonly PlannedWave[], image
       );
     }
   }
+  const recordIn = config.recordIn ?? waves[0]?.targets[0]?.name;
+  const recordAt = waves.flatMap((wave) => wave.targets).find((target) => target.name === recordIn);
+  if (recordAt)
+    lines.push(
+      `release record and lock: ConfigMap and Lease ${config.app}-grayctl-release in target ${recordAt.name}, namespace ${recordAt.namespace}${config.recordIn ? " (recordIn)" : ""}`,
+    );
   lines.push(
     config.onWaveFailure === "rollback"
       ? "on a failure: the failing wave rolls back, and every target already promoted goes back to its previous release (onWaveFailure: rollback)"

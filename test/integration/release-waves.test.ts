@@ -227,9 +227,14 @@ test("grayctl plan shows the waves and their targets, asking no cluster", async 
     /wave 2: 2 target\(s\), 2 at a time, then bake 0s\n {4}b: context b, namespace default, set deployment\.replicas=3\n {4}gone: context gone/,
   );
   assert.match(run.stdout, /onWaveFailure: rollback/);
+  assert.match(
+    run.stdout,
+    /release record and lock: ConfigMap and Lease shop-grayctl-release in target a, namespace default\n/,
+  );
   const json = await grayctl(config, ["plan", "--image", demoImage("v9"), "-o", "json"]);
   assert.deepEqual(
     result(json.stdout).waves.map((wave: { targets: { name: string }[] }) => wave.targets.map((t) => t.name)),
     [["a"], ["b", "gone"]],
   );
+  assert.equal(result(json.stdout).recordIn, "a");
 });

@@ -22,7 +22,12 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
     const { plannedWaves, renderWaves } = await import("../../waves/plan-render.ts");
     const waves = plannedWaves(config, targets);
     const text = `image: ${image.image} (${image.note})\n${renderWaves(config, waves, image.image)}`;
-    ctx.reporter.result("planned", { app: config.app, image: image.image, digest: image.digest, waves }, text);
+    const recordIn = config.recordIn ?? waves[0]?.targets[0]?.name;
+    ctx.reporter.result(
+      "planned",
+      { app: config.app, image: image.image, digest: image.digest, waves, recordIn },
+      text,
+    );
     return ExitCode.ok;
   }
   const [{ DryRunHttp }, { sessionFor }, { planRollout }, { plannedGates }, { renderPlan }] = await Promise.all([

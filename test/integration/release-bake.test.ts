@@ -69,13 +69,14 @@ test("a bake with too little traffic passes, and says the ceiling was not judged
   );
 });
 
-test("a healthy release bakes: its error-rate ceiling is judged on stable and passes", async () => {
+test("a healthy release bakes: its error-rate ceiling is judged on stable and passes", async (t) => {
   const run = await releaseUnderLoad("v2");
   assert.equal(run.code, 0, run.stderr + run.stdout);
   const all = events(run.stdout);
   assert.equal(all.at(-1)?.outcome, "promoted");
   const checked = all.find((e) => e.type === "bake-check" && e.target === "a");
   assert.equal(checked?.result, "passed", run.stdout);
+  t.diagnostic(`bake-check: ${checked?.summary}`);
   assert.match(
     String(checked?.summary),
     /^error-rate 0% \(0\/\d+\) on stable during the bake, max 5\.0% \(above-max e-value [\d.e+-]+ < 200\)$/,
@@ -84,7 +85,7 @@ test("a healthy release bakes: its error-rate ceiling is judged on stable and pa
   assert.equal(waves.stableImage(waves.b, "shop"), demoImage("v2"));
 });
 
-test("a release that passes its canary and breaks its error-rate ceiling during the bake: the bake fails and the release rolls back", async () => {
+test("a release that passes its canary and breaks its error-rate ceiling during the bake: the bake fails and the release rolls back", async (t) => {
   const summary = join(waves.dir, "bake-summary.md");
   await writeFile(summary, "");
   const run = await releaseUnderLoad("v3-err50-after6", {
@@ -100,6 +101,7 @@ test("a release that passes its canary and breaks its error-rate ceiling during 
     run.stdout,
   );
   const failed = all.find((e) => e.type === "bake-failed");
+  t.diagnostic(`bake-failed: ${failed?.reason}`);
   assert.equal(failed?.target, "a");
   assert.match(
     String(failed?.reason),

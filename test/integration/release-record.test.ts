@@ -81,7 +81,7 @@ test("the release record says which wave each target reached, with which image",
   assert.equal(status.code, 0, status.stderr + status.stdout);
   assert.match(
     status.stdout,
-    new RegExp(`^shop: release ${record().id} of ${escape(demoImage("v2"))}: promoted in wave 2/2`),
+    new RegExp(`^shop: release ${record().id} of ${escapeRegex(demoImage("v2"))}: promoted in wave 2/2`),
   );
   const json = result((await targets.grayctl(config(), ["status", "--all", "-o", "json"])).stdout);
   assert.deepEqual([json.release.id, json.release.status, json.release.wave], [record().id, "promoted", 2]);
@@ -93,7 +93,7 @@ test("the release record says which wave each target reached, with which image",
   );
 });
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 test("a release SIGKILLed in wave 2 continues from wave 2 when run again: wave 1 is not redone", async () => {
   await killedInWave2(demoImage("v3"));
@@ -106,7 +106,7 @@ test("a release SIGKILLed in wave 2 continues from wave 2 when run again: wave 1
   assert.match(
     status.stdout,
     new RegExp(
-      `release ${cut.id} of \\S+: cut short in wave 2/2 .*\`grayctl rollout --image ${escape(demoImage("v3"))}\` continues it`,
+      `release ${cut.id} of \\S+: cut short in wave 2/2 .*\`grayctl rollout --image ${escapeRegex(demoImage("v3"))}\` continues it`,
     ),
   );
   const aGeneration = generation(a);

@@ -322,9 +322,16 @@ test("a release SIGKILLed at wave 2's first step: one guard pass in B rolls the 
   const started = performance.now();
   const pass = await runCli(
     ["--kubeconfig", kubeconfig, "--context", "b-guard", "-n", namespace, "-o", "json", "guard", "--grace", "1s"],
-    { cwd: dir, timeoutMs: 120_000, env: { ...ENV, GRAYCTL_ACTOR: "guard" } },
+    {
+      cwd: dir,
+      timeoutMs: 120_000,
+      env: { ...ENV, GRAYCTL_ACTOR: "guard" },
+      // In a PID namespace of its own, as a CronJob's pod is: the dead release's PID means nothing there, so
+      // the guard judges the orphan by its Lease (4 s, not renewed) plus --grace, not by the PID being gone.
+      wrapper: ["unshare", "--pid", "--fork"],
+    },
   );
-  console.log(`guard pass in B: exit ${pass.code} in ${seconds(started)}`);
+  console.log(`guard pass in B (its own PID namespace): exit ${pass.code} in ${seconds(started)}`);
   assert.equal(pass.code, 0, pass.stderr + pass.stdout);
   assert.equal(resultOf(pass).outcome, "guard-acted", pass.stdout);
   assert.equal(resultOf(pass).rolledBack, 1);

@@ -14,7 +14,14 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    input?: string;
+    /** A command that runs grayctl, e.g. ["unshare", "--pid", "--fork"] for another PID namespace. */
+    wrapper?: string[];
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {
@@ -29,7 +36,8 @@ export function runCli(
       ...options.env,
     };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv });
+    const [command, ...rest] = [...(options.wrapper ?? []), process.execPath, BIN, ...args];
+    const child = spawn(command, rest, { cwd: options.cwd, env: env as NodeJS.ProcessEnv });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

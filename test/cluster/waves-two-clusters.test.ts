@@ -381,8 +381,10 @@ test("B's API server stopped during wave 2: the release fails safe, names b, and
   );
   const stopped = performance.now();
   stoppedOnPurpose = true;
+  // The API server first, by its PID: `npm run cluster` then stops the rest of B (controllers, node agent,
+  // pods). Stopping B the other way round (SIGTERM to `npm run cluster`) stops the node agent and its pods
+  // first, and b's canary would fail its health check while the API still answers: a bad canary, not this.
   process.kill(apiserverB, "SIGKILL");
-  // The rest of B (its controllers, the node agent and its pods) goes down with it.
   const run = await child.done;
   console.log(`release after B's API server was killed: exit ${run.code} ${seconds(stopped)} later`);
   assert.equal(run.code, 6, `the exit code of a cluster that did not answer\n${run.stderr}${run.stdout}`);

@@ -230,7 +230,9 @@ async function fail(
     }),
   );
   const parts = [reason];
-  if (thisWave.length + earlier.length > 0) parts.push(`rolled back: ${[...thisWave, ...earlier].join(", ")}`);
+  // Named once: a target whose rollback did not reach its API is "not reached", never also "rolled back".
+  const undone = [...thisWave, ...earlier].filter((name) => !unreachable.includes(name));
+  if (undone.length > 0) parts.push(`rolled back: ${undone.join(", ")}`);
   if (options.onWaveFailure === "halt" && at.promoted.length > 0)
     parts.push(`left on the new release (onWaveFailure: halt): ${at.promoted.join(", ")}`);
   if (unreachable.length > 0)

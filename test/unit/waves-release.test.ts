@@ -92,3 +92,19 @@ test("with halt, a failure in wave 2 leaves wave 1 promoted and rolls back wave 
   );
   assert.match(ended.message, /left on the new release \(onWaveFailure: halt\): a/);
 });
+
+test("a target whose API goes away mid-rollout is named not reached, never also rolled back", async () => {
+  const release = targets(["a", "b"]);
+  const b = release.runs.get("b")!;
+  // b's engine gave up on its API (exit 6), and its rollback cannot reach it either.
+  b.rollout = async () => ({ outcome: "unreachable", exitCode: 6, message: "the Kubernetes API did not answer" });
+  b.rollback = async () => {
+    throw Object.assign(new Error("connect ECONNREFUSED"), { exitCode: 6 });
+  };
+  const ended = await releaseInWaves(release.runs, options([{ targets: ["a"] }, { targets: ["b"] }]));
+  assert.equal(ended.exitCode, 6);
+  assert.match(ended.message, /rolled back: a;/);
+  assert.doesNotMatch(ended.message, /rolled back: [^;]*\bb\b/);
+  assert.match(ended.message, /not reached, left as they were: b /);
+  assert.deepEqual(ended.targets.b, { wave: 2, rollout: "unreachable", rollback: "failed" });
+});

@@ -4,7 +4,8 @@
 // whole Role, the same first deploy succeeds. The Role is per app (issue 23):
 // a full rollout, promotion, status, plan and rollback work under it, and it is
 // refused writing another app's state ConfigMap and reading or writing its
-// Lease; the read-only Role reads only its app's Lease and lists no ConfigMap.
+// Lease; the read-only Role reads only its app's Lease and lists no ConfigMap,
+// and shows a release across targets from its record (status/history --all).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -237,21 +238,7 @@ test("the per-app read-only Role: plan and status of its app work; another app's
   const cm = `/api/v1/namespaces/${namespace}/configmaps`;
   const leases = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
   assert.equal(await statusOf(admin, "POST", leases, lease(namespace, "other-grayctl")), 201);
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile("kubectl", ["--kubeconfig", ADMIN!, "-n", namespace, "apply", "-f", "-"], (error) =>
-      error ? reject(error) : resolve(),
-    );
-    readRbacTemplate(READONLY, "shop").then((text) => child.stdin?.end(text), reject);
-  });
-  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } };
-  const answer = await apiCall(
-    admin,
-    "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts/grayctl-readonly/token`,
-    request,
-  );
-  assert.equal(answer.status, 201, answer.body);
-  const token = JSON.parse(answer.body).status.token as string;
+  const token = await readOnlyToken(admin, namespace);
   const readonly = await writeClusterKubeconfig(join(dir, `${namespace}-readonly.kubeconfig`), {
     server: admin.server,
     caPem: admin.caPem,
@@ -275,4 +262,78 @@ test("the per-app read-only Role: plan and status of its app work; another app's
   assert.equal(await statusOf(reader, "GET", `/api/v1/namespaces/${namespace}/secrets/team-secret`), 403, "a Secret");
   assert.equal(await statusOf(reader, "GET", `${leases}/other-grayctl`), 403, "another app's Lease");
   assert.equal(await statusOf(reader, "GET", leases), 403, "no list of the namespace's Leases");
+});
+
+/** templates/rbac-readonly.yaml for shop applied in `namespace` (as a team does); a token of its ServiceAccount. */
+async function readOnlyToken(admin: ApiTarget, namespace: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("kubectl", ["--kubeconfig", ADMIN!, "-n", namespace, "apply", "-f", "-"], (error) =>
+      error ? reject(error) : resolve(),
+    );
+    readRbacTemplate(READONLY, "shop").then((text) => child.stdin?.end(text), reject);
+  });
+  const request = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } };
+  const path = `/api/v1/namespaces/${namespace}/serviceaccounts/grayctl-readonly/token`;
+  const answer = await apiCall(admin, "POST", path, request);
+  assert.equal(answer.status, 201, answer.body);
+  return JSON.parse(answer.body).status.token as string;
+}
+
+/** One kubeconfig with a context per target (a, b): the same cluster, each with its namespace's token. */
+async function targetsKubeconfig(admin: ApiTarget, name: string, tokens: Record<"a" | "b", string>): Promise<string> {
+  const names = ["a", "b"] as const;
+  const cluster = { server: admin.server, "certificate-authority-data": Buffer.from(admin.caPem).toString("base64") };
+  const path = join(dir, `${name}.kubeconfig`);
+  const kubeconfig = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "cluster", cluster }],
+    users: names.map((n) => ({ name: n, user: { token: tokens[n] } })),
+    contexts: names.map((n) => ({ name: n, context: { cluster: "cluster", user: n } })),
+    "current-context": "a",
+  };
+  await writeFile(path, stringify(kubeconfig), { mode: 0o600 });
+  return path;
+}
+
+test("the per-app read-only Role: status --all and history --all show the release across targets from its record", async () => {
+  // Two targets: the same cluster, two namespaces, each with app shop's Role; the record is in a's.
+  const [a, b] = [await shopNamespace(), await shopNamespace()];
+  const config = join(dir, `${a.namespace}-targets.yaml`);
+  await writeFile(
+    config,
+    `app: shop
+traffic: { router: nginx, host: shop.local }
+rollout: { steps: [100], interval: 1s, scaleDownDelay: 0s }
+targets:
+  - { name: a, context: a, namespace: ${a.namespace} }
+  - { name: b, context: b, namespace: ${b.namespace} }
+waves:
+  - { targets: [a] }
+  - { targets: [b] }
+`,
+  );
+  const run = (kubeconfig: string, args: string[]) =>
+    runCli(["--kubeconfig", kubeconfig, "--config", config, ...args], {
+      timeoutMs: 120_000,
+      env: { GRAYCTL_ACTOR: "test-runner", KUBECONFIG: undefined as unknown as string },
+    });
+  // The release, by the deploy job (the app's Role in each namespace).
+  const deployer = await targetsKubeconfig(a.admin, `${a.namespace}-deploy`, { a: a.token, b: b.token });
+  const released = await run(deployer, ["rollout", "--image", demoImage("v1")]);
+  assert.equal(released.code, 0, released.stderr + released.stdout);
+
+  // A job that only looks: the read-only Role in each namespace, nothing else.
+  const [ra, rb] = await Promise.all([readOnlyToken(a.admin, a.namespace), readOnlyToken(a.admin, b.namespace)]);
+  const reader = await targetsKubeconfig(a.admin, `${a.namespace}-readonly`, { a: ra, b: rb });
+  const image = demoImage("v1").replaceAll(".", "\\.");
+  const status = await run(reader, ["status", "--all"]);
+  assert.equal(status.code, 0, status.stderr + status.stdout);
+  assert.match(status.stdout, new RegExp(`^shop: release \\S+ of ${image}: promoted in wave 2/2`, "m"), status.stdout);
+  const history = await run(reader, ["history", "--all"]);
+  assert.equal(history.code, 0, history.stderr + history.stdout);
+  assert.match(history.stdout, /^releases across the targets \(newest first; record in target a\):$/m, history.stdout);
+  assert.match(history.stdout, new RegExp(`^  \\S+  promoted +wave 2/2  ${image}  by test-runner$`, "m"));
+  for (const result of [status, history])
+    assert.doesNotMatch(result.stderr + result.stdout, /could not be read|forbidden|permission denied/i);
 });

@@ -46,6 +46,8 @@ export interface CommandContext {
   now: () => Date;
   uninterruptible?: <T>(work: () => Promise<T>) => Promise<T>;
   loadConfig(): Promise<LoadedConfig>;
+  /** A target of a release in waves: told when its engine meets an API outage (RolloutContext.onOutage). */
+  onOutage?: (what: string) => void;
 }
 
 export function createContext(globals: GlobalOptions, io: Io): CommandContext {

@@ -35,6 +35,11 @@ export interface RolloutContext {
   secrets?: readonly string[];
   /** hooks and notify (src/hooks); absent in `grayctl plan`, which runs neither. */
   lifecycle?: Lifecycle;
+  /**
+   * Told the moment the API stops answering mid-rollout (outage.ts), while the engine goes on trying to
+   * route to stable: a release in waves stops its other targets then, not at this one's progress deadline.
+   */
+  onOutage?(what: string): void;
 }
 
 export interface Outcome {

@@ -47,6 +47,7 @@ export async function recoverFromOutage(
   ctx.reporter.warn(
     `${what}; nobody can watch the canary meanwhile, so traffic goes back to stable as soon as the API answers (trying for ${formatDuration(Math.max(0, options.until - since))})`,
   );
+  ctx.onOutage?.(what);
   let last = cause;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -4,6 +4,7 @@
 // and keeps the order. The sequencing lives here, apart from any cluster, so
 // that what happens on a failure is one readable function.
 import type { Clock } from "../kube/clock.ts";
+import { ExitCode } from "../errors.ts";
 import { mapLimited } from "../util/map-limited.ts";
 
 /** How one target's rollout or rollback ended. */
@@ -17,8 +18,12 @@ export interface TargetOutcome {
 
 export interface TargetRun {
   name: string;
-  /** A full canary rollout in this target. `signal` stops it at the engine's next safe point (it then rolls back). */
-  rollout(signal: AbortSignal): Promise<TargetOutcome>;
+  /**
+   * A full canary rollout in this target. `signal` stops it at the engine's next safe point (it then rolls back).
+   * `onOutage`: its API stopped answering; its engine goes on trying to route it to stable until its progress
+   * deadline, and the release does not wait for that to stop the others.
+   */
+  rollout(signal: AbortSignal, onOutage: (what: string) => void): Promise<TargetOutcome>;
   /** Back to the previous release (the existing rollback: route to stable first), or the rollout in flight undone. */
   rollback(reason: string): Promise<TargetOutcome>;
   /** During a bake: undefined while healthy, else what is wrong. `final`: the bake's last look. */
@@ -81,6 +86,8 @@ export async function releaseInWaves(
   /** Targets this release moved to the new image, wave by wave: the ones a rollback policy undoes. */
   const promoted: string[] = [];
   const fromWave = options.resume?.fromWave ?? 1;
+  /** Set once a wave failed: from then on the record says rolled-back, never running. */
+  let failing = false;
   const changed = (wave: number, status: ReleaseChange["status"] = "running", message?: string) =>
     options.onChange?.({ wave, status, targets: record, message });
   if (options.resume) {
@@ -111,19 +118,46 @@ export async function releaseInWaves(
     options.signal.addEventListener("abort", onCancel, { once: true });
     let failure: { target: string; why: string; exitCode: number } | undefined;
     const ended = new Map<string, TargetOutcome>();
-    try {
-      await mapLimited([...wave.targets], wave.maxParallel, async (name) => {
-        if (stop.signal.aborted) return; // never started: nothing to undo
-        const outcome = await settle(() => runs.get(name)!.rollout(stop.signal));
+    /** Each started target's rollout, and those whose API stopped answering (not waited for once the wave fails). */
+    const started = new Map<string, Promise<void>>();
+    const adrift = new Set<string>();
+    const outages = new Signals();
+    const runOne = async (name: string) => {
+      if (stop.signal.aborted) return; // never started: nothing to undo
+      const onOutage = (what: string) => {
+        if (adrift.has(name)) return;
+        adrift.add(name);
+        options.report(
+          name,
+          "target-unreachable",
+          { wave: number, reason: what },
+          `${what}: the release stops without waiting for it (its own rollout keeps trying to put its traffic on stable)`,
+          true,
+        );
+        if (!failure) {
+          failure = { target: name, why: `its Kubernetes API stopped answering (${what})`, exitCode: ExitCode.timeout };
+          stop.abort(new Error(`target ${name} is unreachable`));
+        }
+        outages.fire();
+      };
+      const run = (async () => {
+        const outcome = await settle(() => runs.get(name)!.rollout(stop.signal, onOutage));
         ended.set(name, outcome);
         record[name].rollout = outcome.outcome;
-        await changed(number);
+        // A target adrift may end after the release recorded its failure: never recorded as running again.
+        if (!failing) await changed(number);
         if (!SUCCEEDED.has(outcome.outcome) && !failure) {
           failure = { target: name, why: outcome.message, exitCode: outcome.exitCode || 1 };
           // The wave's other targets stop at their next safe point.
           stop.abort(new Error(`target ${name} failed`));
         }
-      });
+      })();
+      started.set(name, run);
+      await run;
+    };
+    try {
+      const everyone = mapLimited([...wave.targets], wave.maxParallel, runOne);
+      await Promise.race([everyone, outages.first.then(() => othersEnded(started, adrift, ended, outages))]);
     } finally {
       options.signal.removeEventListener("abort", onCancel);
     }
@@ -136,7 +170,17 @@ export async function releaseInWaves(
       // A wave that failed its bake is undone with this wave's targets below, not as an earlier wave.
       if (sick) promoted.splice(promoted.length - wave.targets.length, wave.targets.length);
     }
-    if (failure) return fail(runs, options, record, { wave, number, failure, ended, promoted });
+    if (failure) {
+      failing = true;
+      const outcome = await fail(runs, options, record, { wave, number, failure, ended, promoted, adrift });
+      if (adrift.size === 0) return outcome;
+      // The process ends when the targets adrift do: by their progress deadline, rolled back if their API came back.
+      await Promise.all([...adrift].map((name) => started.get(name)));
+      const left = [...adrift].map((name) => `${name}: ${record[name].rollout}`).join(", ");
+      const message = `${outcome.message}; since then ${left}`;
+      await options.onChange?.({ wave: number, status: "rolled-back", targets: record, message });
+      return { ...outcome, message };
+    }
   }
   const message = `released to ${Object.keys(record).length} targets in ${options.waves.length} waves`;
   await changed(options.waves.length, "promoted", message);
@@ -207,6 +251,8 @@ async function fail(
     failure: { target: string; why: string; exitCode: number };
     ended: Map<string, TargetOutcome>;
     promoted: string[];
+    /** This wave's targets whose API stopped answering mid-rollout (their engines still running). */
+    adrift: ReadonlySet<string>;
   },
 ): Promise<ReleaseOutcome> {
   const { failure, number } = at;
@@ -215,10 +261,10 @@ async function fail(
   options.report(undefined, "wave-failed", { wave: number, target: failure.target, reason: failure.why }, reason, true);
   // Recorded before the rollbacks: a re-run after a crash from here on starts a new release, it never continues this one.
   await options.onChange?.({ wave: number, status: "rolled-back", targets: record, message: reason });
-  const unreachable = at.wave.targets.filter((name) => at.ended.get(name)?.threw);
+  const unreachable = at.wave.targets.filter((name) => at.ended.get(name)?.threw || at.adrift.has(name));
   const thisWave = at.wave.targets.filter((name) => {
     const ended = at.ended.get(name);
-    return ended !== undefined && !ended.threw && ended.outcome !== "rolled-back";
+    return ended !== undefined && !ended.threw && ended.outcome !== "rolled-back" && !at.adrift.has(name);
   });
   const earlier = options.onWaveFailure === "rollback" ? at.promoted : [];
   await Promise.all(
@@ -251,5 +297,33 @@ async function settle(work: () => Promise<TargetOutcome>): Promise<TargetOutcome
   } catch (error) {
     const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
     return { outcome: "failed", exitCode, message: (error as Error).message, threw: true };
+  }
+}
+
+/** Resolves once every started target that is not adrift has ended (a target may go adrift while waited for). */
+async function othersEnded(
+  started: ReadonlyMap<string, Promise<void>>,
+  adrift: ReadonlySet<string>,
+  ended: ReadonlyMap<string, TargetOutcome>,
+  outages: Signals,
+): Promise<void> {
+  for (;;) {
+    const waiting = [...started].filter(([name]) => !adrift.has(name) && !ended.has(name)).map(([, run]) => run);
+    if (waiting.length === 0) return;
+    await Promise.race([Promise.all(waiting), outages.next()]);
+  }
+}
+
+/** A signal that fires any number of times: `first` once, `next()` at the next firing. */
+class Signals {
+  private waiters: (() => void)[] = [];
+  private resolveFirst!: () => void;
+  readonly first = new Promise<void>((resolve) => (this.resolveFirst = resolve));
+  fire(): void {
+    this.resolveFirst();
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }

@@ -380,6 +380,7 @@ test("B's API server stopped during wave 2: the release fails safe, names b, and
     180_000,
   );
   const stopped = performance.now();
+  const killedAt = Date.now();
   stoppedOnPurpose = true;
   // The API server first, by its PID: `npm run cluster` then stops the rest of B (controllers, node agent,
   // pods). Stopping B the other way round (SIGTERM to `npm run cluster`) stops the node agent and its pods
@@ -387,6 +388,17 @@ test("B's API server stopped during wave 2: the release fails safe, names b, and
   process.kill(apiserverB, "SIGKILL");
   const run = await child.done;
   console.log(`release after B's API server was killed: exit ${run.code} ${seconds(stopped)} later`);
+  // A's traffic goes back when the release sees B's outage, not when b's engine gives up at its 30 s deadline.
+  const all = events(run.stdout);
+  const aStable = all.find((e) => e.type === "traffic-on-stable" && e.target === "a");
+  const bEnded = all.find((e) => e.type === "target-result" && e.target === "b");
+  assert.ok(aStable && bEnded, run.stdout);
+  const at = (e: Record<string, unknown>) => Date.parse(String(e.time));
+  console.log(
+    `A's traffic on stable ${((at(aStable) - killedAt) / 1000).toFixed(1)} s after the kill; b's engine gave up ${((at(bEnded) - killedAt) / 1000).toFixed(1)} s after it`,
+  );
+  assert.ok(at(aStable) < at(bEnded), "A rolled back before b's engine gave up");
+  assert.match(resultOf(run).reason, /wave 2 failed: target b: its Kubernetes API stopped answering/);
   assert.equal(run.code, 6, `the exit code of a cluster that did not answer\n${run.stderr}${run.stdout}`);
   const ended = resultOf(run);
   assert.equal(ended.outcome, "rolled-back");

@@ -230,8 +230,14 @@ test("a target whose API server goes down mid-release fails its wave safe and is
   assert.equal(ended.outcome, "rolled-back");
   assert.match(ended.reason, /wave 2 failed: target b: /);
   assert.match(ended.reason, /not reached, left as they were: b/);
+  assert.match(ended.reason, /wave 2 failed: target b: its Kubernetes API stopped answering/);
   assert.deepEqual(ended.targets.a, { wave: 1, rollout: "promoted", rollback: "rolled-back" });
   assert.equal(stableImage(a), demoImage("v11"), "a back on its previous release");
+  // a went back at the outage, not when b's engine gave up at its progress deadline.
+  const events = jsonEvents(run.stdout);
+  const aBack = events.findIndex((e) => e.type === "target-rolled-back" && e.target === "a");
+  const bGaveUp = events.findIndex((e) => e.type === "target-result" && e.target === "b");
+  assert.ok(aBack >= 0 && bGaveUp > aBack, `a rolled back (${aBack}) before b's engine ended (${bGaveUp})`);
   // Once b's API answers again, rollback --all finishes what the outage left there.
   const rollback = await targets.grayctl(config(), ["rollback", "--all"]);
   assert.equal(rollback.code, 0, rollback.stderr + rollback.stdout);

@@ -108,3 +108,36 @@ test("a target whose API goes away mid-rollout is named not reached, never also 
   assert.match(ended.message, /not reached, left as they were: b /);
   assert.deepEqual(ended.targets.b, { wave: 2, rollout: "unreachable", rollback: "failed" });
 });
+
+test("a target whose API stops answering mid-rollout stops the release at once: the others roll back without waiting for its engine", async () => {
+  const release = targets(["a", "b", "c"]);
+  const b = release.runs.get("b")!;
+  // b's engine meets an outage, tells the release, and keeps trying to route to stable until its deadline (here 300 ms).
+  b.rollout = async (_signal, onOutage) => {
+    await systemClock.sleep(10);
+    onOutage("the Kubernetes API at https://b is not answering (ECONNREFUSED)");
+    await systemClock.sleep(300);
+    release.log.push("b's engine gave up");
+    return { outcome: "unreachable", exitCode: 6, message: "the API did not answer up to the progress deadline" };
+  };
+  const c = release.runs.get("c")!;
+  const cRollout = c.rollout;
+  // c is in b's wave: it is stopped at its next safe point (its signal), as on Ctrl-C, and rolls back.
+  c.rollout = async (signal, onOutage) => {
+    const ended = await cRollout(signal, onOutage);
+    await systemClock.sleep(100, signal).catch(() => {});
+    return signal.aborted ? { outcome: "rolled-back", exitCode: 3, message: "interrupted" } : ended;
+  };
+  const ended = await releaseInWaves(release.runs, options([{ targets: ["a"] }, { targets: ["b", "c"] }]));
+  assert.equal(ended.exitCode, 6);
+  assert.match(ended.message, /wave 2 failed: target b: its Kubernetes API stopped answering/);
+  assert.match(ended.message, /rolled back: a;/);
+  assert.match(ended.message, /not reached, left as they were: b /);
+  assert.match(ended.message, /since then b: unreachable$/);
+  assert.ok(
+    release.log.indexOf("rollback a") < release.log.indexOf("b's engine gave up"),
+    `a rolled back before b's engine gave up: ${release.log.join(", ")}`,
+  );
+  assert.deepEqual(ended.targets.c, { wave: 2, rollout: "rolled-back" });
+  assert.deepEqual(ended.targets.b, { wave: 2, rollout: "unreachable" });
+});

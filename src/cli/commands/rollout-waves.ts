@@ -85,9 +85,9 @@ function targetRun(
   };
   return {
     name: target.name,
-    async rollout(signal) {
+    async rollout(signal, onOutage) {
       // The wave's stop (another target failed) reaches the engine as the user's Ctrl-C would: at its next safe point.
-      const tctx = targetContext(ctx, target, signal);
+      const tctx = { ...targetContext(ctx, target, signal), onOutage };
       const ended = await rolloutImage(tctx, target.config, options);
       // The target's own result, as one line of the release (targetReporter makes it a target-result event).
       tctx.reporter.result(ended.outcome, ended.fields, ended.message);

@@ -44,6 +44,11 @@ export async function statusAllCommand(ctx: CommandContext): Promise<number> {
     eachTarget(ctx, recordIn, () => readReleaseView(ctx, config, targets), { deadline: true }),
   ]);
   const waves = config.waves?.length ?? 0;
+  // Said on stderr too: the targets' own status is complete, but the release as a whole is not known.
+  if (!release.ok)
+    ctx.reporter.warn(
+      `the release record could not be read in target ${release.entry.target.name}: ${release.message}`,
+    );
   const heading = release.ok
     ? describeRelease(release.value, config.app, waves)
     : `${config.app}: ${entries.length} targets in ${waves} waves; the release record could not be read in target ${release.entry.target.name}: ${release.message}`;

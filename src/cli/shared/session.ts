@@ -41,6 +41,7 @@ export async function openSession(
       : loaded;
   ctx.config = config;
   ctx.secrets = (await cmd.loadConfig()).secrets;
+  ctx.onOutage = cmd.onOutage;
   await equipForEngine(cmd, ctx, config);
   return { rollout: ctx, lease, abort };
 }

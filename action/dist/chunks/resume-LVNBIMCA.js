@@ -1,0 +1,2 @@
+import { createRequire as __grayctlRequire } from "node:module"; import { dirname as __grayctlDirname } from "node:path"; import { fileURLToPath as __grayctlPath } from "node:url"; const require = __grayctlRequire(import.meta.url); const __filename = __grayctlPath(import.meta.url); const __dirname = __grayctlDirname(__filename);
+import{continueCommand}from"./chunk-QDRMDR6V.js";import"./chunk-W62T6WGU.js";async function resumeCommand(ctx,options){return continueCommand(ctx,{mode:"resume",full:!1,force:options.force})}export{resumeCommand};

@@ -98,7 +98,10 @@ test("init --ci github with no package folder: the templates come from the binar
       cwd: dir,
     });
     assert.match(stdout, /wrote \.github\/workflows\/grayctl\.yml and grayctl-rbac\.yaml/);
-    assert.match(await readFile(join(dir, "grayctl-rbac.yaml"), "utf8"), /resourceNames: \["shop-grayctl"\]/);
+    assert.match(
+      await readFile(join(dir, "grayctl-rbac.yaml"), "utf8"),
+      /resourceNames: \["shop-grayctl", "shop-grayctl-release"\]/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -53,6 +53,7 @@ export function keepRecord(
           rollout: entry.rollout,
           rollback: entry.rollback,
           reachedAt: reached,
+          revision: change.revisions?.[name] ?? before.revision,
         };
       }
       record = {

@@ -24,6 +24,8 @@ const targetEntry = z.strictObject({
   rollback: z.string().optional(),
   /** When it ran the release's image (promoted, deployed or already on it). */
   reachedAt: timestamp.optional(),
+  /** Its own revision (the number in its `grayctl history`) that its rollout in this release recorded. */
+  revision: z.int().min(1).optional(),
 });
 
 const summary = z.strictObject({

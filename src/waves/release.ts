@@ -14,6 +14,8 @@ export interface TargetOutcome {
   message: string;
   /** Thrown rather than returned (the target's API did not answer, a bug): nothing more is sent to it. */
   threw?: boolean;
+  /** The target's own revision (its history's number) that this rollout recorded. */
+  revision?: number;
 }
 
 export interface TargetRun {
@@ -61,6 +63,8 @@ export interface ReleaseChange {
   wave: number;
   status: "running" | "promoted" | "rolled-back";
   targets: ReleaseOutcome["targets"];
+  /** Each target's revision recorded by its rollout in this release, as far as known. */
+  revisions?: Readonly<Record<string, number>>;
   message?: string;
 }
 
@@ -88,8 +92,9 @@ export async function releaseInWaves(
   const fromWave = options.resume?.fromWave ?? 1;
   /** Set once a wave failed: from then on the record says rolled-back, never running. */
   let failing = false;
+  const revisions: Record<string, number> = {};
   const changed = (wave: number, status: ReleaseChange["status"] = "running", message?: string) =>
-    options.onChange?.({ wave, status, targets: record, message });
+    options.onChange?.({ wave, status, targets: record, revisions, message });
   if (options.resume) {
     for (const wave of options.waves.slice(0, fromWave - 1))
       for (const name of wave.targets) {
@@ -144,6 +149,7 @@ export async function releaseInWaves(
         const outcome = await settle(() => runs.get(name)!.rollout(stop.signal, onOutage));
         ended.set(name, outcome);
         record[name].rollout = outcome.outcome;
+        if (outcome.revision !== undefined) revisions[name] = outcome.revision;
         // A target adrift may end after the release recorded its failure: never recorded as running again.
         if (!failing) await changed(number);
         if (!SUCCEEDED.has(outcome.outcome) && !failure) {

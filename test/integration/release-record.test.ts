@@ -67,6 +67,12 @@ test("the release record says which wave each target reached, with which image",
     { a: "deployed", b: "deployed" },
   );
   assert.ok(first.targets.a.reachedAt && first.targets.b.reachedAt, JSON.stringify(first.targets));
+  // With which revision: each target's own, the number its `grayctl history` shows.
+  const lastRevision = (sandbox: Sandbox) =>
+    JSON.parse((sandbox.store.get(R.configmaps, "default", "shop-grayctl")?.data as { history: string }).history).at(-1)
+      .revision;
+  assert.deepEqual([first.targets.a.revision, first.targets.b.revision], [lastRevision(a), lastRevision(b)]);
+  assert.equal(typeof first.targets.a.revision, "number");
   assert.equal(result(run.stdout).release, first.id, "the result names the release");
   assert.equal(record(b), undefined, "kept in the record target only");
   const second = await targets.grayctl(config(), ["rollout", "--image", demoImage("v2"), "-o", "json"]);

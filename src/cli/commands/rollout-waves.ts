@@ -91,7 +91,8 @@ function targetRun(
       const ended = await rolloutImage(tctx, target.config, options);
       // The target's own result, as one line of the release (targetReporter makes it a target-result event).
       tctx.reporter.result(ended.outcome, ended.fields, ended.message);
-      return { outcome: ended.outcome, exitCode: ended.exitCode, message: ended.message };
+      const revision = typeof ended.fields.revision === "number" ? ended.fields.revision : undefined;
+      return { outcome: ended.outcome, exitCode: ended.exitCode, message: ended.message, revision };
     },
     async rollback(reason): Promise<TargetOutcome> {
       const [{ sessionFor }, { rollbackRelease }] = await Promise.all([

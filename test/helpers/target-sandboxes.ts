@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
 import { type CliResult, runCli, spawnCli } from "./cli.ts";
 
 export interface TargetSandboxes {
@@ -22,8 +22,8 @@ export interface TargetSandboxes {
 
 const ENV = { GRAYCTL_ACTOR: "test-runner", GRAYCTL_TEST: "1", KUBECONFIG: undefined as unknown as string };
 
-export async function startTargetSandboxes(names: string[]): Promise<TargetSandboxes> {
-  const started = await Promise.all(names.map(() => startSandbox()));
+export async function startTargetSandboxes(names: string[], options: SandboxOptions = {}): Promise<TargetSandboxes> {
+  const started = await Promise.all(names.map(() => startSandbox(options)));
   const sandboxes = Object.fromEntries(names.map((name, index) => [name, started[index]]));
   const dir = await mkdtemp(join(tmpdir(), "grayctl-targets-"));
   const kubeconfig = join(dir, "kubeconfig");
@@ -59,7 +59,7 @@ export async function startTargetSandboxes(names: string[]): Promise<TargetSandb
     async grayctl(config, args, env = {}) {
       return runCli(["--kubeconfig", kubeconfig, "--config", configFile(config), ...args], {
         cwd: dir,
-        timeoutMs: 60_000,
+        timeoutMs: 90_000,
         env: { ...ENV, ...env },
       });
     },

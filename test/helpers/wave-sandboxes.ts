@@ -1,13 +1,11 @@
 // Two sandboxes (two API servers, each with its own pods) behind one
 // kubeconfig with a context each (`a`, `b`), for releases in waves (issue 22),
-// and the built grayctl run against them as a user would.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { stringify } from "yaml";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/index.ts";
+// and the built grayctl run against them as a user would: target-sandboxes.ts
+// with the names these suites use.
+import type { Sandbox, SandboxOptions } from "../../sandbox/index.ts";
 import { R } from "../../sandbox/resources.ts";
-import { type CliResult, runCli } from "./cli.ts";
+import type { CliResult } from "./cli.ts";
+import { startTargetSandboxes } from "./target-sandboxes.ts";
 
 export interface WaveSandboxes {
   a: Sandbox;
@@ -22,46 +20,15 @@ export interface WaveSandboxes {
 }
 
 export async function startWaveSandboxes(options: SandboxOptions = {}): Promise<WaveSandboxes> {
-  const [a, b] = await Promise.all([startSandbox(options), startSandbox(options)]);
-  const dir = await mkdtemp(join(tmpdir(), "grayctl-waves-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  const cluster = (name: string, sandbox: Sandbox) => ({
-    cluster: { name, cluster: { server: sandbox.url, "insecure-skip-tls-verify": true } },
-    user: { name, user: { token: sandbox.token } },
-    context: { name, context: { cluster: name, user: name, namespace: "default" } },
-  });
-  const entries = [cluster("a", a), cluster("b", b)];
-  await writeFile(
-    kubeconfig,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: entries.map((e) => e.cluster),
-      users: entries.map((e) => e.user),
-      contexts: entries.map((e) => e.context),
-      "current-context": "a",
-    }),
-    { mode: 0o600 },
-  );
+  const targets = await startTargetSandboxes(["a", "b"], options);
   return {
-    a,
-    b,
-    dir,
-    kubeconfig,
-    async grayctl(config, args, env = {}) {
-      const file = join(dir, `grayctl-${Math.random().toString(36).slice(2)}.yaml`);
-      await writeFile(file, config);
-      return runCli(["--kubeconfig", kubeconfig, "--config", file, ...args], {
-        cwd: dir,
-        timeoutMs: 90_000,
-        env: { GRAYCTL_ACTOR: "test-runner", GRAYCTL_TEST: "1", KUBECONFIG: undefined as unknown as string, ...env },
-      });
-    },
+    a: targets.sandboxes.a,
+    b: targets.sandboxes.b,
+    dir: targets.dir,
+    kubeconfig: targets.kubeconfig,
+    grayctl: targets.grayctl,
     stableImage: (sandbox, app) =>
       sandbox.store.get(R.deployments, "default", app)?.spec.template.spec.containers[0].image,
-    async stop() {
-      await Promise.all([a.stop(), b.stop()]);
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: targets.stop,
   };
 }

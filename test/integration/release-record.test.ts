@@ -69,8 +69,9 @@ test("the release record says which wave each target reached, with which image",
   assert.ok(first.targets.a.reachedAt && first.targets.b.reachedAt, JSON.stringify(first.targets));
   // With which revision: each target's own, the number its `grayctl history` shows.
   const lastRevision = (sandbox: Sandbox) =>
-    JSON.parse((sandbox.store.get(R.configmaps, "default", "shop-grayctl")?.data as { history: string }).history).at(-1)
-      .revision;
+    JSON.parse((sandbox.store.mustGet(R.configmaps, "default", "shop-grayctl").data as { history: string }).history).at(
+      -1,
+    ).revision;
   assert.deepEqual([first.targets.a.revision, first.targets.b.revision], [lastRevision(a), lastRevision(b)]);
   assert.equal(typeof first.targets.a.revision, "number");
   assert.equal(result(run.stdout).release, first.id, "the result names the release");

@@ -4,54 +4,28 @@
 // would. Each target's stable Deployment and recorded history are read from its
 // own sandbox's store.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { stringify } from "yaml";
-import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import type { Sandbox } from "../../sandbox/index.ts";
 import { R } from "../../sandbox/resources.ts";
-import { jsonEvents, runCli, spawnCli } from "../helpers/cli.ts";
+import { jsonEvents, spawnCli } from "../helpers/cli.ts";
 import { demoImage, eventually } from "../helpers/sandbox-app.ts";
+import { startTargetSandboxes, type TargetSandboxes } from "../helpers/target-sandboxes.ts";
 
+let targets: TargetSandboxes;
 let a: Sandbox;
 let b: Sandbox;
 let dir: string;
 let kubeconfig: string;
 
 before(async () => {
-  [a, b] = await Promise.all([startSandbox(), startSandbox()]);
-  dir = await mkdtemp(join(tmpdir(), "grayctl-waves-"));
-  kubeconfig = join(dir, "kubeconfig");
-  const cluster = (name: string, server: string, token: string) => ({
-    cluster: { name, cluster: { server, "insecure-skip-tls-verify": true } },
-    user: { name, user: { token } },
-    context: { name, context: { cluster: name, user: name, namespace: "default" } },
-  });
-  // "gone": nothing listens on port 9 (discard), so every request is refused.
-  const entries = [
-    cluster("a", a.url, a.token),
-    cluster("b", b.url, b.token),
-    cluster("gone", "http://127.0.0.1:9", "x"),
-  ];
-  await writeFile(
-    kubeconfig,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: entries.map((e) => e.cluster),
-      users: entries.map((e) => e.user),
-      contexts: entries.map((e) => e.context),
-      "current-context": "a",
-    }),
-    { mode: 0o600 },
-  );
+  targets = await startTargetSandboxes(["a", "b"]);
+  ({ a, b } = targets.sandboxes);
+  ({ dir, kubeconfig } = targets);
 });
 
-after(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => targets?.stop());
 
 const BASE = `app: shop
 deployment: { replicas: 1 }
@@ -69,14 +43,8 @@ ${options.extra ?? ""}waves:
 ${options.onWaveFailure ? `onWaveFailure: ${options.onWaveFailure}\n` : ""}`;
 }
 
-async function grayctl(config: string, args: string[], env: Record<string, string> = {}) {
-  const file = join(dir, `grayctl-${Math.random().toString(36).slice(2)}.yaml`);
-  await writeFile(file, config);
-  return runCli(["--kubeconfig", kubeconfig, "--config", file, ...args], {
-    cwd: dir,
-    timeoutMs: 60_000,
-    env: { GRAYCTL_ACTOR: "test-runner", GRAYCTL_TEST: "1", KUBECONFIG: undefined as unknown as string, ...env },
-  });
+function grayctl(config: string, args: string[], env: Record<string, string> = {}) {
+  return targets.grayctl(config, args, env);
 }
 
 const stableImage = (sandbox: Sandbox) =>

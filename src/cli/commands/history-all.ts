@@ -20,10 +20,8 @@ export async function historyAllCommand(ctx: CommandContext): Promise<number> {
     import("../shared/release-record.ts"),
   ]);
   const { config, entries } = await allTargets(ctx, "history");
-  const [{ sessionFor }, { historyRow, renderHistory }, { readReleaseView, recordTarget }] = await modules;
-  const targets = entries.map((entry) => entry.target);
-  const recordIn = entries.filter((entry) => entry.target === recordTarget(config, targets));
-  const [results, [release]] = await Promise.all([
+  const [{ sessionFor }, { historyRow, renderHistory }, { readReleaseOf }] = await modules;
+  const [results, release] = await Promise.all([
     eachTarget(
       ctx,
       entries,
@@ -31,7 +29,7 @@ export async function historyAllCommand(ctx: CommandContext): Promise<number> {
       { deadline: true },
     ),
     // The releases across the targets, newest first, from the release record (decision 051).
-    eachTarget(ctx, recordIn, () => readReleaseView(ctx, config, targets), { deadline: true }),
+    readReleaseOf(ctx, config, entries),
   ]);
   const releases = release.ok && release.value.record ? [release.value.record, ...release.value.record.previous] : [];
   const waves = config.waves?.length ?? 0;

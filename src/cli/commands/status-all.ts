@@ -25,12 +25,9 @@ export async function statusAllCommand(ctx: CommandContext): Promise<number> {
     import("../shared/release-record.ts"),
   ]);
   const { config, entries } = await allTargets(ctx, "status");
-  const [{ sessionFor }, { readStatus }, { renderStatus }, { readReleaseView, describeRelease, recordTarget }] =
-    await modules;
+  const [{ sessionFor }, { readStatus }, { renderStatus }, { readReleaseOf, describeRelease }] = await modules;
   const verbose = ctx.globals.verbose;
-  const targets = entries.map((entry) => entry.target);
-  const recordIn = entries.filter((entry) => entry.target === recordTarget(config, targets));
-  const [results, [release]] = await Promise.all([
+  const [results, release] = await Promise.all([
     eachTarget(
       ctx,
       entries,
@@ -41,7 +38,7 @@ export async function statusAllCommand(ctx: CommandContext): Promise<number> {
       { deadline: true },
     ),
     // The release as a whole, from its record (decision 051), under the same deadline as a target.
-    eachTarget(ctx, recordIn, () => readReleaseView(ctx, config, targets), { deadline: true }),
+    readReleaseOf(ctx, config, entries),
   ]);
   const waves = config.waves?.length ?? 0;
   // Said on stderr too: the targets' own status is complete, but the release as a whole is not known.

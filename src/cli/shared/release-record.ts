@@ -18,6 +18,7 @@ import { ReleaseRecordStore } from "../../waves/record-store.ts";
 import type { ReleaseOptions, ReleaseOutcome } from "../../waves/release.ts";
 import { targetContext } from "./target-context.ts";
 import type { CommandContext } from "../context.ts";
+import { eachTarget, type TargetEntry, type TargetResult } from "./all-targets.ts";
 import { actorFrom } from "./actor.ts";
 import { sessionFor } from "./operate-session.ts";
 import { clockFor } from "./test-hooks.ts";
@@ -154,4 +155,16 @@ export function describeRelease(view: ReleaseView, app: string, waves: number): 
     return `${head}: ${record.status} in wave ${record.wave}/${waves}${record.endedAt ? `, ${record.endedAt}` : ""}${record.message && record.status !== "promoted" ? ` — ${record.message}` : ""}`;
   if (view.heldBy) return `${head}: running, wave ${record.wave}/${waves} (by ${view.heldBy})`;
   return `${head}: cut short in wave ${record.wave}/${waves} (its process ended before the release did): \`grayctl rollout --image ${record.image}\` continues it, \`grayctl rollback --all\` undoes it`;
+}
+
+/** The release view, read in the record target under the deadline a target's own reads have (status/history --all). */
+export async function readReleaseOf(
+  ctx: CommandContext,
+  config: Config,
+  entries: TargetEntry[],
+): Promise<TargetResult<ReleaseView>> {
+  const targets = entries.map((entry) => entry.target);
+  const recordIn = entries.filter((entry) => entry.target === recordTarget(config, targets));
+  const [release] = await eachTarget(ctx, recordIn, () => readReleaseView(ctx, config, targets), { deadline: true });
+  return release;
 }
